@@ -1,0 +1,12 @@
+//! `kiln-core`: the engine behind Kiln's GUI and CLI.
+//!
+//! Everything that computes, stores or runs in the background lives here; the `kiln`
+//! app only draws what this crate returns. This crate never depends on a GUI toolkit.
+
+pub mod jobs;
+pub mod provenance;
+pub mod tracking;
+pub mod store;
+
+/// Kiln's version, recorded on every run so results can be traced to the code that made them.
+pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,150 @@
+//! The Kiln store: one folder holding `kiln.db` (SQLite) and `artifacts/` (content-addressed).
+//!
+//! The GUI, the CLI and a model server may use one store at the same time: the database runs
+//! in WAL mode with a busy timeout, every multi-row change is one `IMMEDIATE` transaction, and
+//! artifacts are written under a temporary name, fsynced, then renamed into place.
+
+mod artifacts;
+mod datasets;
+pub use artifacts::sha256_hex;
+pub use datasets::NewDatasetVersion;
+mod error;
+pub mod location;
+mod runs;
+pub mod schema;
+mod types;
+
+pub use error::{StoreError, StoreResult};
+pub use types::*;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// File name of the database inside the store folder.
+pub const DB_FILE: &str = "kiln.db";
+/// Folder name of the artifact store inside the store folder.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A handle to an open store. Cheap to clone; clones share one connection.
+///
+/// Threads that write a lot (jobs, servers) may prefer their own handle from
+/// [`Store::open`]; SQLite serialises writers across handles and processes.
+#[derive(Clone)]
+pub struct Store {
+    home: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("home", &self.home).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in folder `home` and migrates it to the latest schema.
+    pub fn open(home: impl AsRef<Path>) -> StoreResult<Self> {
+        let home = home.as_ref().to_path_buf();
+        let location_error = |source| StoreError::Location {
+            path: home.clone(),
+            source,
+        };
+        std::fs::create_dir_all(home.join(ARTIFACTS_DIR)).map_err(location_error)?;
+        let db_path = home.join(DB_FILE);
+        let mut conn = open_connection(&db_path)?;
+        schema::migrate(&mut conn, &db_path)?;
+        tracing::debug!(home = %home.display(), "opened store");
+        Ok(Self {
+            home,
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Opens the store without applying migrations past `version` (for migration tests).
+    #[doc(hidden)]
+    pub fn create_at_schema_version(home: impl AsRef<Path>, version: i64) -> StoreResult<()> {
+        let db_path = home.as_ref().join(DB_FILE);
+        std::fs::create_dir_all(home.as_ref()).map_err(|source| StoreError::Location {
+            path: home.as_ref().to_path_buf(),
+            source,
+        })?;
+        let mut conn = open_connection(&db_path)?;
+        schema::migrate_to(&mut conn, &db_path, version)
+    }
+
+    /// The store folder.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.home.join(DB_FILE)
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        Ok(schema::current_version(&self.lock())?)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back on drop), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Opens one connection with Kiln's settings and checks that the file really is a database.
+fn open_connection(db_path: &Path) -> StoreResult<Connection> {
+    let corrupt = |e: rusqlite::Error| classify_open_error(db_path, e);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(db_path, flags).map_err(corrupt)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(corrupt)?;
+    // The first statement that reads the header reveals a non-database file.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(corrupt)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(corrupt)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(corrupt)?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(corrupt)?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            reason: check,
+        });
+    }
+    Ok(conn)
+}
+
+fn classify_open_error(db_path: &Path, error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: db_path.to_path_buf(),
+            reason: error.to_string(),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            StoreError::Location {
+                path: db_path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, error.to_string()),
+            }
+        }
+        _ => StoreError::Sqlite(error),
+    }
+}
+
+/// The current time as Kiln stores it: RFC 3339, UTC, millisecond precision (sorts as text).
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

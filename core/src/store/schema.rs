@@ -1,0 +1,135 @@
+//! The database schema and its forward migrations.
+//!
+//! The schema version lives in SQLite's `user_version`. Each migration runs in its own
+//! transaction together with the version bump, so a crash mid-migration leaves the previous
+//! version intact. Migrations are append-only: never edit one that has shipped.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::error::{StoreError, StoreResult};
+use std::path::Path;
+
+/// Every migration in order; migration `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the tracking core.
+    r#"
+    CREATE TABLE experiments (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE datasets (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE dataset_versions (
+        id           INTEGER PRIMARY KEY,
+        dataset_id   INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        path         TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL,
+        schema_json  TEXT NOT NULL,
+        rows         INTEGER NOT NULL,
+        created_at   TEXT NOT NULL,
+        UNIQUE (dataset_id, version),
+        UNIQUE (dataset_id, fingerprint)
+    );
+    CREATE TABLE runs (
+        id                   TEXT PRIMARY KEY,
+        experiment_id        INTEGER NOT NULL REFERENCES experiments(id),
+        name                 TEXT NOT NULL,
+        status               TEXT NOT NULL CHECK (status IN ('running','finished','failed','killed')),
+        start_time           TEXT NOT NULL,
+        end_time             TEXT,
+        seed                 INTEGER,
+        dataset_fingerprint  TEXT,
+        kiln_version         TEXT NOT NULL,
+        git_commit           TEXT,
+        error                TEXT
+    );
+    CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+    CREATE TABLE params (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE TABLE metrics (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key     TEXT NOT NULL,
+        value   REAL NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE TABLE metric_steps (
+        run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        step       INTEGER NOT NULL,
+        value      REAL NOT NULL,
+        wall_time  TEXT NOT NULL,
+        PRIMARY KEY (run_id, key, step)
+    );
+    CREATE TABLE tags (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE TABLE artifacts (
+        run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (run_id, name)
+    );
+    "#,
+    // 2: lineage from run to dataset version, parent runs (sweeps), notes and soft deletion,
+    // which the Experiments workspace needs without rewriting the runs table.
+    r#"
+    ALTER TABLE runs ADD COLUMN dataset_version_id INTEGER REFERENCES dataset_versions(id);
+    ALTER TABLE runs ADD COLUMN parent_run_id TEXT REFERENCES runs(id);
+    ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN deleted_at TEXT;
+    CREATE INDEX runs_by_parent ON runs(parent_run_id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Reads the schema version stored in the database.
+pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Brings the database up to [`latest_version`], one transaction per migration.
+pub fn migrate(conn: &mut Connection, path: &Path) -> StoreResult<()> {
+    migrate_to(conn, path, latest_version())
+}
+
+/// Applies migrations up to `target` (tests use this to build old stores).
+pub fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> StoreResult<()> {
+    let found = current_version(conn)?;
+    if found > latest_version() {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: latest_version(),
+        });
+    }
+    for version in found..target.min(latest_version()) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the write lock.
+        if current_version(&tx)? > version {
+            continue;
+        }
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(from = version, to = version + 1, "migrated store schema");
+    }
+    Ok(())
+}
