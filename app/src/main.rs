@@ -1,1 +1,5 @@
-fn main() {}
+//! The `kiln` binary: no subcommand opens the GUI; subcommands run the same engine headless.
+
+fn main() -> std::process::ExitCode {
+    kiln::cli::main()
+}

@@ -1,6 +1,8 @@
 //! The store keeps everything a user logs, survives old schemas and damaged files, and says
 //! clearly what is wrong when it cannot open.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use kiln_core::store::{
     NewDatasetVersion, NewRun, RunQuery, RunStatus, Store, StoreError, schema, sha256_hex,
 };

@@ -1,5 +1,7 @@
 //! A tracked job leaves the store telling the truth about how the run ended.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use kiln_core::jobs::{JobError, JobRunner, JobState};

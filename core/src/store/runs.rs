@@ -324,6 +324,27 @@ impl Store {
         })
     }
 
+    /// Runs matching `query` with their params, metrics and tags, in three bulk reads
+    /// (listing thousands of runs must not cost a query per run). Artifacts are left empty.
+    pub fn run_details(&self, query: &RunQuery) -> StoreResult<Vec<RunDetail>> {
+        let runs = self.runs(query)?;
+        let conn = self.lock();
+        let mut params = bulk_pairs::<String>(&conn, "params")?;
+        let mut metrics = bulk_pairs::<f64>(&conn, "metrics")?;
+        let mut tags = bulk_pairs::<String>(&conn, "tags")?;
+        Ok(runs
+            .into_iter()
+            .map(|run| RunDetail {
+                params: params.remove(&run.id).unwrap_or_default(),
+                metrics: metrics.remove(&run.id).unwrap_or_default(),
+                tags: tags.remove(&run.id).unwrap_or_default(),
+                artifacts: Vec::new(),
+                series: Vec::new(),
+                run,
+            })
+            .collect())
+    }
+
     /// All points of one step-series metric, by step.
     pub fn metric_history(&self, run_id: &str, key: &str) -> StoreResult<Vec<MetricPoint>> {
         let conn = self.lock();
@@ -375,4 +396,16 @@ impl RunColumn {
             Self::DeletedAt => "deleted_at",
         }
     }
+}
+
+type PerRun<V> = std::collections::HashMap<String, BTreeMap<String, V>>;
+
+fn bulk_pairs<V: rusqlite::types::FromSql>(conn: &Connection, table: &str) -> StoreResult<PerRun<V>> {
+    let mut stmt = conn.prepare(&format!("SELECT run_id, key, value FROM {table}"))?;
+    let mut rows = stmt.query([])?;
+    let mut out = PerRun::<V>::new();
+    while let Some(row) = rows.next()? {
+        out.entry(row.get(0)?).or_default().insert(row.get(1)?, row.get(2)?);
+    }
+    Ok(out)
 }

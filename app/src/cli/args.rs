@@ -1,0 +1,325 @@
+//! The command-line grammar (clap derive), as documented in the README.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ui::workspace::Workspace;
+
+/// Kiln: explore data, train and compare models, promote and serve them — on your machine.
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about, long_about = None)]
+pub struct Cli {
+    /// Store folder (else KILN_HOME, else the platform data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// What to do; without one, the GUI opens.
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Open the GUI.
+    Gui(GuiArgs),
+    /// Profile a data file: statistics, histograms, correlations, alerts.
+    Profile {
+        /// CSV, TSV, Parquet, JSON/NDJSON or Arrow IPC file.
+        file: PathBuf,
+        /// Print the profile as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a model (or a sweep) and track it as a run.
+    Train(TrainArgs),
+    /// Predict with a stored model.
+    Predict {
+        /// NAME@ALIAS_OR_STAGE, NAME:VERSION, or a run id.
+        model_ref: String,
+        /// Rows to predict.
+        #[arg(long)]
+        data: PathBuf,
+        /// Output CSV (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Add proba_<class> columns.
+        #[arg(long)]
+        proba: bool,
+    },
+    /// List, show and compare runs.
+    Runs(RunsArgs),
+    /// The model registry.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Serve a model over HTTP (MLflow's /invocations protocol).
+    Serve {
+        /// Model to serve.
+        model_ref: String,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Replay a data file against an endpoint, with optional drift, and report.
+    Simulate {
+        /// URL of an endpoint, or a model reference to serve on a free port.
+        #[arg(long)]
+        target: String,
+        /// Rows to send.
+        #[arg(long)]
+        data: PathBuf,
+        /// Requests per second.
+        #[arg(long)]
+        rps: Option<f64>,
+        /// Seconds to run.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Drift to inject, e.g. `age:shift=5`.
+        #[arg(long)]
+        drift: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill the store with a demo project.
+    Demo,
+}
+
+impl Cmd {
+    /// What the subcommand does, for "not built yet" messages.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Cmd::Gui(_) => "gui",
+            Cmd::Profile { .. } => "profile (data profiling)",
+            Cmd::Train(_) => "train (model training)",
+            Cmd::Predict { .. } => "predict",
+            Cmd::Runs(_) => "runs",
+            Cmd::Models(_) => "models (the model registry)",
+            Cmd::Serve { .. } => "serve (model serving)",
+            Cmd::Simulate { .. } => "simulate (traffic simulation)",
+            Cmd::Demo => "demo (the demo project)",
+        }
+    }
+}
+
+/// `kiln gui`.
+#[derive(Debug, Args, Default)]
+pub struct GuiArgs {
+    /// A data file to open.
+    pub file: Option<PathBuf>,
+    /// Workspace to show: explore, experiments, registry or deploy.
+    #[arg(long, value_name = "P")]
+    pub panel: Option<Workspace>,
+    /// Write a PNG of the window once it has settled, then exit.
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+    /// Window size, e.g. 1280x800.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(f32, f32)>,
+}
+
+fn parse_size(text: &str) -> Result<(f32, f32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{text}' is not WIDTHxHEIGHT (e.g. 1280x800)"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|n| (200.0..=10_000.0).contains(n))
+            .ok_or_else(|| format!("'{v}' is not a size between 200 and 10000"))
+    };
+    Ok((parse(w)?, parse(h)?))
+}
+
+/// `kiln train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training data.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Column to predict.
+    #[arg(long)]
+    pub target: String,
+    /// Separate test file.
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Fraction held out for testing.
+    #[arg(long)]
+    pub test_size: Option<f64>,
+    /// Columns to leave out.
+    #[arg(long)]
+    pub drop: Vec<String>,
+    /// Model name.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Hyper-parameter, K=V.
+    #[arg(long)]
+    pub param: Vec<String>,
+    /// Sweep values, K=V1,V2,...
+    #[arg(long)]
+    pub sweep: Vec<String>,
+    /// Cross-validation folds.
+    #[arg(long)]
+    pub cv: Option<usize>,
+    /// Experiment name.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// Seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kiln runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// `show RUN_ID` or `compare RUN_ID...`; without it, list runs.
+    #[command(subcommand)]
+    pub action: Option<RunsAction>,
+    /// Only this experiment.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// Filter expression, e.g. `metrics.accuracy > 0.9 and params.model = "svm"`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Sort key, e.g. `metrics.accuracy` or `-start_time`.
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// `kiln runs show|compare`.
+#[derive(Debug, Subcommand)]
+pub enum RunsAction {
+    /// Everything logged to one run.
+    Show {
+        /// The run.
+        run_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare runs side by side.
+    Compare {
+        /// Two or more runs.
+        #[arg(required = true, num_args = 2..)]
+        run_ids: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `kiln models ...`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Register a run's model as a new version.
+    Register {
+        /// The run.
+        run_id: String,
+        /// Registered model name.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import an ONNX model as a new version.
+    ImportOnnx {
+        /// The .onnx file.
+        file: PathBuf,
+        /// Registered model name.
+        #[arg(long)]
+        name: String,
+        /// CSV whose header names the input columns.
+        #[arg(long)]
+        columns_from: Option<PathBuf>,
+        /// Columns of that CSV that are not inputs.
+        #[arg(long)]
+        drop: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a version to a stage, through its gates.
+    Promote {
+        /// Model name.
+        name: String,
+        /// Version number.
+        version: u32,
+        /// none, staging, production or archived.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Promote even when a gate fails (recorded in the audit log).
+        #[arg(long = "override")]
+        override_gates: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point an alias at a version.
+    Alias {
+        /// Model name.
+        name: String,
+        /// Version number.
+        version: u32,
+        /// Alias, e.g. champion.
+        alias: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered models.
+    List,
+    /// Show one model and its versions.
+    Show {
+        /// Model name.
+        name: String,
+    },
+    /// The audit history of one model.
+    History {
+        /// Model name.
+        name: String,
+    },
+    /// Check the audit chain; non-zero exit naming the first bad entry.
+    VerifyAudit,
+    /// Write a model card.
+    Card {
+        /// NAME:VERSION.
+        model: String,
+        /// md or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Export a model as ONNX.
+    ExportOnnx {
+        /// The model.
+        model_ref: String,
+        /// Output .onnx file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}

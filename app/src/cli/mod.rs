@@ -1,0 +1,76 @@
+//! The command line: parse, call `kiln-core`, print. No subcommand opens the GUI.
+//!
+//! Every failure ends as one `error: ...` line on stderr and a non-zero exit, never a panic
+//! trace. `--json` prints exactly one JSON document on stdout.
+
+mod args;
+mod gui;
+mod progress;
+mod runs;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Parser;
+use kiln_core::store::{Store, location};
+
+pub use args::{Cli, Cmd};
+pub use progress::run_with_progress;
+
+/// Entry point of the `kiln` binary.
+pub fn main() -> ExitCode {
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version are "errors" that print to stdout and exit 0.
+            let _ = error.print();
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let home = location::resolve_home_from_env(cli.home.clone());
+    match cli.command {
+        None => gui::run_gui(home, args::GuiArgs::default()),
+        Some(Cmd::Gui(gui_args)) => gui::run_gui(home, gui_args),
+        Some(Cmd::Runs(runs_args)) => runs::run_runs(&open_store(home)?, runs_args),
+        Some(other) => Err(anyhow!("not built yet: {}", other.what())),
+    }
+}
+
+/// Opens the store chosen by `--home`/`KILN_HOME`/the platform default.
+pub fn open_store(home: Option<std::path::PathBuf>) -> Result<Store> {
+    let home = home.context("no store folder: pass --home DIR or set KILN_HOME")?;
+    Ok(Store::open(&home)?)
+}
+
+fn one_line(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message.replace('\n', " ")
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,168 @@
+//! `kiln runs`: list runs and show one, as text, JSON or CSV.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use kiln_core::store::{RunDetail, RunQuery, Store};
+use serde_json::{Value, json};
+
+use super::args::{RunsAction, RunsArgs};
+
+/// Runs `kiln runs ...`.
+pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
+    match args.action {
+        Some(RunsAction::Show { run_id, json }) => show(store, &run_id, json),
+        Some(RunsAction::Compare { .. }) => bail!("not built yet: runs compare"),
+        None => {
+            if args.filter.is_some() || args.sort.is_some() {
+                bail!("not built yet: runs --filter/--sort (the filter language)");
+            }
+            let query = RunQuery {
+                experiment: args.experiment,
+                ..RunQuery::default()
+            };
+            let details = store.run_details(&query)?;
+            if args.json {
+                let runs: Vec<Value> = details.iter().map(run_json).collect();
+                println!("{}", serde_json::to_string_pretty(&json!({ "runs": runs }))?);
+            } else if args.csv {
+                print!("{}", runs_csv(&details));
+            } else {
+                print_table(&details);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One run as the CLI's JSON contract describes it.
+pub fn run_json(detail: &RunDetail) -> Value {
+    let run = &detail.run;
+    json!({
+        "run_id": run.id,
+        "name": run.name,
+        "experiment": run.experiment,
+        "status": run.status.as_str(),
+        "model": detail.params.get("model"),
+        "params": detail.params,
+        "metrics": detail.metrics,
+        "tags": detail.tags,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "duration_s": run.duration_s(),
+    })
+}
+
+fn show(store: &Store, run_id: &str, as_json: bool) -> Result<ExitCode> {
+    let detail = store.run_detail(run_id)?;
+    if as_json {
+        let mut value = run_json(&detail);
+        if let Value::Object(map) = &mut value {
+            map.insert("seed".into(), json!(detail.run.seed));
+            map.insert("dataset_fingerprint".into(), json!(detail.run.dataset_fingerprint));
+            map.insert("dataset_version_id".into(), json!(detail.run.dataset_version_id));
+            map.insert("parent_run_id".into(), json!(detail.run.parent_run_id));
+            map.insert("kiln_version".into(), json!(detail.run.kiln_version));
+            map.insert("git_commit".into(), json!(detail.run.git_commit));
+            map.insert("error".into(), json!(detail.run.error));
+            map.insert("note".into(), json!(detail.run.note));
+            map.insert("artifacts".into(), serde_json::to_value(&detail.artifacts)?);
+            map.insert("series".into(), json!(detail.series));
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let run = &detail.run;
+    println!("run        {} ({})", run.id, run.name);
+    println!("experiment {}", run.experiment);
+    println!("status     {}", run.status);
+    println!("started    {}", run.start_time);
+    if let Some(d) = run.duration_s() {
+        println!("duration   {d:.3} s");
+    }
+    if let Some(error) = &run.error {
+        println!("error      {error}");
+    }
+    for (title, map) in [("params", &detail.params), ("tags", &detail.tags)] {
+        if !map.is_empty() {
+            println!("{title}:");
+            for (k, v) in map {
+                println!("  {k} = {v}");
+            }
+        }
+    }
+    if !detail.metrics.is_empty() {
+        println!("metrics:");
+        for (k, v) in &detail.metrics {
+            println!("  {k} = {v}");
+        }
+    }
+    for artifact in &detail.artifacts {
+        println!("artifact   {} ({} bytes, sha256 {})", artifact.name, artifact.size, artifact.sha256);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(details: &[RunDetail]) {
+    println!("{:<32}  {:<20}  {:<9}  {:<24}  {:>10}", "RUN_ID", "EXPERIMENT", "STATUS", "START", "DURATION");
+    for d in details {
+        let duration = d.run.duration_s().map(|s| format!("{s:.2} s")).unwrap_or_default();
+        println!(
+            "{:<32}  {:<20}  {:<9}  {:<24}  {:>10}",
+            d.run.id, d.run.experiment, d.run.status, d.run.start_time, duration
+        );
+    }
+}
+
+/// Runs as CSV: fixed columns, then `params.<name>` and `metrics.<name>` (sorted).
+pub fn runs_csv(details: &[RunDetail]) -> String {
+    let params: BTreeSet<&String> = details.iter().flat_map(|d| d.params.keys()).collect();
+    let metrics: BTreeSet<&String> = details.iter().flat_map(|d| d.metrics.keys()).collect();
+    let mut header: Vec<String> = ["run_id", "experiment", "status", "model", "start_time", "duration_s"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(params.iter().map(|p| format!("params.{p}")));
+    header.extend(metrics.iter().map(|m| format!("metrics.{m}")));
+    let mut out = csv_line(&header);
+    for d in details {
+        let mut row = vec![
+            d.run.id.clone(),
+            d.run.experiment.clone(),
+            d.run.status.to_string(),
+            d.params.get("model").cloned().unwrap_or_default(),
+            d.run.start_time.clone(),
+            d.run.duration_s().map(|s| s.to_string()).unwrap_or_default(),
+        ];
+        row.extend(params.iter().map(|p| d.params.get(*p).cloned().unwrap_or_default()));
+        row.extend(metrics.iter().map(|m| d.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()));
+        out.push_str(&csv_line(&row));
+    }
+    out
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    format!("{}\n", quoted.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_with_commas_and_quotes_are_quoted() {
+        let line = csv_line(&["a".into(), "b,c".into(), "say \"hi\"".into()]);
+        assert_eq!(line, "a,\"b,c\",\"say \"\"hi\"\"\"\n");
+    }
+}

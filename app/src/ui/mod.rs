@@ -1,0 +1,277 @@
+//! The eframe app: navigation, workspaces, status bar, and the one place commands are handled.
+
+pub mod command;
+pub mod context;
+pub mod file_picker;
+pub mod nav;
+pub mod panels;
+pub mod screenshot;
+pub mod settings;
+pub mod status_bar;
+pub mod theme;
+pub mod workspace;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use kiln_core::jobs::JobRunner;
+use kiln_core::store::Store;
+
+use command::Command;
+use context::PanelContext;
+use file_picker::{FilePicker, NativeFilePicker};
+use panels::experiments::ExperimentsPanel;
+use panels::explore::ExplorePanel;
+use screenshot::ScreenshotController;
+use settings::UiSettings;
+use theme::{ThemeChoice, Tokens};
+use workspace::Workspace;
+
+/// Ended jobs stay in the status bar this long, so the user sees how they ended.
+const KEEP_ENDED_JOBS: Duration = Duration::from_secs(8);
+
+/// Everything needed to start the app.
+pub struct AppOptions {
+    /// The store folder, already resolved (`--home`, `KILN_HOME`, platform default).
+    pub store_home: Option<PathBuf>,
+    /// Remembered UI choices.
+    pub settings: UiSettings,
+    /// How the "Open file" dialog is shown.
+    pub picker: Box<dyn FilePicker>,
+    /// Files to open at start.
+    pub open_files: Vec<PathBuf>,
+    /// Workspace to show first (overrides the remembered one).
+    pub workspace: Option<Workspace>,
+    /// Capture the window and close (`kiln gui --screenshot`).
+    pub screenshot: Option<ScreenshotController>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            store_home: None,
+            settings: UiSettings::default(),
+            picker: Box::new(NativeFilePicker),
+            open_files: Vec::new(),
+            workspace: None,
+            screenshot: None,
+        }
+    }
+}
+
+/// The Kiln window.
+pub struct KilnApp {
+    settings: UiSettings,
+    store: Result<Store, String>,
+    jobs: JobRunner,
+    commands: Vec<Command>,
+    explore: ExplorePanel,
+    experiments: ExperimentsPanel,
+    picker: Box<dyn FilePicker>,
+    pending_pick: Option<Receiver<Option<PathBuf>>>,
+    applied_theme: Option<ThemeChoice>,
+    notifier_installed: bool,
+    screenshot: Option<ScreenshotController>,
+}
+
+impl KilnApp {
+    /// Opens the store and prepares the window; a store that cannot be opened is reported in
+    /// the status bar instead of stopping the app.
+    pub fn new(options: AppOptions) -> Self {
+        let store = match options.store_home {
+            Some(home) => Store::open(&home).map_err(|e| e.to_string()),
+            None => Err("no store folder: set --home or KILN_HOME".to_owned()),
+        };
+        if let Err(error) = &store {
+            tracing::error!(%error, "store unavailable");
+        }
+        let mut settings = options.settings;
+        if let Some(workspace) = options.workspace {
+            settings.workspace = workspace;
+        }
+        let mut app = Self {
+            settings,
+            store,
+            jobs: JobRunner::new(),
+            commands: Vec::new(),
+            explore: ExplorePanel::default(),
+            experiments: ExperimentsPanel::default(),
+            picker: options.picker,
+            pending_pick: None,
+            applied_theme: None,
+            notifier_installed: false,
+            screenshot: options.screenshot,
+        };
+        for path in options.open_files {
+            app.send(Command::OpenFile(path));
+        }
+        app
+    }
+
+    /// The job runner (tests start jobs through it).
+    pub fn jobs(&self) -> &JobRunner {
+        &self.jobs
+    }
+
+    /// The remembered UI choices.
+    pub fn settings(&self) -> &UiSettings {
+        &self.settings
+    }
+
+    /// The open store, if it could be opened.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref().ok()
+    }
+
+    /// The files open in Explore.
+    pub fn explore(&self) -> &ExplorePanel {
+        &self.explore
+    }
+
+    /// Queues a command, handled before the next frame is drawn.
+    pub fn send(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// Per-frame work that draws nothing: input, jobs, commands, screenshot.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if !self.notifier_installed {
+            let repaint = ctx.clone();
+            self.jobs.set_notifier(move || repaint.request_repaint());
+            self.notifier_installed = true;
+        }
+        if self.applied_theme != Some(self.settings.theme) {
+            theme::apply(ctx, self.settings.theme);
+            self.applied_theme = Some(self.settings.theme);
+        }
+        self.read_input(ctx);
+        self.poll_file_dialog();
+        self.explore.poll();
+        self.experiments.poll();
+        self.handle_commands();
+        self.jobs.clear_ended(KEEP_ENDED_JOBS);
+        if self.jobs.statuses().iter().any(|j| j.state != kiln_core::jobs::JobState::Running) {
+            // Wake up to remove ended jobs from the status bar even when nothing else happens.
+            ctx.request_repaint_after(KEEP_ENDED_JOBS);
+        }
+        let busy = self.jobs.running_count() > 0;
+        if let Some(screenshot) = &mut self.screenshot {
+            screenshot.tick(ctx, busy);
+        }
+    }
+
+    /// Draws the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let tokens = Tokens::for_theme(self.settings.theme);
+        let statuses = self.jobs.statuses();
+        let store_label = match &self.store {
+            Ok(store) => Ok(store.home().display().to_string()),
+            Err(error) => Err(error.as_str()),
+        };
+        egui::Panel::bottom("status-bar").show(ui, |ui| {
+            status_bar::status_bar_ui(ui, &statuses, store_label, &tokens, &mut self.commands);
+        });
+        egui::Panel::left("navigation")
+            .exact_size(tokens.nav_width)
+            .show(ui, |ui| nav::nav_ui(ui, &self.settings, &tokens, &mut self.commands));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let mut cx = PanelContext {
+                store: self.store.as_ref().map_err(String::as_str),
+                jobs: &self.jobs,
+                commands: &mut self.commands,
+                tokens: &tokens,
+                settings: &self.settings,
+            };
+            match self.settings.workspace {
+                Workspace::Explore => self.explore.explore_ui(ui, &mut cx),
+                Workspace::Experiments => self.experiments.experiments_ui(ui, &mut cx),
+                Workspace::Registry => panels::registry::registry_ui(ui, &mut cx),
+                Workspace::Deploy => panels::deploy::deploy_ui(ui, &mut cx),
+            }
+        });
+        if !self.commands.is_empty() {
+            // Handle what was clicked on the next pass without waiting for more input.
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn read_input(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        for path in dropped.into_iter().filter(|p| !p.as_os_str().is_empty()) {
+            self.send(Command::OpenFile(path));
+        }
+        let shortcuts = ctx.input_mut(|input| {
+            let mut found = Vec::new();
+            if input.consume_key(egui::Modifiers::COMMAND, egui::Key::O) {
+                found.push(Command::OpenFileDialog);
+            }
+            let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4];
+            for (key, workspace) in keys.into_iter().zip(Workspace::ALL) {
+                if input.consume_key(egui::Modifiers::COMMAND, key) {
+                    found.push(Command::SelectWorkspace(workspace));
+                }
+            }
+            found
+        });
+        self.commands.extend(shortcuts);
+    }
+
+    fn poll_file_dialog(&mut self) {
+        if let Some(receiver) = &self.pending_pick {
+            match receiver.try_recv() {
+                Ok(picked) => {
+                    self.pending_pick = None;
+                    if let Some(path) = picked {
+                        self.send(Command::OpenFile(path));
+                    }
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.pending_pick = None,
+            }
+        }
+    }
+
+    fn handle_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            tracing::debug!(?command, "handling command");
+            match command {
+                Command::SelectWorkspace(workspace) => self.settings.workspace = workspace,
+                Command::SetTheme(choice) => self.settings.theme = choice,
+                Command::OpenFileDialog => {
+                    if self.pending_pick.is_none() {
+                        self.pending_pick = Some(self.picker.pick_data_file());
+                    }
+                }
+                Command::OpenFile(path) => {
+                    self.settings.remember_file(path.clone());
+                    self.settings.workspace = Workspace::Explore;
+                    self.explore.open_file(&path, &self.jobs);
+                }
+                Command::ClearRecentFiles => self.settings.recent_files.clear(),
+                Command::CancelJob(id) => self.jobs.cancel(id),
+            }
+        }
+    }
+}
+
+/// Key under which [`UiSettings`] are persisted in eframe storage.
+pub const SETTINGS_KEY: &str = "kiln-ui-settings";
+
+impl eframe::App for KilnApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        KilnApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        KilnApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // A scripted screenshot must not change what the user sees next time.
+        if self.screenshot.is_none() {
+            eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        }
+    }
+}

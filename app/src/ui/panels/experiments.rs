@@ -1,0 +1,127 @@
+//! Experiments workspace: the runs in the store (comparison views build on this list).
+
+use kiln_core::jobs::{JobError, JobHandle};
+use kiln_core::store::{Run, RunQuery, RunStatus};
+
+use crate::ui::context::PanelContext;
+use crate::ui::theme::Tokens;
+
+/// The Experiments workspace's state.
+#[derive(Default)]
+pub struct ExperimentsPanel {
+    runs: Option<Vec<Run>>,
+    loading: Option<JobHandle<Vec<Run>>>,
+    error: Option<String>,
+}
+
+impl ExperimentsPanel {
+    /// Forgets the loaded runs so they are read again (after training, say).
+    pub fn invalidate(&mut self) {
+        self.runs = None;
+    }
+
+    /// Collects a finished load; call once per frame.
+    pub fn poll(&mut self) {
+        if let Some(handle) = &self.loading
+            && let Some(result) = handle.try_result()
+        {
+            self.loading = None;
+            match result {
+                Ok(runs) => {
+                    self.runs = Some(runs);
+                    self.error = None;
+                }
+                Err(JobError::Cancelled) => {}
+                Err(JobError::Failed(message)) => self.error = Some(message),
+            }
+        }
+    }
+
+    /// Draws the workspace.
+    pub fn experiments_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
+        ui.heading("Experiments");
+        let store = match cx.store {
+            Ok(store) => store.clone(),
+            Err(error) => {
+                ui.colored_label(cx.tokens.bad, format!("The store could not be opened: {error}"));
+                return;
+            }
+        };
+        if self.runs.is_none() && self.loading.is_none() && self.error.is_none() {
+            self.loading = Some(cx.jobs.spawn("Loading runs", move |ctx| {
+                ctx.message("reading the store");
+                Ok(store.runs(&RunQuery::default())?)
+            }));
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Refresh").clicked() {
+                self.runs = None;
+                self.error = None;
+            }
+            if let Some(runs) = &self.runs {
+                ui.label(format!("{} runs", runs.len()));
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.colored_label(cx.tokens.bad, error);
+        }
+        match &self.runs {
+            None => {
+                ui.spinner();
+            }
+            Some(runs) if runs.is_empty() => {
+                ui.label("No runs yet. Runs appear here as soon as training starts.");
+            }
+            Some(runs) => runs_table_ui(ui, runs, cx.tokens),
+        }
+        ui.add_space(cx.tokens.section_gap);
+        ui.label(
+            egui::RichText::new(
+                "Not built yet: filters, grouping, and comparison charts (metrics, curves, parallel coordinates).",
+            )
+            .color(cx.tokens.muted),
+        );
+    }
+}
+
+fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
+    match status {
+        RunStatus::Running => tokens.warn,
+        RunStatus::Finished => tokens.good,
+        RunStatus::Failed => tokens.bad,
+        RunStatus::Killed => tokens.muted,
+    }
+}
+
+fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    let widths = [220.0, 160.0, 80.0, 200.0, 80.0];
+    ui.horizontal(|ui| {
+        for (title, width) in ["Run", "Experiment", "Status", "Started", "Duration"].iter().zip(widths) {
+            ui.add_sized([width, row_height], egui::Label::new(egui::RichText::new(*title).strong()));
+        }
+    });
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, true])
+        .max_height(ui.available_height() - 40.0)
+        .show_rows(ui, row_height, runs.len(), |ui, range| {
+            for run in &runs[range] {
+                ui.horizontal(|ui| {
+                    let duration = run
+                        .duration_s()
+                        .map(|s| format!("{s:.1} s"))
+                        .unwrap_or_else(|| "—".into());
+                    let cells = [
+                        egui::RichText::new(&run.name),
+                        egui::RichText::new(&run.experiment),
+                        egui::RichText::new(run.status.as_str()).color(status_color(run.status, tokens)),
+                        egui::RichText::new(&run.start_time),
+                        egui::RichText::new(duration),
+                    ];
+                    for (cell, width) in cells.into_iter().zip(widths) {
+                        ui.add_sized([width, row_height], egui::Label::new(cell).truncate());
+                    }
+                });
+            }
+        });
+}

@@ -1,0 +1,19 @@
+//! Registry workspace: model versions, stages, gates, audit trail (not built yet).
+
+use crate::ui::context::PanelContext;
+
+/// Draws the Registry workspace.
+pub fn registry_ui(ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
+    super::not_built_yet_ui(
+        ui,
+        "Registry",
+        "Version models with lineage to their runs and data, and promote them through stages.",
+        &[
+            "registered models and their versions, with the run and dataset version each came from",
+            "stages (none, staging, production, archived) and aliases, changed through gates with a reason",
+            "a tamper-evident audit trail of every change, verifiable from the CLI",
+            "model cards, and ONNX import and export",
+        ],
+        cx.tokens.muted,
+    );
+}

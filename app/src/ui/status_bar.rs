@@ -1,0 +1,64 @@
+//! The status bar: every background job with its progress and a cancel button, and the store.
+
+use kiln_core::jobs::{JobState, JobStatus};
+
+use super::command::Command;
+use super::theme::Tokens;
+
+/// Draws the jobs and where the store lives.
+pub fn status_bar_ui(
+    ui: &mut egui::Ui,
+    jobs: &[JobStatus],
+    store_label: Result<String, &str>,
+    tokens: &Tokens,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        if jobs.is_empty() {
+            ui.label(egui::RichText::new("Idle").color(tokens.muted));
+        }
+        for job in jobs {
+            job_ui(ui, job, tokens, commands);
+            ui.separator();
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| match &store_label {
+            Ok(path) => {
+                ui.label(egui::RichText::new(format!("Store: {path}")).color(tokens.muted));
+            }
+            Err(error) => {
+                ui.label(egui::RichText::new(format!("Store unavailable: {error}")).color(tokens.bad));
+            }
+        });
+    });
+}
+
+fn job_ui(ui: &mut egui::Ui, job: &JobStatus, tokens: &Tokens, commands: &mut Vec<Command>) {
+    ui.label(&job.name);
+    match &job.state {
+        JobState::Running => {
+            let text = if job.cancel_requested {
+                "cancelling…".to_owned()
+            } else {
+                job.message.clone()
+            };
+            let bar = match job.fraction {
+                Some(fraction) => egui::ProgressBar::new(fraction).show_percentage(),
+                None => egui::ProgressBar::new(0.0).animate(true),
+            };
+            ui.add(bar.desired_width(160.0).text(text));
+            let cancel = ui.add_enabled(!job.cancel_requested, egui::Button::new("Cancel"));
+            if cancel.on_hover_text(format!("Stop \"{}\"", job.name)).clicked() {
+                commands.push(Command::CancelJob(job.id));
+            }
+        }
+        JobState::Finished => {
+            ui.label(egui::RichText::new("done").color(tokens.good));
+        }
+        JobState::Cancelled => {
+            ui.label(egui::RichText::new("cancelled").color(tokens.warn));
+        }
+        JobState::Failed(message) => {
+            ui.label(egui::RichText::new(format!("failed: {message}")).color(tokens.bad));
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The window, driven through egui_kittest: workspaces, theme, status bar, opening files.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kiln::ui::file_picker::FixedFilePicker;
+use kiln::ui::theme::ThemeChoice;
+use kiln::ui::workspace::Workspace;
+use kiln::ui::{AppOptions, KilnApp};
+use kiln_core::jobs::{JobError, JobState};
+
+fn harness(home: &std::path::Path, options: AppOptions) -> Harness<'static, KilnApp> {
+    let app = KilnApp::new(AppOptions {
+        store_home: Some(home.to_path_buf()),
+        ..options
+    });
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 760.0))
+        .build_ui_state(
+            |ui, app: &mut KilnApp| {
+                app.logic(&ui.ctx().clone());
+                app.ui(ui);
+            },
+            app,
+        )
+}
+
+/// Steps the harness until `done` holds (jobs run on real threads) or fails after 10 s.
+fn step_until(harness: &mut Harness<'_, KilnApp>, what: &str, done: impl Fn(&KilnApp) -> bool) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+#[test]
+fn every_workspace_can_be_selected() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    harness.run_steps(2);
+    for (workspace, heading_text) in [
+        (Workspace::Experiments, "Experiments"),
+        (Workspace::Registry, "Registry"),
+        (Workspace::Deploy, "Deploy"),
+        (Workspace::Explore, "Explore"),
+    ] {
+        harness.get_by_role_and_label(egui::accesskit::Role::Button, workspace.label()).click();
+        harness.run_steps(3);
+        assert_eq!(harness.state().settings().workspace, workspace);
+        assert!(
+            harness.get_all_by_label(heading_text).count() >= 2,
+            "{heading_text}: navigation entry and heading"
+        );
+    }
+}
+
+#[test]
+fn unbuilt_workspaces_say_what_they_will_hold() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Registry),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(2);
+    harness.get_by_label_contains("Not built yet");
+    harness.get_by_label_contains("audit trail");
+}
+
+#[test]
+fn the_theme_switch_changes_the_visuals() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    harness.run_steps(2);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+    harness.get_by_label("Light").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().theme, ThemeChoice::Light);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    harness.get_by_label("Dark").click();
+    harness.run_steps(3);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+}
+
+#[test]
+fn the_status_bar_shows_a_running_job_and_cancels_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    let handle = harness.state().jobs().spawn("Crunching numbers", |ctx| {
+        for step in 0.. {
+            ctx.check_cancelled()?;
+            ctx.progress((step % 100) as f32 / 100.0, format!("step {step}"));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok::<(), JobError>(())
+    });
+    harness.run_steps(3);
+    harness.get_by_label("Crunching numbers");
+    harness.get_by_label("Cancel").click();
+    step_until(&mut harness, "the job to stop", |app| app.jobs().running_count() == 0);
+    assert_eq!(handle.status().state, JobState::Cancelled);
+    harness.get_by_label("cancelled");
+    assert!(harness.query_by_label("Cancel").is_none());
+}
+
+#[test]
+fn a_file_chosen_in_the_dialog_is_opened_fingerprinted_and_remembered() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("tiny.csv");
+    std::fs::write(&data, "a,b\n1,2\n").expect("write");
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            picker: Box::new(FixedFilePicker(Some(data.clone()))),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(2);
+    harness.get_by_label("Open file…").click();
+    step_until(&mut harness, "the file to be read", |app| {
+        app.jobs().running_count() == 0 && !app.explore().open_paths().is_empty()
+    });
+    assert_eq!(harness.state().explore().open_paths(), vec![data.as_path()]);
+    assert_eq!(harness.state().settings().recent_files, vec![data.clone()]);
+    let sha = kiln_core::store::sha256_hex(b"a,b\n1,2\n");
+    harness.get_by_label(&format!("sha256 {sha}"));
+}
+
+#[test]
+fn a_missing_file_shows_an_error_and_the_window_keeps_working() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let missing = home.path().join("gone.csv");
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            open_files: vec![missing],
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the read to fail", |app| app.jobs().running_count() == 0);
+    harness.get_by_label("could not open");
+    assert!(harness.get_all_by_label_contains("gone.csv: No such file").count() >= 1);
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Deploy").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().workspace, Workspace::Deploy);
+}
+
+#[test]
+fn an_unusable_store_is_reported_in_the_status_bar() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let blocker = home.path().join("file");
+    std::fs::write(&blocker, "x").expect("write");
+    let mut harness = harness(&blocker.join("store"), AppOptions::default());
+    harness.run_steps(2);
+    harness.get_by_label_contains("Store unavailable");
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Experiments").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("The store could not be opened");
+}
+
+#[test]
+fn the_experiments_workspace_lists_runs_from_the_store() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        let new = kiln_core::store::NewRun {
+            experiment: "churn".into(),
+            name: Some("baseline-logreg".into()),
+            ..Default::default()
+        };
+        store
+            .record_run(&new, &[("accuracy".into(), 0.9)], kiln_core::store::RunStatus::Finished)
+            .expect("run");
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| app.jobs().running_count() == 0);
+    harness.get_by_label("baseline-logreg");
+    harness.get_by_label("1 runs");
+}

@@ -1,0 +1,3 @@
+//! Tabular data: loading, fingerprints, schema, profiles.
+
+pub mod fingerprint;
