@@ -32,7 +32,10 @@ fn harness(home: &std::path::Path, options: AppOptions) -> Harness<'static, Kiln
 fn step_until(harness: &mut Harness<'_, KilnApp>, what: &str, done: impl Fn(&KilnApp) -> bool) {
     let start = Instant::now();
     while !done(harness.state()) {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
         harness.step();
     }
@@ -50,7 +53,9 @@ fn every_workspace_can_be_selected() {
         (Workspace::Deploy, "Deploy"),
         (Workspace::Explore, "Explore"),
     ] {
-        harness.get_by_role_and_label(egui::accesskit::Role::Button, workspace.label()).click();
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::Button, workspace.label())
+            .click();
         harness.run_steps(3);
         assert_eq!(harness.state().settings().workspace, workspace);
         assert!(
@@ -105,7 +110,9 @@ fn the_status_bar_shows_a_running_job_and_cancels_it() {
     harness.run_steps(3);
     harness.get_by_label("Crunching numbers");
     harness.get_by_label("Cancel").click();
-    step_until(&mut harness, "the job to stop", |app| app.jobs().running_count() == 0);
+    step_until(&mut harness, "the job to stop", |app| {
+        app.jobs().running_count() == 0
+    });
     assert_eq!(handle.status().state, JobState::Cancelled);
     harness.get_by_label("cancelled");
     assert!(harness.query_by_label("Cancel").is_none());
@@ -145,10 +152,19 @@ fn a_missing_file_shows_an_error_and_the_window_keeps_working() {
             ..AppOptions::default()
         },
     );
-    step_until(&mut harness, "the read to fail", |app| app.jobs().running_count() == 0);
+    step_until(&mut harness, "the read to fail", |app| {
+        app.jobs().running_count() == 0
+    });
     harness.get_by_label("could not open");
-    assert!(harness.get_all_by_label_contains("gone.csv: No such file").count() >= 1);
-    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Deploy").click();
+    assert!(
+        harness
+            .get_all_by_label_contains("gone.csv: No such file")
+            .count()
+            >= 1
+    );
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Deploy")
+        .click();
     harness.run_steps(3);
     assert_eq!(harness.state().settings().workspace, Workspace::Deploy);
 }
@@ -161,7 +177,9 @@ fn an_unusable_store_is_reported_in_the_status_bar() {
     let mut harness = harness(&blocker.join("store"), AppOptions::default());
     harness.run_steps(2);
     harness.get_by_label_contains("Store unavailable");
-    harness.get_by_role_and_label(egui::accesskit::Role::Button, "Experiments").click();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Experiments")
+        .click();
     harness.run_steps(3);
     harness.get_by_label_contains("The store could not be opened");
 }
@@ -177,7 +195,11 @@ fn the_experiments_workspace_lists_runs_from_the_store() {
             ..Default::default()
         };
         store
-            .record_run(&new, &[("accuracy".into(), 0.9)], kiln_core::store::RunStatus::Finished)
+            .record_run(
+                &new,
+                &[("accuracy".into(), 0.9)],
+                kiln_core::store::RunStatus::Finished,
+            )
             .expect("run");
     }
     let mut harness = harness(
@@ -188,7 +210,9 @@ fn the_experiments_workspace_lists_runs_from_the_store() {
         },
     );
     harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| app.jobs().running_count() == 0);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
     harness.get_by_label("baseline-logreg");
     harness.get_by_label("1 runs");
 }

@@ -84,7 +84,9 @@ struct Shared {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -264,7 +266,10 @@ impl JobRunner {
 
     /// Snapshots of all jobs still listed (running, and ended ones not yet cleared), oldest first.
     pub fn statuses(&self) -> Vec<JobStatus> {
-        lock(&self.inner.jobs).iter().map(|job| job.status()).collect()
+        lock(&self.inner.jobs)
+            .iter()
+            .map(|job| job.status())
+            .collect()
     }
 
     /// Number of jobs still running.

@@ -6,8 +6,8 @@
 pub mod data;
 pub mod jobs;
 pub mod provenance;
-pub mod tracking;
 pub mod store;
+pub mod tracking;
 
 /// Kiln's version, recorded on every run so results can be traced to the code that made them.
 pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");

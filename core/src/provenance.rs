@@ -24,7 +24,9 @@ pub fn git_commit(dir: &Path) -> Option<String> {
 
 /// The git commit of the current working directory, if any.
 pub fn current_git_commit() -> Option<String> {
-    std::env::current_dir().ok().and_then(|dir| git_commit(&dir))
+    std::env::current_dir()
+        .ok()
+        .and_then(|dir| git_commit(&dir))
 }
 
 #[cfg(test)]

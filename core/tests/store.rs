@@ -14,13 +14,19 @@ fn fresh() -> (tempfile::TempDir, Store) {
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
 fn a_new_store_has_the_latest_schema() {
     let (_dir, store) = fresh();
-    assert_eq!(store.schema_version().expect("version"), schema::latest_version());
+    assert_eq!(
+        store.schema_version().expect("version"),
+        schema::latest_version()
+    );
     assert!(store.home().join("artifacts").is_dir());
 }
 
@@ -78,13 +84,19 @@ fn a_run_round_trips_with_everything_logged_to_it() {
     assert_eq!(detail.run.name, "baseline");
     assert_eq!(detail.run.status, RunStatus::Finished);
     assert_eq!(detail.run.seed, Some(7));
-    assert_eq!(detail.run.git_commit.as_deref(), Some("c".repeat(40).as_str()));
+    assert_eq!(
+        detail.run.git_commit.as_deref(),
+        Some("c".repeat(40).as_str())
+    );
     assert!(detail.run.end_time.is_some());
     assert!(detail.run.duration_s().expect("duration") >= 0.0);
     assert_eq!(detail.params["C"], "1.0");
     assert_eq!(detail.params["penalty"], "l2");
     assert_eq!(detail.metrics["accuracy"], 0.91);
-    assert_eq!(detail.metrics["loss"], 0.25, "the last step is the scalar value");
+    assert_eq!(
+        detail.metrics["loss"], 0.25,
+        "the last step is the scalar value"
+    );
     assert_eq!(detail.tags["owner"], "ada");
     assert_eq!(detail.tags["stage"], "dev");
     assert_eq!(detail.series, vec!["loss".to_string()]);
@@ -108,7 +120,11 @@ fn a_failed_run_keeps_its_error() {
         })
         .expect("start");
     store
-        .finish_run(&run.id, RunStatus::Failed, Some("target column 'y' not found"))
+        .finish_run(
+            &run.id,
+            RunStatus::Failed,
+            Some("target column 'y' not found"),
+        )
         .expect("finish");
     let run = store.run(&run.id).expect("run");
     assert_eq!(run.status, RunStatus::Failed);
@@ -122,7 +138,9 @@ fn runs_can_be_renamed_annotated_deleted_and_restored() {
         experiment: "e".into(),
         ..NewRun::default()
     };
-    let run = store.record_run(&new, &[], RunStatus::Finished).expect("run");
+    let run = store
+        .record_run(&new, &[], RunStatus::Finished)
+        .expect("run");
     store.rename_run(&run.id, "better name").expect("rename");
     store.set_note(&run.id, "looks overfit").expect("note");
     store.delete_run(&run.id).expect("delete");
@@ -147,7 +165,9 @@ fn runs_are_listed_per_experiment() {
             experiment: experiment.into(),
             ..NewRun::default()
         };
-        store.record_run(&new, &[("m".into(), 1.0)], RunStatus::Finished).expect("run");
+        store
+            .record_run(&new, &[("m".into(), 1.0)], RunStatus::Finished)
+            .expect("run");
     }
     let only_a = RunQuery {
         experiment: Some("a".into()),
@@ -160,7 +180,10 @@ fn runs_are_listed_per_experiment() {
 #[test]
 fn unknown_runs_and_nan_metrics_are_refused_clearly() {
     let (_dir, store) = fresh();
-    assert!(matches!(store.run("nope"), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.run("nope"),
+        Err(StoreError::NotFound { .. })
+    ));
     let run = store
         .start_run(&NewRun {
             experiment: "e".into(),
@@ -218,7 +241,10 @@ fn a_changed_file_becomes_a_new_dataset_version() {
     assert_eq!(v2.schema, schema);
     let versions = store.dataset_versions("iris").expect("versions");
     assert_eq!(versions.len(), 2);
-    assert_eq!(store.dataset_names().expect("names"), vec!["iris".to_string()]);
+    assert_eq!(
+        store.dataset_names().expect("names"),
+        vec!["iris".to_string()]
+    );
 
     let run = store
         .record_run(
@@ -252,7 +278,10 @@ fn a_store_from_an_older_schema_is_migrated_without_losing_runs() {
         .expect("v1 rows");
     }
     let store = Store::open(dir.path()).expect("migrates");
-    assert_eq!(store.schema_version().expect("version"), schema::latest_version());
+    assert_eq!(
+        store.schema_version().expect("version"),
+        schema::latest_version()
+    );
     let detail = store
         .run_detail("0123456789abcdef0123456789abcdef")
         .expect("legacy run");
@@ -270,7 +299,10 @@ fn a_store_from_a_newer_kiln_is_refused_not_damaged() {
     conn.pragma_update(None, "user_version", 999).expect("bump");
     drop(conn);
     let err = Store::open(dir.path()).expect_err("too new");
-    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 999, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade Kiln"), "{err}");
 }
 

@@ -51,7 +51,12 @@ fn cancelling_a_tracked_job_marks_its_run_killed() {
     let run = store.run(&run_id).expect("run");
     assert_eq!(run.status, RunStatus::Killed);
     assert!(run.end_time.is_some());
-    assert!(!store.metric_history(&run_id, "loss").expect("history").is_empty());
+    assert!(
+        !store
+            .metric_history(&run_id, "loss")
+            .expect("history")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -61,7 +66,10 @@ fn a_failing_tracked_job_marks_its_run_failed_with_the_reason() {
     let result: Result<(_, ()), _> = track_run(&store, &new_run(), |_| {
         Err(JobError::failed("constant target"))
     });
-    assert_eq!(result.expect_err("fails"), JobError::Failed("constant target".into()));
+    assert_eq!(
+        result.expect_err("fails"),
+        JobError::Failed("constant target".into())
+    );
     let runs = store.runs(&Default::default()).expect("runs");
     assert_eq!(runs[0].status, RunStatus::Failed);
     assert_eq!(runs[0].error.as_deref(), Some("constant target"));

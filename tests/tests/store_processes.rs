@@ -17,8 +17,16 @@ fn writer(home: &std::path::Path, experiment: &str, count: usize) -> Command {
 fn assert_complete(store: &Store, run_id: &str) {
     let detail = store.run_detail(run_id).expect("committed run is readable");
     assert_eq!(detail.run.status, RunStatus::Finished);
-    assert_eq!(detail.params.len(), WRITER_FIELDS_PER_RUN, "all params of {run_id}");
-    assert_eq!(detail.metrics.len(), WRITER_FIELDS_PER_RUN, "all metrics of {run_id}");
+    assert_eq!(
+        detail.params.len(),
+        WRITER_FIELDS_PER_RUN,
+        "all params of {run_id}"
+    );
+    assert_eq!(
+        detail.metrics.len(),
+        WRITER_FIELDS_PER_RUN,
+        "all metrics of {run_id}"
+    );
 }
 
 #[test]

@@ -45,7 +45,9 @@ pub fn run_gui(home: Option<PathBuf>, args: GuiArgs) -> Result<ExitCode> {
         options,
         Box::new(move |cc| {
             let settings = match (&screenshot, cc.storage) {
-                (None, Some(storage)) => eframe::get_value::<UiSettings>(storage, SETTINGS_KEY).unwrap_or_default(),
+                (None, Some(storage)) => {
+                    eframe::get_value::<UiSettings>(storage, SETTINGS_KEY).unwrap_or_default()
+                }
                 _ => UiSettings::default(),
             };
             let app = KilnApp::new(AppOptions {
@@ -53,13 +55,18 @@ pub fn run_gui(home: Option<PathBuf>, args: GuiArgs) -> Result<ExitCode> {
                 settings,
                 open_files: args.file.into_iter().collect(),
                 workspace: args.panel,
-                screenshot: screenshot.map(|path| ScreenshotController::new(path, controller_outcome)),
+                screenshot: screenshot
+                    .map(|path| ScreenshotController::new(path, controller_outcome)),
                 ..AppOptions::default()
             });
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| anyhow!("cannot open the window: {e} (is a display available? see README, 'System packages')"))?;
+    .map_err(|e| {
+        anyhow!(
+            "cannot open the window: {e} (is a display available? see README, 'System packages')"
+        )
+    })?;
     if capturing {
         let result = outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
         match result {

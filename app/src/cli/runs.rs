@@ -25,7 +25,10 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
             let details = store.run_details(&query)?;
             if args.json {
                 let runs: Vec<Value> = details.iter().map(run_json).collect();
-                println!("{}", serde_json::to_string_pretty(&json!({ "runs": runs }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({ "runs": runs }))?
+                );
             } else if args.csv {
                 print!("{}", runs_csv(&details));
             } else {
@@ -60,8 +63,14 @@ fn show(store: &Store, run_id: &str, as_json: bool) -> Result<ExitCode> {
         let mut value = run_json(&detail);
         if let Value::Object(map) = &mut value {
             map.insert("seed".into(), json!(detail.run.seed));
-            map.insert("dataset_fingerprint".into(), json!(detail.run.dataset_fingerprint));
-            map.insert("dataset_version_id".into(), json!(detail.run.dataset_version_id));
+            map.insert(
+                "dataset_fingerprint".into(),
+                json!(detail.run.dataset_fingerprint),
+            );
+            map.insert(
+                "dataset_version_id".into(),
+                json!(detail.run.dataset_version_id),
+            );
             map.insert("parent_run_id".into(), json!(detail.run.parent_run_id));
             map.insert("kiln_version".into(), json!(detail.run.kiln_version));
             map.insert("git_commit".into(), json!(detail.run.git_commit));
@@ -99,15 +108,25 @@ fn show(store: &Store, run_id: &str, as_json: bool) -> Result<ExitCode> {
         }
     }
     for artifact in &detail.artifacts {
-        println!("artifact   {} ({} bytes, sha256 {})", artifact.name, artifact.size, artifact.sha256);
+        println!(
+            "artifact   {} ({} bytes, sha256 {})",
+            artifact.name, artifact.size, artifact.sha256
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_table(details: &[RunDetail]) {
-    println!("{:<32}  {:<20}  {:<9}  {:<24}  {:>10}", "RUN_ID", "EXPERIMENT", "STATUS", "START", "DURATION");
+    println!(
+        "{:<32}  {:<20}  {:<9}  {:<24}  {:>10}",
+        "RUN_ID", "EXPERIMENT", "STATUS", "START", "DURATION"
+    );
     for d in details {
-        let duration = d.run.duration_s().map(|s| format!("{s:.2} s")).unwrap_or_default();
+        let duration = d
+            .run
+            .duration_s()
+            .map(|s| format!("{s:.2} s"))
+            .unwrap_or_default();
         println!(
             "{:<32}  {:<20}  {:<9}  {:<24}  {:>10}",
             d.run.id, d.run.experiment, d.run.status, d.run.start_time, duration
@@ -119,10 +138,17 @@ fn print_table(details: &[RunDetail]) {
 pub fn runs_csv(details: &[RunDetail]) -> String {
     let params: BTreeSet<&String> = details.iter().flat_map(|d| d.params.keys()).collect();
     let metrics: BTreeSet<&String> = details.iter().flat_map(|d| d.metrics.keys()).collect();
-    let mut header: Vec<String> = ["run_id", "experiment", "status", "model", "start_time", "duration_s"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut header: Vec<String> = [
+        "run_id",
+        "experiment",
+        "status",
+        "model",
+        "start_time",
+        "duration_s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     header.extend(params.iter().map(|p| format!("params.{p}")));
     header.extend(metrics.iter().map(|m| format!("metrics.{m}")));
     let mut out = csv_line(&header);
@@ -133,10 +159,21 @@ pub fn runs_csv(details: &[RunDetail]) -> String {
             d.run.status.to_string(),
             d.params.get("model").cloned().unwrap_or_default(),
             d.run.start_time.clone(),
-            d.run.duration_s().map(|s| s.to_string()).unwrap_or_default(),
+            d.run
+                .duration_s()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         ];
-        row.extend(params.iter().map(|p| d.params.get(*p).cloned().unwrap_or_default()));
-        row.extend(metrics.iter().map(|m| d.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()));
+        row.extend(
+            params
+                .iter()
+                .map(|p| d.params.get(*p).cloned().unwrap_or_default()),
+        );
+        row.extend(
+            metrics
+                .iter()
+                .map(|m| d.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()),
+        );
         out.push_str(&csv_line(&row));
     }
     out

@@ -151,7 +151,12 @@ impl KilnApp {
         self.experiments.poll();
         self.handle_commands();
         self.jobs.clear_ended(KEEP_ENDED_JOBS);
-        if self.jobs.statuses().iter().any(|j| j.state != kiln_core::jobs::JobState::Running) {
+        if self
+            .jobs
+            .statuses()
+            .iter()
+            .any(|j| j.state != kiln_core::jobs::JobState::Running)
+        {
             // Wake up to remove ended jobs from the status bar even when nothing else happens.
             ctx.request_repaint_after(KEEP_ENDED_JOBS);
         }
@@ -174,7 +179,9 @@ impl KilnApp {
         });
         egui::Panel::left("navigation")
             .exact_size(tokens.nav_width)
-            .show(ui, |ui| nav::nav_ui(ui, &self.settings, &tokens, &mut self.commands));
+            .show(ui, |ui| {
+                nav::nav_ui(ui, &self.settings, &tokens, &mut self.commands)
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             let mut cx = PanelContext {
                 store: self.store.as_ref().map_err(String::as_str),
@@ -197,8 +204,13 @@ impl KilnApp {
     }
 
     fn read_input(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> =
-            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
         for path in dropped.into_iter().filter(|p| !p.as_os_str().is_empty()) {
             self.send(Command::OpenFile(path));
         }
@@ -207,7 +219,12 @@ impl KilnApp {
             if input.consume_key(egui::Modifiers::COMMAND, egui::Key::O) {
                 found.push(Command::OpenFileDialog);
             }
-            let keys = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4];
+            let keys = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+            ];
             for (key, workspace) in keys.into_iter().zip(Workspace::ALL) {
                 if input.consume_key(egui::Modifiers::COMMAND, key) {
                     found.push(Command::SelectWorkspace(workspace));

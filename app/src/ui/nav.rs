@@ -6,7 +6,12 @@ use super::theme::{ThemeChoice, Tokens};
 use super::workspace::Workspace;
 
 /// Draws the navigation column and queues the user's choices.
-pub fn nav_ui(ui: &mut egui::Ui, settings: &UiSettings, tokens: &Tokens, commands: &mut Vec<Command>) {
+pub fn nav_ui(
+    ui: &mut egui::Ui,
+    settings: &UiSettings,
+    tokens: &Tokens,
+    commands: &mut Vec<Command>,
+) {
     ui.add_space(tokens.section_gap);
     ui.heading(egui::RichText::new("Kiln").color(tokens.accent).strong());
     ui.add_space(tokens.section_gap);

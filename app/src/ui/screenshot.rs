@@ -72,7 +72,8 @@ impl ScreenshotController {
 fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
     let [width, height] = image.size;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     image::save_buffer(
         path,

@@ -45,7 +45,14 @@ mod tests {
         settings.remember_file(PathBuf::from("7.csv"));
         assert_eq!(settings.recent_files.len(), MAX_RECENT_FILES);
         assert_eq!(settings.recent_files[0], PathBuf::from("7.csv"));
-        assert_eq!(settings.recent_files.iter().filter(|p| p.ends_with("7.csv")).count(), 1);
+        assert_eq!(
+            settings
+                .recent_files
+                .iter()
+                .filter(|p| p.ends_with("7.csv"))
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -21,14 +21,20 @@ pub fn status_bar_ui(
             job_ui(ui, job, tokens, commands);
             ui.separator();
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| match &store_label {
-            Ok(path) => {
-                ui.label(egui::RichText::new(format!("Store: {path}")).color(tokens.muted));
-            }
-            Err(error) => {
-                ui.label(egui::RichText::new(format!("Store unavailable: {error}")).color(tokens.bad));
-            }
-        });
+        ui.with_layout(
+            egui::Layout::right_to_left(egui::Align::Center),
+            |ui| match &store_label {
+                Ok(path) => {
+                    ui.label(egui::RichText::new(format!("Store: {path}")).color(tokens.muted));
+                }
+                Err(error) => {
+                    ui.label(
+                        egui::RichText::new(format!("Store unavailable: {error}"))
+                            .color(tokens.bad),
+                    );
+                }
+            },
+        );
     });
 }
 
@@ -47,7 +53,10 @@ fn job_ui(ui: &mut egui::Ui, job: &JobStatus, tokens: &Tokens, commands: &mut Ve
             };
             ui.add(bar.desired_width(160.0).text(text));
             let cancel = ui.add_enabled(!job.cancel_requested, egui::Button::new("Cancel"));
-            if cancel.on_hover_text(format!("Stop \"{}\"", job.name)).clicked() {
+            if cancel
+                .on_hover_text(format!("Stop \"{}\"", job.name))
+                .clicked()
+            {
                 commands.push(Command::CancelJob(job.id));
             }
         }

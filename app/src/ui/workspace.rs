@@ -18,7 +18,12 @@ pub enum Workspace {
 
 impl Workspace {
     /// All workspaces in navigation order.
-    pub const ALL: [Self; 4] = [Self::Explore, Self::Experiments, Self::Registry, Self::Deploy];
+    pub const ALL: [Self; 4] = [
+        Self::Explore,
+        Self::Experiments,
+        Self::Registry,
+        Self::Deploy,
+    ];
 
     /// The name shown in the navigation.
     pub fn label(self) -> &'static str {
@@ -37,6 +42,8 @@ impl std::str::FromStr for Workspace {
         Self::ALL
             .into_iter()
             .find(|w| w.label().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown panel '{s}' (expected explore, experiments, registry or deploy)"))
+            .ok_or_else(|| {
+                format!("unknown panel '{s}' (expected explore, experiments, registry or deploy)")
+            })
     }
 }

@@ -99,7 +99,8 @@ mod tests {
 
     #[test]
     fn a_missing_file_names_the_path() {
-        let err = fingerprint_file(Path::new("/no/such/file.csv"), |_, _| true).expect_err("missing");
+        let err =
+            fingerprint_file(Path::new("/no/such/file.csv"), |_, _| true).expect_err("missing");
         assert!(err.to_string().contains("/no/such/file.csv"), "{err}");
     }
 

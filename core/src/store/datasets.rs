@@ -28,7 +28,11 @@ fn with_schema((mut version, schema): (DatasetVersion, String)) -> StoreResult<D
     Ok(version)
 }
 
-fn find_version(conn: &Connection, dataset: &str, fingerprint: &str) -> StoreResult<Option<DatasetVersion>> {
+fn find_version(
+    conn: &Connection,
+    dataset: &str,
+    fingerprint: &str,
+) -> StoreResult<Option<DatasetVersion>> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id \
          WHERE d.name = ?1 AND v.fingerprint = ?2"
@@ -57,7 +61,10 @@ pub struct NewDatasetVersion<'a> {
 impl Store {
     /// Registers a dataset version. The same bytes registered again return the existing
     /// version; changed bytes become the next version of the same dataset.
-    pub fn register_dataset_version(&self, new: &NewDatasetVersion<'_>) -> StoreResult<DatasetVersion> {
+    pub fn register_dataset_version(
+        &self,
+        new: &NewDatasetVersion<'_>,
+    ) -> StoreResult<DatasetVersion> {
         if new.name.trim().is_empty() {
             return Err(StoreError::Invalid {
                 what: "dataset name",

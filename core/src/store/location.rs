@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn the_environment_wins_over_the_platform_default() {
-        assert_eq!(resolve_home(None, Some("/b".into())), Some(PathBuf::from("/b")));
+        assert_eq!(
+            resolve_home(None, Some("/b".into())),
+            Some(PathBuf::from("/b"))
+        );
     }
 
     #[test]

@@ -96,7 +96,9 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -112,7 +114,8 @@ fn open_connection(db_path: &Path) -> StoreResult<Connection> {
     // The first statement that reads the header reveals a non-database file.
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(corrupt)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(corrupt)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(corrupt)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(corrupt)?;
     let check: String = conn
@@ -137,7 +140,10 @@ fn classify_open_error(db_path: &Path, error: rusqlite::Error) -> StoreError {
         Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
             StoreError::Location {
                 path: db_path.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, error.to_string()),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    error.to_string(),
+                ),
             }
         }
         _ => StoreError::Sqlite(error),

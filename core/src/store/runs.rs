@@ -78,7 +78,12 @@ fn ensure_experiment_in(conn: &Connection, name: &str) -> StoreResult<Experiment
     )?)
 }
 
-fn insert_pairs(conn: &Connection, table: &str, run_id: &str, pairs: &[(String, String)]) -> StoreResult<()> {
+fn insert_pairs(
+    conn: &Connection,
+    table: &str,
+    run_id: &str,
+    pairs: &[(String, String)],
+) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO {table} (run_id, key, value) VALUES (?1, ?2, ?3) \
          ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value"
@@ -133,7 +138,12 @@ fn insert_run(conn: &Connection, new: &NewRun) -> StoreResult<String> {
     Ok(id)
 }
 
-fn end_run(conn: &Connection, run_id: &str, status: RunStatus, error: Option<&str>) -> StoreResult<()> {
+fn end_run(
+    conn: &Connection,
+    run_id: &str,
+    status: RunStatus,
+    error: Option<&str>,
+) -> StoreResult<()> {
     let changed = conn.execute(
         "UPDATE runs SET status = ?2, end_time = ?3, error = ?4 WHERE id = ?1",
         params![run_id, status.as_str(), now_rfc3339(), error],
@@ -160,7 +170,8 @@ impl Store {
     /// All experiments, by name.
     pub fn experiments(&self) -> StoreResult<Vec<Experiment>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id, name, created_at FROM experiments ORDER BY name")?;
+        let mut stmt =
+            conn.prepare("SELECT id, name, created_at FROM experiments ORDER BY name")?;
         let rows = stmt.query_map([], |row| {
             Ok(Experiment {
                 id: row.get(0)?,
@@ -220,7 +231,12 @@ impl Store {
 
     /// Appends points to a step-series metric (e.g. loss per epoch); a repeated step replaces
     /// the earlier value. The latest point also becomes the metric's scalar value.
-    pub fn log_metric_steps(&self, run_id: &str, key: &str, points: &[(i64, f64)]) -> StoreResult<()> {
+    pub fn log_metric_steps(
+        &self,
+        run_id: &str,
+        key: &str,
+        points: &[(i64, f64)],
+    ) -> StoreResult<()> {
         self.in_transaction(|conn| {
             let now = now_rfc3339();
             let mut stmt = conn.prepare_cached(
@@ -239,7 +255,12 @@ impl Store {
     }
 
     /// Marks a run ended with `status` (and the error of a failed run).
-    pub fn finish_run(&self, run_id: &str, status: RunStatus, error: Option<&str>) -> StoreResult<()> {
+    pub fn finish_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
         self.in_transaction(|conn| end_run(conn, run_id, status, error))
     }
 
@@ -264,7 +285,12 @@ impl Store {
         self.update_run_column(run_id, RunColumn::DeletedAt, None)
     }
 
-    fn update_run_column(&self, run_id: &str, column: RunColumn, value: Option<String>) -> StoreResult<()> {
+    fn update_run_column(
+        &self,
+        run_id: &str,
+        column: RunColumn,
+        value: Option<String>,
+    ) -> StoreResult<()> {
         let sql = format!("UPDATE runs SET {} = ?2 WHERE id = ?1", column.sql_name());
         let changed = self.lock().execute(&sql, params![run_id, value])?;
         if changed == 0 {
@@ -293,7 +319,10 @@ impl Store {
              ORDER BY r.start_time DESC, r.id"
         );
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![query.experiment, query.include_deleted], run_from_row)?;
+        let rows = stmt.query_map(
+            params![query.experiment, query.include_deleted],
+            run_from_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -301,8 +330,16 @@ impl Store {
     pub fn run_detail(&self, run_id: &str) -> StoreResult<RunDetail> {
         let run = self.run(run_id)?;
         let conn = self.lock();
-        let params = string_map(&conn, "SELECT key, value FROM params WHERE run_id = ?1", run_id)?;
-        let tags = string_map(&conn, "SELECT key, value FROM tags WHERE run_id = ?1", run_id)?;
+        let params = string_map(
+            &conn,
+            "SELECT key, value FROM params WHERE run_id = ?1",
+            run_id,
+        )?;
+        let tags = string_map(
+            &conn,
+            "SELECT key, value FROM tags WHERE run_id = ?1",
+            run_id,
+        )?;
         let mut stmt = conn.prepare("SELECT key, value FROM metrics WHERE run_id = ?1")?;
         let metrics = stmt
             .query_map([run_id], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -400,12 +437,17 @@ impl RunColumn {
 
 type PerRun<V> = std::collections::HashMap<String, BTreeMap<String, V>>;
 
-fn bulk_pairs<V: rusqlite::types::FromSql>(conn: &Connection, table: &str) -> StoreResult<PerRun<V>> {
+fn bulk_pairs<V: rusqlite::types::FromSql>(
+    conn: &Connection,
+    table: &str,
+) -> StoreResult<PerRun<V>> {
     let mut stmt = conn.prepare(&format!("SELECT run_id, key, value FROM {table}"))?;
     let mut rows = stmt.query([])?;
     let mut out = PerRun::<V>::new();
     while let Some(row) = rows.next()? {
-        out.entry(row.get(0)?).or_default().insert(row.get(1)?, row.get(2)?);
+        out.entry(row.get(0)?)
+            .or_default()
+            .insert(row.get(1)?, row.get(2)?);
     }
     Ok(out)
 }

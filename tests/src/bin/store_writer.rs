@@ -22,10 +22,14 @@ fn main() -> Result<()> {
         let new = NewRun {
             experiment: experiment.clone(),
             seed: Some(i as i64),
-            params: (0..FIELDS).map(|p| (format!("p{p}"), format!("{i}-{p}"))).collect(),
+            params: (0..FIELDS)
+                .map(|p| (format!("p{p}"), format!("{i}-{p}")))
+                .collect(),
             ..NewRun::default()
         };
-        let metrics: Vec<(String, f64)> = (0..FIELDS).map(|m| (format!("m{m}"), (i * m) as f64)).collect();
+        let metrics: Vec<(String, f64)> = (0..FIELDS)
+            .map(|m| (format!("m{m}"), (i * m) as f64))
+            .collect();
         let run = store.record_run(&new, &metrics, RunStatus::Finished)?;
         writeln!(stdout, "committed {}", run.id)?;
         stdout.flush()?;

@@ -43,7 +43,10 @@ impl ExperimentsPanel {
         let store = match cx.store {
             Ok(store) => store.clone(),
             Err(error) => {
-                ui.colored_label(cx.tokens.bad, format!("The store could not be opened: {error}"));
+                ui.colored_label(
+                    cx.tokens.bad,
+                    format!("The store could not be opened: {error}"),
+                );
                 return;
             }
         };
@@ -97,8 +100,14 @@ fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
     let widths = [220.0, 160.0, 80.0, 200.0, 80.0];
     ui.horizontal(|ui| {
-        for (title, width) in ["Run", "Experiment", "Status", "Started", "Duration"].iter().zip(widths) {
-            ui.add_sized([width, row_height], egui::Label::new(egui::RichText::new(*title).strong()));
+        for (title, width) in ["Run", "Experiment", "Status", "Started", "Duration"]
+            .iter()
+            .zip(widths)
+        {
+            ui.add_sized(
+                [width, row_height],
+                egui::Label::new(egui::RichText::new(*title).strong()),
+            );
         }
     });
     egui::ScrollArea::vertical()
@@ -114,7 +123,8 @@ fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
                     let cells = [
                         egui::RichText::new(&run.name),
                         egui::RichText::new(&run.experiment),
-                        egui::RichText::new(run.status.as_str()).color(status_color(run.status, tokens)),
+                        egui::RichText::new(run.status.as_str())
+                            .color(status_color(run.status, tokens)),
                         egui::RichText::new(&run.start_time),
                         egui::RichText::new(duration),
                     ];

@@ -37,8 +37,15 @@ impl ExplorePanel {
         let job_path = path.to_path_buf();
         let handle = jobs.spawn(format!("Reading {name}"), move |ctx| {
             let fingerprint = fingerprint_file(&job_path, |done, total| {
-                let fraction = if total == 0 { 1.0 } else { done as f32 / total as f32 };
-                ctx.progress(fraction, format!("{} of {}", human_bytes(done), human_bytes(total)));
+                let fraction = if total == 0 {
+                    1.0
+                } else {
+                    done as f32 / total as f32
+                };
+                ctx.progress(
+                    fraction,
+                    format!("{} of {}", human_bytes(done), human_bytes(total)),
+                );
                 !ctx.is_cancelled()
             })?;
             Ok::<_, JobError>(fingerprint)
@@ -95,31 +102,38 @@ impl ExplorePanel {
 
     fn files_ui(&self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
         ui.strong("Opened files");
-        egui::Grid::new("opened-files").striped(true).num_columns(3).show(ui, |ui| {
-            for file in &self.files {
-                ui.label(display_name(&file.path)).on_hover_text(file.path.display().to_string());
-                match &file.state {
-                    FileState::Reading(handle) => {
-                        let status = handle.status();
-                        ui.add(egui::ProgressBar::new(status.fraction.unwrap_or(0.0)).desired_width(160.0));
-                        ui.label(status.message);
+        egui::Grid::new("opened-files")
+            .striped(true)
+            .num_columns(3)
+            .show(ui, |ui| {
+                for file in &self.files {
+                    ui.label(display_name(&file.path))
+                        .on_hover_text(file.path.display().to_string());
+                    match &file.state {
+                        FileState::Reading(handle) => {
+                            let status = handle.status();
+                            ui.add(
+                                egui::ProgressBar::new(status.fraction.unwrap_or(0.0))
+                                    .desired_width(160.0),
+                            );
+                            ui.label(status.message);
+                        }
+                        FileState::Ready(fp) => {
+                            ui.label(human_bytes(fp.size));
+                            ui.monospace(format!("sha256 {}", &fp.sha256));
+                        }
+                        FileState::Failed(message) => {
+                            ui.label(egui::RichText::new("could not open").color(cx.tokens.bad));
+                            ui.label(egui::RichText::new(message).color(cx.tokens.bad));
+                        }
+                        FileState::Cancelled => {
+                            ui.label(egui::RichText::new("cancelled").color(cx.tokens.warn));
+                            ui.label("");
+                        }
                     }
-                    FileState::Ready(fp) => {
-                        ui.label(human_bytes(fp.size));
-                        ui.monospace(format!("sha256 {}", &fp.sha256));
-                    }
-                    FileState::Failed(message) => {
-                        ui.label(egui::RichText::new("could not open").color(cx.tokens.bad));
-                        ui.label(egui::RichText::new(message).color(cx.tokens.bad));
-                    }
-                    FileState::Cancelled => {
-                        ui.label(egui::RichText::new("cancelled").color(cx.tokens.warn));
-                        ui.label("");
-                    }
+                    ui.end_row();
                 }
-                ui.end_row();
-            }
-        });
+            });
         ui.add_space(cx.tokens.section_gap);
         ui.label(
             egui::RichText::new(

@@ -8,7 +8,13 @@ pub mod registry;
 
 /// Heading plus a plain statement of what a workspace will hold, for workspaces whose issue
 /// has not landed yet: nothing fake is drawn in their place.
-pub fn not_built_yet_ui(ui: &mut egui::Ui, title: &str, summary: &str, items: &[&str], muted: egui::Color32) {
+pub fn not_built_yet_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    summary: &str,
+    items: &[&str],
+    muted: egui::Color32,
+) {
     ui.heading(title);
     ui.label(summary);
     ui.add_space(8.0);
