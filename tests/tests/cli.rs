@@ -1,0 +1,128 @@
+//! The `kiln` binary as scripts see it: exit codes, one-line errors, JSON on stdout.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use kiln_core::store::{NewRun, RunStatus, Store};
+use kiln_tests::kiln_bin;
+
+fn kiln(home: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(kiln_bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("KILN_HOME")
+        .output()
+        .expect("run kiln")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn version_and_help_work() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let version = kiln(home.path(), &["--version"]);
+    assert!(version.status.success());
+    assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let help = kiln(home.path(), &["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for sub in ["gui", "profile", "train", "predict", "runs", "models", "serve", "simulate", "demo"] {
+        assert!(text.contains(sub), "help lists {sub}");
+    }
+}
+
+#[test]
+fn unbuilt_subcommands_exit_non_zero_with_one_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = kiln(home.path(), &["serve", "churn@production"]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert_eq!(err.trim(), "error: not built yet: serve (model serving)");
+}
+
+#[test]
+fn a_bad_flag_is_a_usage_error_not_a_panic() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = kiln(home.path(), &["gui", "--size", "huge"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("WIDTHxHEIGHT"));
+    assert!(!stderr(&output).contains("panicked"));
+}
+
+#[test]
+fn runs_are_listed_as_json_and_csv() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(home.path()).expect("store");
+    let run = store
+        .record_run(
+            &NewRun {
+                experiment: "churn".into(),
+                params: vec![("model".into(), "ridge".into()), ("alpha".into(), "0.5".into())],
+                ..NewRun::default()
+            },
+            &[("r2".into(), 0.75)],
+            RunStatus::Finished,
+        )
+        .expect("run");
+
+    let output = kiln(home.path(), &["runs", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let first = &doc["runs"][0];
+    assert_eq!(first["run_id"], run.id.as_str());
+    assert_eq!(first["experiment"], "churn");
+    assert_eq!(first["status"], "finished");
+    assert_eq!(first["model"], "ridge");
+    assert_eq!(first["params"]["alpha"], "0.5");
+    assert_eq!(first["metrics"]["r2"], 0.75);
+    assert!(first["start_time"].as_str().expect("time").ends_with('Z'));
+
+    let csv = kiln(home.path(), &["runs", "--csv"]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("run_id,experiment,status,model,start_time,duration_s,params.alpha,params.model,metrics.r2")
+    );
+    assert!(lines.next().expect("row").starts_with(&run.id));
+
+    let show = kiln(home.path(), &["runs", "show", &run.id, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&show.stdout).expect("json");
+    assert_eq!(doc["kiln_version"], kiln_core::KILN_VERSION);
+}
+
+#[test]
+fn an_unknown_run_is_a_clear_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = kiln(home.path(), &["runs", "show", "deadbeef"]);
+    assert!(!output.status.success());
+    assert_eq!(stderr(&output).trim(), "error: run not found: deadbeef");
+}
+
+#[test]
+fn a_corrupt_store_is_a_clear_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::write(home.path().join("kiln.db"), vec![7u8; 4096]).expect("garbage");
+    let output = kiln(home.path(), &["runs"]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(err.starts_with("error: store database"), "{err}");
+    assert!(err.contains("damaged"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn kiln_home_chooses_the_store_when_no_flag_is_given() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(kiln_bin())
+        .args(["runs", "--json"])
+        .env("KILN_HOME", home.path())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(home.path().join("kiln.db").exists());
+}
