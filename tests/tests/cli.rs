@@ -30,7 +30,9 @@ fn version_and_help_work() {
     let help = kiln(home.path(), &["--help"]);
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    for sub in ["gui", "profile", "train", "predict", "runs", "models", "serve", "simulate", "demo"] {
+    for sub in [
+        "gui", "profile", "train", "predict", "runs", "models", "serve", "simulate", "demo",
+    ] {
         assert!(text.contains(sub), "help lists {sub}");
     }
 }
@@ -61,7 +63,10 @@ fn runs_are_listed_as_json_and_csv() {
         .record_run(
             &NewRun {
                 experiment: "churn".into(),
-                params: vec![("model".into(), "ridge".into()), ("alpha".into(), "0.5".into())],
+                params: vec![
+                    ("model".into(), "ridge".into()),
+                    ("alpha".into(), "0.5".into()),
+                ],
                 ..NewRun::default()
             },
             &[("r2".into(), 0.75)],
@@ -86,7 +91,9 @@ fn runs_are_listed_as_json_and_csv() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("run_id,experiment,status,model,start_time,duration_s,params.alpha,params.model,metrics.r2")
+        Some(
+            "run_id,experiment,status,model,start_time,duration_s,params.alpha,params.model,metrics.r2"
+        )
     );
     assert!(lines.next().expect("row").starts_with(&run.id));
 
