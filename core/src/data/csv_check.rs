@@ -1,0 +1,428 @@
+//! A fast, quote-aware pass over delimited text before parsing: it sniffs the delimiter and
+//! finds the exact line of the problems a parser would report vaguely or silently accept
+//! (ragged rows, unclosed quotes, invalid UTF-8, duplicate or empty header names).
+
+use std::path::Path;
+
+use super::error::{DataError, DataResult};
+
+/// Delimiters tried when sniffing, in order of preference on ties.
+const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
+/// Lines looked at when sniffing the delimiter.
+const SNIFF_LINES: usize = 50;
+
+/// What the check learnt about a delimited file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvLayout {
+    /// The field separator.
+    pub separator: u8,
+    /// Column names from the header, with empty names replaced.
+    pub columns: Vec<String>,
+    /// Number of data records (blank lines not counted).
+    pub data_rows: usize,
+    /// Byte offset where the text starts (after a UTF-8 byte-order mark).
+    pub text_start: usize,
+    /// Things the user should know that did not stop loading.
+    pub warnings: Vec<String>,
+}
+
+/// Checks delimited text `bytes` read from `path`.
+pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
+    let text_start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let body = &bytes[text_start..];
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(DataError::malformed(path, "the file is empty"));
+    }
+    if body.starts_with(&[0xFF, 0xFE]) || body.starts_with(&[0xFE, 0xFF]) {
+        return Err(DataError::malformed(
+            path,
+            "the file is UTF-16 text; Kiln reads UTF-8: re-save it as UTF-8",
+        ));
+    }
+    if let Err(error) = std::str::from_utf8(body) {
+        let offset = error.valid_up_to();
+        let line = 1 + memchr::memchr_iter(b'\n', &body[..offset]).count();
+        return Err(DataError::at_line(
+            path,
+            line,
+            "the text is not valid UTF-8 (perhaps Latin-1 or Windows-1252); re-save the file as UTF-8",
+        ));
+    }
+    let separator = sniff_separator(path, body);
+    let scan = scan_records(path, body, separator)?;
+    let mut warnings = Vec::new();
+    let columns = header_names(path, &scan.header, &mut warnings)?;
+    if scan.data_rows == 0 {
+        return Err(DataError::malformed(
+            path,
+            "the file has a header but no data rows",
+        ));
+    }
+    Ok(CsvLayout {
+        separator,
+        columns,
+        data_rows: scan.data_rows,
+        text_start,
+        warnings,
+    })
+}
+
+fn sniff_separator(path: &Path, body: &[u8]) -> u8 {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "tsv" || ext == "tab" {
+        return b'\t';
+    }
+    let mut best = (b',', 0usize, 0usize); // (separator, consistent lines, count per line)
+    for candidate in CANDIDATES {
+        let counts = field_counts_of_first_lines(body, candidate);
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        if first < 2 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == first).count();
+        if consistent > best.1 || (consistent == best.1 && first > best.2) {
+            best = (candidate, consistent, first);
+        }
+    }
+    best.0
+}
+
+/// Field counts of the first records, quote-aware.
+fn field_counts_of_first_lines(body: &[u8], separator: u8) -> Vec<usize> {
+    let mut counts = Vec::new();
+    let mut fields = 1;
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    let mut line_has_content = false;
+    for (i, &b) in body.iter().enumerate() {
+        if in_quotes {
+            if b == b'"' {
+                if body.get(i + 1) == Some(&b'"') {
+                    continue;
+                }
+                in_quotes = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' if at_field_start => {
+                in_quotes = true;
+                at_field_start = false;
+                line_has_content = true;
+            }
+            b'\n' => {
+                if line_has_content {
+                    counts.push(fields);
+                    if counts.len() >= SNIFF_LINES {
+                        break;
+                    }
+                }
+                fields = 1;
+                at_field_start = true;
+                line_has_content = false;
+            }
+            b'\r' => {}
+            _ if b == separator => {
+                fields += 1;
+                at_field_start = true;
+                line_has_content = true;
+            }
+            _ => {
+                at_field_start = false;
+                line_has_content = true;
+            }
+        }
+    }
+    if line_has_content && counts.len() < SNIFF_LINES {
+        counts.push(fields);
+    }
+    counts
+}
+
+struct Scan {
+    header: Vec<String>,
+    data_rows: usize,
+}
+
+/// Header fields collected so far, and the records counted after it.
+struct Records<'p> {
+    path: &'p Path,
+    header: Option<Vec<String>>,
+    header_fields: Vec<String>,
+    current: Vec<u8>,
+    expected: usize,
+    data_rows: usize,
+}
+
+impl Records<'_> {
+    fn in_header(&self) -> bool {
+        self.header.is_none()
+    }
+
+    fn push_header_byte(&mut self, b: u8) {
+        if self.in_header() {
+            self.current.push(b);
+        }
+    }
+
+    fn end_header_field(&mut self) {
+        if self.in_header() {
+            let field = String::from_utf8_lossy(&self.current).trim().to_owned();
+            self.header_fields.push(field);
+            self.current.clear();
+        }
+    }
+
+    fn end_record(&mut self, fields: usize, record_line: usize) -> DataResult<()> {
+        if self.in_header() {
+            self.end_header_field();
+            self.expected = fields;
+            self.header = Some(std::mem::take(&mut self.header_fields));
+            return Ok(());
+        }
+        if fields != self.expected {
+            let (more_or_fewer, hint) = if fields > self.expected {
+                ("too many", "a separator inside a value that is not quoted?")
+            } else {
+                ("too few", "a missing value or a line broken in two?")
+            };
+            return Err(DataError::at_line(
+                self.path,
+                record_line,
+                format!(
+                    "{more_or_fewer} fields: expected {} (as in the header), found {fields} ({hint})",
+                    self.expected
+                ),
+            ));
+        }
+        self.data_rows += 1;
+        Ok(())
+    }
+}
+
+/// One pass over all records: header fields, record count, and the first ragged record or
+/// unclosed quote, by physical line.
+fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
+    let mut records = Records {
+        path,
+        header: None,
+        header_fields: Vec::new(),
+        current: Vec::new(),
+        expected: 0,
+        data_rows: 0,
+    };
+    let mut line = 1usize;
+    let mut record_line = 1usize;
+    let mut fields = 1usize;
+    let mut in_quotes = false;
+    let mut quote_line = 0usize;
+    let mut at_field_start = true;
+    let mut record_has_content = false;
+    let mut i = 0usize;
+    let n = body.len();
+    while i < n {
+        let b = body[i];
+        if in_quotes {
+            match b {
+                b'"' if body.get(i + 1) == Some(&b'"') => {
+                    records.push_header_byte(b'"');
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_quotes = false,
+                b'\n' => {
+                    line += 1;
+                    records.push_header_byte(b);
+                }
+                _ => records.push_header_byte(b),
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' if at_field_start => {
+                in_quotes = true;
+                quote_line = line;
+                at_field_start = false;
+                record_has_content = true;
+            }
+            b'\n' => {
+                if record_has_content {
+                    records.end_record(fields, record_line)?;
+                }
+                line += 1;
+                record_line = line;
+                fields = 1;
+                at_field_start = true;
+                record_has_content = false;
+            }
+            b'\r' => {}
+            _ if b == separator => {
+                records.end_header_field();
+                fields += 1;
+                at_field_start = true;
+                record_has_content = true;
+            }
+            _ => {
+                records.push_header_byte(b);
+                at_field_start = false;
+                record_has_content = true;
+            }
+        }
+        i += 1;
+    }
+    if in_quotes {
+        return Err(DataError::at_line(
+            path,
+            quote_line,
+            "a quoted value starts here and its closing quote (\") is missing",
+        ));
+    }
+    if record_has_content {
+        records.end_record(fields, record_line)?;
+    }
+    Ok(Scan {
+        header: records.header.unwrap_or_default(),
+        data_rows: records.data_rows,
+    })
+}
+
+fn header_names(
+    path: &Path,
+    raw: &[String],
+    warnings: &mut Vec<String>,
+) -> DataResult<Vec<String>> {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    for (index, name) in raw.iter().enumerate() {
+        let name = if name.is_empty() {
+            let replacement = format!("unnamed_{index}");
+            warnings.push(format!(
+                "empty column name at position {}: named it '{replacement}'",
+                index + 1
+            ));
+            replacement
+        } else {
+            name.clone()
+        };
+        if let Some(first) = names.iter().position(|n| *n == name) {
+            return Err(DataError::Malformed {
+                path: path.to_path_buf(),
+                location: "line 1: ".into(),
+                reason: format!(
+                    "duplicate column name '{name}' (columns {} and {}); rename one of them",
+                    first + 1,
+                    index + 1
+                ),
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> DataResult<CsvLayout> {
+        check_csv(Path::new("t.csv"), text.as_bytes())
+    }
+
+    #[test]
+    fn a_plain_file_is_understood() {
+        let layout = check("a,b,c\n1,2,3\n4,5,6\n").expect("ok");
+        assert_eq!(layout.separator, b',');
+        assert_eq!(layout.columns, vec!["a", "b", "c"]);
+        assert_eq!(layout.data_rows, 2);
+    }
+
+    #[test]
+    fn semicolons_tabs_and_pipes_are_sniffed() {
+        assert_eq!(check("a;b\n1,5;2\n3;4\n").expect("ok").separator, b';');
+        assert_eq!(check("a\tb\n1\t2\n").expect("ok").separator, b'\t');
+        assert_eq!(check("a|b|c\n1|2|3\n").expect("ok").separator, b'|');
+    }
+
+    #[test]
+    fn quoted_newlines_and_separators_do_not_count() {
+        let layout = check("id,text\n1,\"hello, world\"\n2,\"two\nlines\"\n3,\"say \"\"hi\"\"\"\n")
+            .expect("ok");
+        assert_eq!(layout.data_rows, 3);
+    }
+
+    #[test]
+    fn ragged_rows_name_their_line() {
+        let err = check("a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n").expect_err("ragged");
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 4: too many fields: expected 3 (as in the header), found 4 (a separator inside a value that is not quoted?)"
+        );
+        let err = check("a,b,c\n1,2,3\n4,5\n").expect_err("short");
+        assert!(err.to_string().contains("line 3: too few fields"), "{err}");
+    }
+
+    #[test]
+    fn an_unclosed_quote_names_the_line_it_opens_on() {
+        let err = check("a,b\n1,2\n3,\"oops\n4,5\n").expect_err("quote");
+        assert!(err.to_string().contains("line 3: a quoted value"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_header_only_files_are_refused() {
+        assert!(check("").expect_err("empty").to_string().contains("empty"));
+        assert!(
+            check(" \n\n")
+                .expect_err("blank")
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            check("a,b\n")
+                .expect_err("header")
+                .to_string()
+                .contains("no data rows")
+        );
+        assert!(
+            check_csv(Path::new("t.csv"), &[0xEF, 0xBB, 0xBF])
+                .expect_err("bom")
+                .to_string()
+                .contains("empty")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let err = check_csv(Path::new("t.csv"), b"a,b\n1,2\ncaf\xe9,3\n").expect_err("latin1");
+        assert!(err.to_string().contains("line 3"), "{err}");
+        assert!(err.to_string().contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn header_names_must_be_unique_and_empty_ones_are_named() {
+        let err = check("a,b,a\n1,2,3\n").expect_err("dup");
+        assert!(
+            err.to_string()
+                .contains("duplicate column name 'a' (columns 1 and 3)"),
+            "{err}"
+        );
+        let layout = check(",a,b\n0,1,2\n").expect("ok");
+        assert_eq!(layout.columns, vec!["unnamed_0", "a", "b"]);
+        assert!(layout.warnings[0].contains("empty column name"));
+    }
+
+    #[test]
+    fn crlf_and_bom_are_fine() {
+        let layout = check_csv(Path::new("t.csv"), b"\xEF\xBB\xBFa,b\r\n1,2\r\n").expect("ok");
+        assert_eq!(layout.columns, vec!["a", "b"]);
+        assert_eq!(layout.text_start, 3);
+    }
+}

@@ -1,0 +1,295 @@
+//! Loading a data file into a polars `DataFrame`, with a clear error for every bad input.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::csv_check::check_csv;
+use super::error::{DataError, DataResult};
+use super::format::{FileFormat, detect_format};
+
+/// The values pandas reads as missing by default; using the same list keeps Kiln's counts equal
+/// to pandas' on the same file.
+pub const PANDAS_NA_VALUES: &[&str] = &[
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+/// Rows used to guess column types before a full scan is needed.
+const INFER_ROWS: usize = 10_000;
+/// Memory needed to load a file, as a multiple of its size (file bytes + parsed columns).
+const MEMORY_FACTOR: u64 = 3;
+
+/// A loaded table and what was learnt while loading it.
+#[derive(Debug, Clone)]
+pub struct LoadedTable {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The reader used.
+    pub format: FileFormat,
+    /// Size of the file in bytes.
+    pub file_size: u64,
+    /// The data.
+    pub frame: DataFrame,
+    /// Things the user should know that did not stop loading.
+    pub warnings: Vec<String>,
+}
+
+/// Options of [`load_table`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Read only the first rows (a preview or a sample of a file too big to load).
+    pub max_rows: Option<usize>,
+    /// Skip the memory check (the caller knows better).
+    pub ignore_memory_limit: bool,
+}
+
+/// Loads `path` whole. `on_progress(fraction, message)` reports phases; returning `false` cancels.
+pub fn load_table(
+    path: &Path,
+    options: &LoadOptions,
+    mut on_progress: impl FnMut(f32, &str) -> bool,
+) -> DataResult<LoadedTable> {
+    let io_error = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if metadata.is_dir() {
+        return Err(DataError::malformed(
+            path,
+            "this is a folder, not a data file",
+        ));
+    }
+    let file_size = metadata.len();
+    if file_size == 0 {
+        return Err(DataError::malformed(path, "the file is empty"));
+    }
+    if !options.ignore_memory_limit && options.max_rows.is_none() {
+        check_memory(path, file_size)?;
+    }
+    let mut head = vec![0u8; 8192.min(file_size as usize)];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(io_error)?;
+    let format = detect_format(path, &head)?;
+    if !on_progress(0.05, "reading") {
+        return Err(DataError::Cancelled);
+    }
+    let mut warnings = Vec::new();
+    let frame = match format {
+        FileFormat::Csv => read_csv(path, options, &mut warnings, &mut on_progress)?,
+        FileFormat::Parquet => read_binary(path, format, options)?,
+        FileFormat::Ipc => read_binary(path, format, options)?,
+        FileFormat::Json | FileFormat::NdJson => read_json(path, format, options)?,
+    };
+    if frame.height() == 0 {
+        return Err(DataError::malformed(path, "the file has no data rows"));
+    }
+    for column in frame.columns() {
+        if column.null_count() == column.len() {
+            warnings.push(format!(
+                "column '{}' is all null (every value is missing)",
+                column.name()
+            ));
+        }
+    }
+    on_progress(1.0, "loaded");
+    Ok(LoadedTable {
+        path: path.to_path_buf(),
+        format,
+        file_size,
+        frame,
+        warnings,
+    })
+}
+
+fn check_memory(path: &Path, file_size: u64) -> DataResult<()> {
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    let needed = file_size.saturating_mul(MEMORY_FACTOR);
+    if needed > available {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            size_mb: file_size / 1_000_000,
+            needed_mb: needed / 1_000_000,
+            available_mb: available / 1_000_000,
+        });
+    }
+    Ok(())
+}
+
+/// Memory the system can give without swapping (Linux `MemAvailable`), when known.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn read_csv(
+    path: &Path,
+    options: &LoadOptions,
+    warnings: &mut Vec<String>,
+    on_progress: &mut impl FnMut(f32, &str) -> bool,
+) -> DataResult<DataFrame> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !on_progress(0.2, "checking rows") {
+        return Err(DataError::Cancelled);
+    }
+    let layout = check_csv(path, &bytes)?;
+    warnings.extend(layout.warnings.iter().cloned());
+    if !on_progress(0.35, "parsing") {
+        return Err(DataError::Cancelled);
+    }
+    let parse = |infer: Option<usize>| {
+        let null_values =
+            NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
+        // The header was checked (and empty names replaced) above; polars reads data rows only.
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_skip_rows(1)
+            .with_n_rows(options.max_rows)
+            .with_infer_schema_length(infer)
+            .map_parse_options(|p| {
+                p.with_separator(layout.separator)
+                    .with_quote_char(Some(b'"'))
+                    .with_null_values(Some(null_values.clone()))
+                    .with_try_parse_dates(true)
+            })
+            .into_reader_with_file_handle(Cursor::new(&bytes[layout.text_start..]))
+            .finish()
+    };
+    let mut frame = match parse(Some(INFER_ROWS)) {
+        Ok(frame) => frame,
+        // A value far down the file did not fit the type guessed from the first rows.
+        Err(_) => parse(None).map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
+    };
+    frame
+        .set_column_names(&layout.columns)
+        .map_err(|e| polars_error(path, FileFormat::Csv, &e))?;
+    Ok(frame)
+}
+
+fn read_binary(path: &Path, format: FileFormat, options: &LoadOptions) -> DataResult<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let read = match format {
+        FileFormat::Parquet => ParquetReader::new(file)
+            .with_slice(options.max_rows.map(|n| (0, n)))
+            .finish(),
+        _ => IpcReader::new(file).with_n_rows(options.max_rows).finish(),
+    };
+    read.map_err(|e| polars_error(path, format, &e))
+}
+
+fn read_json(path: &Path, format: FileFormat, options: &LoadOptions) -> DataResult<DataFrame> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    validate_json(path, format, &bytes)?;
+    let json_format = if format == FileFormat::NdJson {
+        JsonFormat::JsonLines
+    } else {
+        JsonFormat::Json
+    };
+    let frame = JsonReader::new(Cursor::new(&bytes))
+        .with_json_format(json_format)
+        .finish()
+        .map_err(|e| polars_error(path, format, &e))?;
+    Ok(match options.max_rows {
+        Some(n) => frame.head(Some(n)),
+        None => frame,
+    })
+}
+
+/// Finds the exact place of a JSON syntax error (polars reports none) and checks the shape.
+fn validate_json(path: &Path, format: FileFormat, bytes: &[u8]) -> DataResult<()> {
+    let syntax = |line: usize, column: usize, e: &serde_json::Error| DataError::Malformed {
+        path: path.to_path_buf(),
+        location: format!("line {line}, column {column}: "),
+        reason: format!("invalid JSON: {}", strip_position(&e.to_string())),
+    };
+    if format == FileFormat::NdJson {
+        let mut records = 0;
+        for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<serde_json::Value>(line) {
+                Ok(serde_json::Value::Object(_)) => records += 1,
+                Ok(_) => {
+                    return Err(DataError::at_line(
+                        path,
+                        index + 1,
+                        "expected a JSON object (one record per line)",
+                    ));
+                }
+                Err(e) => return Err(syntax(index + 1, e.column(), &e)),
+            }
+        }
+        if records == 0 {
+            return Err(DataError::malformed(path, "the file has no data rows"));
+        }
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => Err(syntax(e.line(), e.column(), &e)),
+        Ok(serde_json::Value::Array(items)) if items.is_empty() => Err(DataError::malformed(
+            path,
+            "the JSON list is empty: no data rows",
+        )),
+        Ok(serde_json::Value::Array(items)) => match items.iter().position(|v| !v.is_object()) {
+            Some(i) => Err(DataError::malformed(
+                path,
+                format!(
+                    "JSON item {} is not a record (an object with named fields)",
+                    i + 1
+                ),
+            )),
+            None => Ok(()),
+        },
+        Ok(_) => Err(DataError::malformed(
+            path,
+            "expected JSON records: a list of objects ([{...}, {...}]) or one object per line (.ndjson)",
+        )),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn polars_error(path: &Path, format: FileFormat, error: &PolarsError) -> DataError {
+    let detail = error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let reason = match format {
+        FileFormat::Parquet => {
+            format!("not a readable Parquet file (damaged or truncated?): {detail}")
+        }
+        FileFormat::Ipc => {
+            format!("not a readable Arrow IPC file (damaged or truncated?): {detail}")
+        }
+        FileFormat::Json | FileFormat::NdJson => {
+            format!("the JSON could not be read as a table: {detail}")
+        }
+        FileFormat::Csv => format!("the CSV could not be parsed: {detail}"),
+    };
+    DataError::malformed(path, reason)
+}
