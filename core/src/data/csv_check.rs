@@ -24,6 +24,8 @@ pub struct CsvLayout {
     pub text_start: usize,
     /// Things the user should know that did not stop loading.
     pub warnings: Vec<String>,
+    /// Whether any field is quoted; when none is, quote characters are plain text.
+    pub has_quoted_fields: bool,
 }
 
 /// Checks delimited text `bytes` read from `path`.
@@ -68,6 +70,7 @@ pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
         data_rows: scan.data_rows,
         text_start,
         warnings,
+        has_quoted_fields: scan.has_quoted_fields,
     })
 }
 
@@ -151,6 +154,7 @@ fn field_counts_of_first_lines(body: &[u8], separator: u8) -> Vec<usize> {
 struct Scan {
     header: Vec<String>,
     data_rows: usize,
+    has_quoted_fields: bool,
 }
 
 /// Header fields collected so far, and the records counted after it.
@@ -225,6 +229,7 @@ fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
     let mut fields = 1usize;
     let mut in_quotes = false;
     let mut quote_line = 0usize;
+    let mut has_quoted_fields = false;
     let mut at_field_start = true;
     let mut record_has_content = false;
     let mut i = 0usize;
@@ -251,6 +256,7 @@ fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
         match b {
             b'"' if at_field_start => {
                 in_quotes = true;
+                has_quoted_fields = true;
                 quote_line = line;
                 at_field_start = false;
                 record_has_content = true;
@@ -293,6 +299,7 @@ fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
     Ok(Scan {
         header: records.header.unwrap_or_default(),
         data_rows: records.data_rows,
+        has_quoted_fields,
     })
 }
 

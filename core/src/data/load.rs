@@ -147,7 +147,7 @@ fn read_csv(
     if !on_progress(0.35, "parsing") {
         return Err(DataError::Cancelled);
     }
-    let parse = |infer: Option<usize>| {
+    let parse = |infer: Option<usize>, quote: Option<u8>| {
         let null_values =
             NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
         // The header was checked (and empty names replaced) above; polars reads data rows only.
@@ -158,17 +158,19 @@ fn read_csv(
             .with_infer_schema_length(infer)
             .map_parse_options(|p| {
                 p.with_separator(layout.separator)
-                    .with_quote_char(Some(b'"'))
+                    .with_quote_char(quote)
                     .with_null_values(Some(null_values.clone()))
                     .with_try_parse_dates(true)
             })
             .into_reader_with_file_handle(Cursor::new(&bytes[layout.text_start..]))
             .finish()
     };
-    let mut frame = match parse(Some(INFER_ROWS)) {
+    // Without quoted fields, a `"` is plain text (an inch mark), as pandas reads it.
+    let quote = layout.has_quoted_fields.then_some(b'"');
+    let mut frame = match parse(Some(INFER_ROWS), quote) {
         Ok(frame) => frame,
         // A value far down the file did not fit the type guessed from the first rows.
-        Err(_) => parse(None).map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
+        Err(_) => parse(None, quote).map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
     };
     frame
         .set_column_names(&layout.columns)

@@ -299,7 +299,10 @@ fn profile_column(index: usize, series: &Series) -> DataResult<ColumnResult> {
         location: format!("column '{}': ", series.name()),
         reason: e.to_string(),
     };
-    if dtype.is_primitive_numeric() {
+    // An all-missing column has no type of its own; pandas reads it as float, so it takes
+    // part in correlations (as undefined) like any numeric column.
+    let all_missing = count == 0 && (dtype.is_string() || dtype.is_null());
+    if dtype.is_primitive_numeric() || all_missing {
         let floats = series.cast(&DataType::Float64).map_err(polars_err)?;
         let values: Vec<f64> = floats
             .f64()
