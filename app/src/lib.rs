@@ -4,4 +4,5 @@
 //! computes and never computes statistics or models itself.
 
 pub mod cli;
+pub mod samples;
 pub mod ui;

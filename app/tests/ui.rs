@@ -138,7 +138,10 @@ fn a_file_chosen_in_the_dialog_is_opened_fingerprinted_and_remembered() {
     assert_eq!(harness.state().explore().open_paths(), vec![data.as_path()]);
     assert_eq!(harness.state().settings().recent_files, vec![data.clone()]);
     let sha = kiln_core::store::sha256_hex(b"a,b\n1,2\n");
-    harness.get_by_label(&format!("sha256 {sha}"));
+    step_until(&mut harness, "the profile", |app| {
+        app.explore().active().is_some_and(|d| d.profile.is_some())
+    });
+    harness.get_by_label(&format!("sha256 {}…", &sha[..12]));
 }
 
 #[test]
@@ -155,10 +158,10 @@ fn a_missing_file_shows_an_error_and_the_window_keeps_working() {
     step_until(&mut harness, "the read to fail", |app| {
         app.jobs().running_count() == 0
     });
-    harness.get_by_label("could not open");
+    harness.get_by_label("Could not open gone.csv");
     assert!(
         harness
-            .get_all_by_label_contains("gone.csv: No such file")
+            .get_all_by_label_contains("gone.csv: cannot read the file")
             .count()
             >= 1
     );
@@ -215,4 +218,95 @@ fn the_experiments_workspace_lists_runs_from_the_store() {
     });
     harness.get_by_label("baseline-logreg");
     harness.get_by_label("1 runs");
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/profile")
+        .join(name)
+}
+
+#[test]
+fn opening_a_file_shows_rows_then_a_column_s_statistics_and_histogram() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            open_files: vec![fixture("penguins.csv")],
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the profile", |app| {
+        app.explore().active().is_some_and(|d| d.profile.is_some())
+    });
+    harness.get_by_label_contains("344 rows × 8 columns");
+    // The grid shows the first rows.
+    assert!(harness.get_all_by_label("Adelie").count() > 3);
+    // The first match is the column list (drawn before the grid's header).
+    harness
+        .get_all_by_label("bill_length_mm")
+        .next()
+        .expect("column in the list")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Histogram of bill_length_mm");
+    // pandas: df.bill_length_mm.mean() == 43.92192982456141, .median() == 44.45
+    harness.get_by_label("43.9219");
+    harness.get_by_label("44.4500");
+    harness.get_by_label("2 (0.6%)");
+}
+
+fn filtered(expression: &str) -> Harness<'static, KilnApp> {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            open_files: vec![fixture("penguins.csv")],
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the table", |app| {
+        app.explore().active().is_some_and(|d| d.profile.is_some())
+    });
+    harness.get_by_label("Filter").focus();
+    harness.run_steps(2);
+    harness.get_by_label("Filter").type_text(expression);
+    harness.run_steps(2);
+    harness.get_by_label("Apply").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the filter", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness
+}
+
+#[test]
+fn a_filter_shows_the_matching_rows() {
+    let harness = filtered("species == \"Adelie\" and bill_length_mm > 40");
+    // pandas: ((df.species == "Adelie") & (df.bill_length_mm > 40)).sum() == 51
+    harness.get_by_label("51 of 344 rows");
+}
+
+#[test]
+fn a_bad_filter_says_what_is_wrong() {
+    let harness = filtered("species == Adelie");
+    assert!(
+        harness
+            .get_all_by_label_contains("put text in quotes")
+            .count()
+            >= 1
+    );
+}
+
+#[test]
+fn the_welcome_page_offers_the_sample_datasets() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    harness.run_steps(2);
+    harness.get_by_label("Sample datasets");
+    harness.get_by_label("penguins.csv").click();
+    step_until(&mut harness, "the sample to load", |app| {
+        app.explore().active().is_some_and(|d| d.profile.is_some())
+    });
+    assert!(home.path().join("samples/penguins.csv").exists());
 }

@@ -9,5 +9,8 @@ pub mod provenance;
 pub mod store;
 pub mod tracking;
 
+/// The DataFrame library Kiln is built on, re-exported so the app uses the same version.
+pub use polars;
+
 /// Kiln's version, recorded on every run so results can be traced to the code that made them.
 pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");

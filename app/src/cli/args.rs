@@ -30,6 +30,9 @@ pub enum Cmd {
         /// Print the profile as JSON.
         #[arg(long)]
         json: bool,
+        /// Also register the file as a version of this dataset in the store.
+        #[arg(long, value_name = "NAME")]
+        register: Option<String>,
     },
     /// Train a model (or a sweep) and track it as a run.
     Train(TrainArgs),
@@ -116,6 +119,9 @@ pub struct GuiArgs {
     /// Write a PNG of the window once it has settled, then exit.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
+    /// Explore view to show for FILE, e.g. `column:age` or `correlations` (for screenshots).
+    #[arg(long, hide = true, value_name = "TAB[:COLUMN]")]
+    pub view: Option<String>,
     /// Window size, e.g. 1280x800.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(f32, f32)>,

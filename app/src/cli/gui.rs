@@ -55,6 +55,7 @@ pub fn run_gui(home: Option<PathBuf>, args: GuiArgs) -> Result<ExitCode> {
                 settings,
                 open_files: args.file.into_iter().collect(),
                 workspace: args.panel,
+                explore_view: args.view,
                 screenshot: screenshot
                     .map(|path| ScreenshotController::new(path, controller_outcome)),
                 ..AppOptions::default()

@@ -5,6 +5,7 @@
 
 mod args;
 mod gui;
+mod profile;
 mod progress;
 mod runs;
 
@@ -44,6 +45,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => gui::run_gui(home, args::GuiArgs::default()),
         Some(Cmd::Gui(gui_args)) => gui::run_gui(home, gui_args),
         Some(Cmd::Runs(runs_args)) => runs::run_runs(&open_store(home)?, runs_args),
+        Some(Cmd::Profile {
+            file,
+            json,
+            register,
+        }) => {
+            let register = match register {
+                Some(name) => Some((open_store(home)?, name)),
+                None => None,
+            };
+            profile::run_profile(file, json, register)
+        }
         Some(other) => Err(anyhow!("not built yet: {}", other.what())),
     }
 }

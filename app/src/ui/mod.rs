@@ -9,6 +9,7 @@ pub mod screenshot;
 pub mod settings;
 pub mod status_bar;
 pub mod theme;
+pub mod widgets;
 pub mod workspace;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub struct AppOptions {
     pub workspace: Option<Workspace>,
     /// Capture the window and close (`kiln gui --screenshot`).
     pub screenshot: Option<ScreenshotController>,
+    /// Explore view for the first opened file: `tab` or `tab:column`.
+    pub explore_view: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -56,6 +59,7 @@ impl Default for AppOptions {
             open_files: Vec::new(),
             workspace: None,
             screenshot: None,
+            explore_view: None,
         }
     }
 }
@@ -90,12 +94,20 @@ impl KilnApp {
         if let Some(workspace) = options.workspace {
             settings.workspace = workspace;
         }
+        let mut explore = ExplorePanel::default();
+        explore.set_initial_view(options.explore_view);
+        if let Ok(store) = &store {
+            match crate::samples::ensure_samples(store.home()) {
+                Ok(paths) => explore.set_samples(paths),
+                Err(error) => tracing::warn!(%error, "could not write the sample datasets"),
+            }
+        }
         let mut app = Self {
             settings,
             store,
             jobs: JobRunner::new(),
             commands: Vec::new(),
-            explore: ExplorePanel::default(),
+            explore,
             experiments: ExperimentsPanel::default(),
             picker: options.picker,
             pending_pick: None,
@@ -147,7 +159,7 @@ impl KilnApp {
         }
         self.read_input(ctx);
         self.poll_file_dialog();
-        self.explore.poll();
+        self.explore.poll(&self.jobs);
         self.experiments.poll();
         self.handle_commands();
         self.jobs.clear_ended(KEEP_ENDED_JOBS);

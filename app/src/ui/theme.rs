@@ -88,6 +88,45 @@ impl Tokens {
     }
 }
 
+impl Tokens {
+    /// Colour of a correlation in `-1..=1`: blue for negative, red for positive, neutral at 0.
+    pub fn diverging(&self, value: f64, dark: bool) -> Color32 {
+        let t = value.clamp(-1.0, 1.0) as f32;
+        let neutral = if dark {
+            Color32::from_gray(45)
+        } else {
+            Color32::from_gray(245)
+        };
+        let end = if t < 0.0 {
+            Color32::from_rgb(33, 102, 172)
+        } else {
+            Color32::from_rgb(178, 24, 43)
+        };
+        lerp_color(neutral, end, t.abs())
+    }
+
+    /// Colour of a missing or undefined value in a heatmap.
+    pub fn undefined(&self) -> Color32 {
+        Color32::from_gray(128).gamma_multiply(0.35)
+    }
+
+    /// Text colour readable on `background`.
+    pub fn text_on(&self, background: Color32) -> Color32 {
+        let [r, g, b, _] = background.to_array();
+        let luma = 0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b);
+        if luma > 140.0 {
+            Color32::from_gray(20)
+        } else {
+            Color32::from_gray(235)
+        }
+    }
+}
+
+fn lerp_color(a: Color32, b: Color32, t: f32) -> Color32 {
+    let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * t).round() as u8;
+    Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}
+
 /// Applies `choice` to the egui context.
 pub fn apply(ctx: &egui::Context, choice: ThemeChoice) {
     let theme = match choice {

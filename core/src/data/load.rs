@@ -135,10 +135,13 @@ fn read_csv(
     warnings: &mut Vec<String>,
     on_progress: &mut impl FnMut(f32, &str) -> bool,
 ) -> DataResult<DataFrame> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = match options.max_rows {
+        Some(rows) => read_leading_lines(path, rows)?,
+        None => std::fs::read(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?,
+    };
     if !on_progress(0.2, "checking rows") {
         return Err(DataError::Cancelled);
     }
@@ -176,6 +179,32 @@ fn read_csv(
         .set_column_names(&layout.columns)
         .map_err(|e| polars_error(path, FileFormat::Csv, &e))?;
     Ok(frame)
+}
+
+/// The first `rows` lines (plus the header) of a text file, without reading the rest: a
+/// preview of a huge file appears at once.
+fn read_leading_lines(path: &Path, rows: usize) -> DataResult<Vec<u8>> {
+    const CHUNK: usize = 1 << 20;
+    let io_error = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    loop {
+        let start = bytes.len();
+        bytes.resize(start + CHUNK, 0);
+        let n = file.read(&mut bytes[start..]).map_err(io_error)?;
+        bytes.truncate(start + n);
+        let lines = memchr::memchr_iter(b'\n', &bytes).count();
+        if n == 0 || lines > rows {
+            break;
+        }
+    }
+    if let Some(end) = memchr::memchr_iter(b'\n', &bytes).nth(rows) {
+        bytes.truncate(end + 1);
+    }
+    Ok(bytes)
 }
 
 fn read_binary(path: &Path, format: FileFormat, options: &LoadOptions) -> DataResult<DataFrame> {

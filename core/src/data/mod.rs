@@ -2,11 +2,15 @@
 
 pub mod csv_check;
 pub mod error;
+pub mod filter;
 pub mod fingerprint;
 pub mod format;
 pub mod load;
+pub mod open;
 pub mod profile;
+pub mod views;
 
 pub use error::{DataError, DataResult};
 pub use format::FileFormat;
 pub use load::{LoadOptions, LoadedTable, load_table};
+pub use open::{OpenedTable, open_and_profile, open_table, profile_table, register_dataset};

@@ -153,9 +153,8 @@ pub fn histogram_sorted(sorted_finite: &[f64]) -> Option<Histogram> {
         };
         sturges.max(fd).clamp(1, MAX_BINS)
     };
-    let (lo, hi) = if range == 0.0 {
-        (min - 0.5, max + 0.5)
-    } else if all_integers && range < MAX_BINS as f64 {
+    // Integers get bins centred on each value.
+    let (lo, hi) = if range == 0.0 || (all_integers && range < MAX_BINS as f64) {
         (min - 0.5, max + 0.5)
     } else {
         (min, max)

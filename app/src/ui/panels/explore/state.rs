@@ -1,0 +1,367 @@
+//! One opened dataset and the background work around it: preview, full load, profile,
+//! filtering and sorting, plot data. Every heavy step is a job; the UI only polls.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kiln_core::data::filter::{filter_rows, parse_filter};
+use kiln_core::data::profile::{Profile, ProfileOptions};
+use kiln_core::data::views::{BoxStats, ScatterData, box_stats, scatter_sample, sort_rows};
+use kiln_core::data::{
+    LoadOptions, LoadedTable, OpenedTable, load_table, open_table, profile_table,
+};
+use kiln_core::jobs::{JobError, JobHandle, JobRunner};
+use kiln_core::polars::prelude::DataFrame;
+
+use crate::ui::widgets::data_grid::SortKey;
+
+/// Rows read for the instant preview.
+const PREVIEW_ROWS: usize = 1000;
+/// Points drawn in a scatter plot.
+const SCATTER_POINTS: usize = 20_000;
+
+/// The tabs of a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// The data grid.
+    #[default]
+    Table,
+    /// One column's statistics and plot.
+    Column,
+    /// Correlation heatmap.
+    Correlations,
+    /// Scatter plot of two columns.
+    Scatter,
+    /// Box plots grouped by a category.
+    BoxPlots,
+    /// Missing values per column.
+    Missing,
+    /// Data-quality alerts.
+    Alerts,
+}
+
+impl Tab {
+    /// All tabs in display order.
+    pub const ALL: [Tab; 7] = [
+        Tab::Table,
+        Tab::Column,
+        Tab::Correlations,
+        Tab::Scatter,
+        Tab::BoxPlots,
+        Tab::Missing,
+        Tab::Alerts,
+    ];
+
+    /// Tab title.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Table => "Table",
+            Tab::Column => "Column",
+            Tab::Correlations => "Correlations",
+            Tab::Scatter => "Scatter",
+            Tab::BoxPlots => "Box plots",
+            Tab::Missing => "Missing values",
+            Tab::Alerts => "Alerts",
+        }
+    }
+}
+
+/// A computation whose inputs are remembered, so it reruns only when they change.
+pub struct Derived<K, T> {
+    key: Option<K>,
+    job: Option<JobHandle<T>>,
+    /// The latest result.
+    pub value: Option<Result<T, String>>,
+}
+
+impl<K, T> Default for Derived<K, T> {
+    fn default() -> Self {
+        Self {
+            key: None,
+            job: None,
+            value: None,
+        }
+    }
+}
+
+impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
+    /// Starts `work` when `key` differs from the last one asked for.
+    pub fn request(
+        &mut self,
+        key: K,
+        jobs: &JobRunner,
+        name: String,
+        work: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) {
+        if self.key.as_ref() == Some(&key) {
+            return;
+        }
+        if let Some(job) = &self.job {
+            job.cancel();
+        }
+        self.key = Some(key);
+        self.job = Some(jobs.spawn(name, move |_| work().map_err(JobError::Failed)));
+    }
+
+    /// Collects a finished job.
+    pub fn poll(&mut self) {
+        if let Some(job) = &self.job
+            && let Some(result) = job.try_result()
+        {
+            self.job = None;
+            match result {
+                Ok(value) => self.value = Some(Ok(value)),
+                Err(JobError::Failed(message)) => self.value = Some(Err(message)),
+                Err(JobError::Cancelled) => {}
+            }
+        }
+    }
+
+    /// Whether a computation is running.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+}
+
+/// The row view of the grid: filter and sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowQuery {
+    /// Filter expression ("" for none).
+    pub filter: String,
+    /// Sort column and direction.
+    pub sort: Option<SortKey>,
+}
+
+/// One opened file and everything shown about it.
+pub struct Dataset {
+    /// The file.
+    pub path: PathBuf,
+    preview_job: Option<JobHandle<LoadedTable>>,
+    open_job: Option<JobHandle<OpenedTable>>,
+    profile_job: Option<JobHandle<Profile>>,
+    /// The first rows, shown while the whole file loads.
+    pub preview: Option<DataFrame>,
+    /// The whole file.
+    pub opened: Option<Arc<OpenedTable>>,
+    /// Its profile.
+    pub profile: Option<Arc<Profile>>,
+    /// Why it could not be opened.
+    pub error: Option<String>,
+    /// Selected tab.
+    pub tab: Tab,
+    /// Selected column (index into the frame).
+    pub selected: Option<usize>,
+    /// Text in the filter box.
+    pub filter_text: String,
+    /// Show Spearman instead of Pearson correlations.
+    pub spearman: bool,
+    /// Applied filter and sort.
+    pub query: RowQuery,
+    /// Rows to show for `query` (`None` while unfiltered and unsorted).
+    pub rows: Derived<RowQuery, Arc<Vec<u32>>>,
+    /// Scatter axes and colour.
+    pub scatter_axes: (Option<String>, Option<String>, Option<String>),
+    /// Scatter data.
+    pub scatter: Derived<(String, String, Option<String>), ScatterData>,
+    /// Box plot value and group columns.
+    pub box_axes: (Option<String>, Option<String>),
+    /// Box statistics.
+    pub boxes: Derived<(String, Option<String>), Vec<BoxStats>>,
+    /// Registration outcome.
+    pub registered: Derived<(), String>,
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+impl Dataset {
+    /// Starts reading `path`: a quick preview and the full load, side by side.
+    pub fn open(path: &Path, jobs: &JobRunner) -> Self {
+        let name = display_name(path);
+        let preview_path = path.to_path_buf();
+        let preview_job = jobs.spawn(format!("Previewing {name}"), move |_| {
+            let options = LoadOptions {
+                max_rows: Some(PREVIEW_ROWS),
+                ..LoadOptions::default()
+            };
+            load_table(&preview_path, &options, |_, _| true).map_err(JobError::from)
+        });
+        let full_path = path.to_path_buf();
+        let open_job = jobs.spawn(format!("Reading {name}"), move |ctx| {
+            let progress = |fraction: f32, message: &str| {
+                ctx.progress(fraction / 0.55, message);
+                !ctx.is_cancelled()
+            };
+            open_table(&full_path, &LoadOptions::default(), &progress).map_err(JobError::from)
+        });
+        Self {
+            path: path.to_path_buf(),
+            preview_job: Some(preview_job),
+            open_job: Some(open_job),
+            profile_job: None,
+            preview: None,
+            opened: None,
+            profile: None,
+            error: None,
+            tab: Tab::Table,
+            selected: None,
+            filter_text: String::new(),
+            spearman: false,
+            query: RowQuery {
+                filter: String::new(),
+                sort: None,
+            },
+            rows: Derived::default(),
+            scatter_axes: (None, None, None),
+            scatter: Derived::default(),
+            box_axes: (None, None),
+            boxes: Derived::default(),
+            registered: Derived::default(),
+        }
+    }
+
+    /// The file name.
+    pub fn name(&self) -> String {
+        display_name(&self.path)
+    }
+
+    /// The frame to draw: the whole table once loaded, else the preview.
+    pub fn frame(&self) -> Option<&DataFrame> {
+        self.opened
+            .as_ref()
+            .map(|o| &o.table.frame)
+            .or(self.preview.as_ref())
+    }
+
+    /// Whether the table is still being read or profiled.
+    pub fn busy(&self) -> bool {
+        self.open_job.is_some() || self.profile_job.is_some()
+    }
+
+    /// Collects finished jobs and starts the ones that follow; call once per frame.
+    pub fn poll(&mut self, jobs: &JobRunner) {
+        if let Some(job) = &self.preview_job
+            && let Some(result) = job.try_result()
+        {
+            self.preview_job = None;
+            // A failed preview is not reported: the full load says what is wrong, exactly.
+            if let (Ok(table), None) = (result, &self.opened) {
+                self.preview = Some(table.frame);
+            }
+        }
+        if let Some(job) = &self.open_job
+            && let Some(result) = job.try_result()
+        {
+            self.open_job = None;
+            match result {
+                Ok(opened) => {
+                    let opened = Arc::new(opened);
+                    self.preview = None;
+                    self.start_profile(Arc::clone(&opened), jobs);
+                    self.opened = Some(opened);
+                }
+                Err(JobError::Cancelled) => self.error = Some("opening was cancelled".into()),
+                Err(JobError::Failed(message)) => self.error = Some(message),
+            }
+        }
+        if let Some(job) = &self.profile_job
+            && let Some(result) = job.try_result()
+        {
+            self.profile_job = None;
+            match result {
+                Ok(profile) => self.profile = Some(Arc::new(profile)),
+                Err(JobError::Cancelled) => {}
+                Err(JobError::Failed(message)) => {
+                    self.error = Some(format!("profiling failed: {message}"))
+                }
+            }
+        }
+        self.rows.poll();
+        self.scatter.poll();
+        self.boxes.poll();
+        self.registered.poll();
+    }
+
+    fn start_profile(&mut self, opened: Arc<OpenedTable>, jobs: &JobRunner) {
+        self.profile_job = Some(
+            jobs.spawn(format!("Profiling {}", self.name()), move |ctx| {
+                let progress = |fraction: f32, message: &str| {
+                    ctx.progress((fraction - 0.55) / 0.45, message);
+                    !ctx.is_cancelled()
+                };
+                profile_table(&opened, &ProfileOptions::default(), &progress)
+                    .map_err(JobError::from)
+            }),
+        );
+    }
+
+    /// Applies the filter box and sort (as a job); an empty query shows all rows in order.
+    pub fn apply_query(&mut self, query: RowQuery, jobs: &JobRunner) {
+        let Some(frame) = self.frame().cloned() else {
+            return;
+        };
+        self.query = query.clone();
+        if query.filter.trim().is_empty() && query.sort.is_none() {
+            self.rows = Derived::default();
+            return;
+        }
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        self.rows
+            .request(query.clone(), jobs, "Filtering rows".into(), move || {
+                let mut rows: Vec<u32> = if query.filter.trim().is_empty() {
+                    (0..frame.height() as u32).collect()
+                } else {
+                    let filter = parse_filter(&query.filter).map_err(|e| e.to_string())?;
+                    filter_rows(&frame, &filter).map_err(|e| e.to_string())?
+                };
+                if let Some(sort) = query.sort
+                    && let Some(name) = names.get(sort.column)
+                {
+                    rows = sort_rows(&frame, name, sort.descending, &rows)
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(Arc::new(rows))
+            });
+    }
+
+    /// Asks for the scatter data of the chosen axes.
+    pub fn request_scatter(&mut self, jobs: &JobRunner) {
+        let (Some(x), Some(y)) = (self.scatter_axes.0.clone(), self.scatter_axes.1.clone()) else {
+            return;
+        };
+        let Some(frame) = self.frame().cloned() else {
+            return;
+        };
+        let color = self.scatter_axes.2.clone();
+        let key = (x.clone(), y.clone(), color.clone());
+        self.scatter
+            .request(key, jobs, format!("Sampling {x} × {y}"), move || {
+                scatter_sample(&frame, &x, &y, color.as_deref(), SCATTER_POINTS)
+                    .map_err(|e| e.to_string())
+            });
+    }
+
+    /// Asks for the box statistics of the chosen columns.
+    pub fn request_boxes(&mut self, jobs: &JobRunner) {
+        let Some(value) = self.box_axes.0.clone() else {
+            return;
+        };
+        let Some(frame) = self.frame().cloned() else {
+            return;
+        };
+        let group = self.box_axes.1.clone();
+        self.boxes.request(
+            (value.clone(), group.clone()),
+            jobs,
+            format!("Box plots of {value}"),
+            move || box_stats(&frame, &value, group.as_deref()).map_err(|e| e.to_string()),
+        );
+    }
+}

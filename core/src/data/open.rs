@@ -1,0 +1,104 @@
+//! Opening a file the way the Explore workspace and `kiln profile` both do: fingerprint, load,
+//! profile — one code path with one progress scale, so the CLI and the GUI agree.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::error::{DataError, DataResult};
+use super::fingerprint::{FileFingerprint, FingerprintError, fingerprint_file};
+use super::load::{LoadOptions, LoadedTable, load_table};
+use super::profile::{Profile, ProfileOptions, profile_frame};
+use crate::store::{DatasetVersion, NewDatasetVersion, Store, StoreResult};
+
+/// Share of the progress bar spent on each phase.
+const FINGERPRINT_END: f32 = 0.15;
+const LOAD_END: f32 = 0.55;
+
+/// A file that was opened: its identity, its data and (once computed) its profile.
+#[derive(Debug, Clone)]
+pub struct OpenedTable {
+    /// sha256 and size of the file.
+    pub fingerprint: FileFingerprint,
+    /// The loaded data.
+    pub table: LoadedTable,
+}
+
+/// Fingerprints and loads `path`; progress goes from 0 to [`LOAD_END`].
+pub fn open_table(
+    path: &Path,
+    options: &LoadOptions,
+    on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
+) -> DataResult<OpenedTable> {
+    let fingerprint = fingerprint_file(path, |done, total| {
+        let fraction = if total == 0 {
+            1.0
+        } else {
+            done as f32 / total as f32
+        };
+        on_progress(fraction * FINGERPRINT_END, "fingerprinting")
+    })
+    .map_err(|e| match e {
+        FingerprintError::Cancelled => DataError::Cancelled,
+        FingerprintError::Read { path, source } => DataError::Io { path, source },
+    })?;
+    let table = load_table(path, options, |fraction, message| {
+        on_progress(
+            FINGERPRINT_END + fraction * (LOAD_END - FINGERPRINT_END),
+            message,
+        )
+    })?;
+    Ok(OpenedTable { fingerprint, table })
+}
+
+/// Opens `path` and profiles it; the profile carries the file's fingerprint.
+pub fn open_and_profile(
+    path: &Path,
+    load: &LoadOptions,
+    profile: &ProfileOptions,
+    on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
+) -> DataResult<(OpenedTable, Profile)> {
+    let opened = open_table(path, load, on_progress)?;
+    let profile = profile_table(&opened, profile, on_progress)?;
+    Ok((opened, profile))
+}
+
+/// Profiles an opened table; progress goes from [`LOAD_END`] to 1.
+pub fn profile_table(
+    opened: &OpenedTable,
+    options: &ProfileOptions,
+    on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
+) -> DataResult<Profile> {
+    let scaled =
+        |fraction: f32, message: &str| on_progress(LOAD_END + fraction * (1.0 - LOAD_END), message);
+    let mut profile = profile_frame(&opened.table.frame, options, &scaled)?;
+    profile.fingerprint = opened.fingerprint.sha256.clone();
+    Ok(profile)
+}
+
+/// Column names and types of a table, as stored with dataset versions.
+pub fn schema_json(table: &LoadedTable) -> serde_json::Value {
+    let columns: Vec<serde_json::Value> = table
+        .frame
+        .columns()
+        .iter()
+        .map(|c| json!({ "name": c.name().as_str(), "dtype": c.dtype().to_string() }))
+        .collect();
+    json!({ "format": table.format, "columns": columns })
+}
+
+/// Registers an opened file as a version of dataset `name` (same bytes, same version).
+pub fn register_dataset(
+    store: &Store,
+    name: &str,
+    opened: &OpenedTable,
+) -> StoreResult<DatasetVersion> {
+    let path = opened.table.path.display().to_string();
+    store.register_dataset_version(&NewDatasetVersion {
+        name,
+        path: &path,
+        fingerprint: &opened.fingerprint.sha256,
+        schema: &schema_json(&opened.table),
+        rows: opened.table.frame.height() as i64,
+    })
+}
