@@ -235,6 +235,32 @@ fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
     let mut i = 0usize;
     let n = body.len();
     while i < n {
+        // Past the header, jump over ordinary bytes (the common case) with memchr.
+        if !records.in_header() {
+            if in_quotes {
+                match memchr::memchr(b'"', &body[i..]) {
+                    Some(offset) => {
+                        line += memchr::memchr_iter(b'\n', &body[i..i + offset]).count();
+                        i += offset;
+                    }
+                    None => {
+                        i = n;
+                        continue;
+                    }
+                }
+            } else {
+                let offset = memchr::memchr3(separator, b'"', b'\n', &body[i..]).unwrap_or(n - i);
+                if offset > 0 {
+                    let skipped = &body[i..i + offset];
+                    if skipped.iter().any(|&c| c != b'\r') {
+                        at_field_start = false;
+                        record_has_content = true;
+                    }
+                    i += offset;
+                    continue;
+                }
+            }
+        }
         let b = body[i];
         if in_quotes {
             match b {

@@ -145,7 +145,9 @@ fn read_csv(
     if !on_progress(0.2, "checking rows") {
         return Err(DataError::Cancelled);
     }
+    let checking = std::time::Instant::now();
     let layout = check_csv(path, &bytes)?;
+    tracing::debug!(elapsed_s = checking.elapsed().as_secs_f64(), "csv pre-check");
     warnings.extend(layout.warnings.iter().cloned());
     if !on_progress(0.35, "parsing") {
         return Err(DataError::Cancelled);

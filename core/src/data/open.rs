@@ -58,8 +58,16 @@ pub fn open_and_profile(
     profile: &ProfileOptions,
     on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
 ) -> DataResult<(OpenedTable, Profile)> {
+    let started = std::time::Instant::now();
     let opened = open_table(path, load, on_progress)?;
+    let loaded = started.elapsed();
     let profile = profile_table(&opened, profile, on_progress)?;
+    tracing::info!(
+        file = %path.display(),
+        load_s = loaded.as_secs_f64(),
+        profile_s = (started.elapsed() - loaded).as_secs_f64(),
+        "opened and profiled"
+    );
     Ok((opened, profile))
 }
 

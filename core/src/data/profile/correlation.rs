@@ -46,101 +46,101 @@ pub fn pearson(columns: &[CorrColumn<'_>]) -> Vec<Vec<Option<f64>>> {
 }
 
 fn pearson_pair(x: &[f64], y: &[f64]) -> Option<f64> {
-    let (mut n, mut mean_x, mut mean_y) = (0.0f64, 0.0f64, 0.0f64);
-    let (mut ssx, mut ssy, mut cov) = (0.0f64, 0.0f64, 0.0f64);
-    for (&vx, &vy) in x.iter().zip(y) {
-        // pandas treats infinities as missing here.
-        if !vx.is_finite() || !vy.is_finite() {
-            continue;
-        }
-        n += 1.0;
-        let dx = vx - mean_x;
-        let dy = vy - mean_y;
-        mean_x += dx / n;
-        mean_y += dy / n;
-        ssx += (vx - mean_x) * dx;
-        ssy += (vy - mean_y) * dy;
-        cov += (vx - mean_x) * dy;
+    // Two passes over the pairwise-complete rows (infinities count as missing, as in pandas):
+    // means first, then centred sums. Agrees with pandas' Welford updates to ~1e-15.
+    let complete = |(&vx, &vy): (&f64, &f64)| vx.is_finite() && vy.is_finite();
+    let (mut n, mut sum_x, mut sum_y) = (0usize, 0.0f64, 0.0f64);
+    for (vx, vy) in x.iter().zip(y).filter(|p| complete(*p)) {
+        n += 1;
+        sum_x += vx;
+        sum_y += vy;
     }
-    let divisor = (ssx * ssy).sqrt();
-    (n >= 2.0 && divisor != 0.0 && divisor.is_finite()).then(|| cov / divisor)
+    if n < 2 {
+        return None;
+    }
+    let (mean_x, mean_y) = (sum_x / n as f64, sum_y / n as f64);
+    let (mut sxx, mut syy, mut sxy) = (0.0f64, 0.0f64, 0.0f64);
+    for (vx, vy) in x.iter().zip(y).filter(|p| complete(*p)) {
+        let (dx, dy) = (vx - mean_x, vy - mean_y);
+        sxx += dx * dx;
+        syy += dy * dy;
+        sxy += dx * dy;
+    }
+    let divisor = (sxx * syy).sqrt();
+    (divisor != 0.0 && divisor.is_finite()).then(|| sxy / divisor)
 }
 
 /// Spearman correlations of all pairs.
 pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>> {
-    // Ranks over each column's own non-missing rows: right for every pair where neither
-    // column has missing values; other pairs are re-ranked over their common rows.
-    let full_ranks: Vec<Vec<f64>> = columns
+    let valid: Vec<Vec<bool>> = columns
         .par_iter()
-        .map(|c| ranks_over(c.values, c.order, rows, |r| c.values[r].is_finite()).0)
+        .map(|c| c.values.iter().map(|v| v.is_finite()).collect())
+        .collect();
+    // Ranks over each column's own finite rows: right for every pair where neither column has
+    // missing values; other pairs are re-ranked over their common rows (as pandas does).
+    let full_ranks: Vec<Vec<f32>> = columns
+        .par_iter()
+        .zip(&valid)
+        .map(|(c, own)| {
+            let mut ranks = vec![0f32; rows];
+            let mut kept = Vec::new();
+            fill_ranks(&mut ranks, c.values, c.order, |r| own[r], &mut kept);
+            ranks
+        })
         .collect();
     let values = pairs(columns.len())
         .into_par_iter()
-        .map(|(i, j)| {
-            let (a, b) = (&columns[i], &columns[j]);
-            // `has_missing` covers infinities too: pandas ignores both.
-            if !a.has_missing && !b.has_missing {
-                let nobs = a.order.len();
-                return (
-                    (i, j),
-                    rank_correlation(&full_ranks[i], &full_ranks[j], nobs, |_| true),
-                );
-            }
-            let both = |r: usize| a.values[r].is_finite() && b.values[r].is_finite();
-            let (ra, nobs) = ranks_over(a.values, a.order, rows, both);
-            let (rb, _) = ranks_over(b.values, b.order, rows, both);
-            ((i, j), rank_correlation(&ra, &rb, nobs, both))
-        })
+        .map_init(
+            || (vec![0f32; rows], vec![0f32; rows], Vec::new()),
+            |(ra, rb, kept), (i, j)| {
+                let (a, b) = (&columns[i], &columns[j]);
+                let (va, vb) = (&valid[i], &valid[j]);
+                let both = |r: usize| va[r] && vb[r];
+                if !a.has_missing && !b.has_missing {
+                    return ((i, j), rank_correlation(&full_ranks[i], &full_ranks[j], both));
+                }
+                fill_ranks(ra, a.values, a.order, both, kept);
+                fill_ranks(rb, b.values, b.order, both, kept);
+                ((i, j), rank_correlation(ra, rb, both))
+            },
+        )
         .collect();
     symmetric(columns.len(), values)
 }
 
-/// Average ranks (1-based, ties share their mean rank) of the rows kept by `keep`, walking the
-/// column's sorted order; returns the ranks by row (NaN elsewhere) and how many rows were kept.
-fn ranks_over(
-    values: &[f64],
-    order: &[u32],
-    rows: usize,
-    keep: impl Fn(usize) -> bool,
-) -> (Vec<f64>, usize) {
-    let mut ranks = vec![f64::NAN; rows];
-    let kept: Vec<usize> = order
-        .iter()
-        .map(|&r| r as usize)
-        .filter(|&r| keep(r))
-        .collect();
+/// Writes average ranks (1-based; ties share their mean rank) of the rows kept by `keep` into
+/// `ranks`, walking the column's sorted order; other rows are left untouched.
+/// Ranks are `f32`: exact for whole and half ranks up to 16 million rows.
+fn fill_ranks(ranks: &mut [f32], values: &[f64], order: &[u32], keep: impl Fn(usize) -> bool, kept: &mut Vec<u32>) {
+    kept.clear();
+    kept.extend(order.iter().copied().filter(|&r| keep(r as usize)));
     let mut start = 0;
     while start < kept.len() {
-        let value = values[kept[start]];
+        let value = values[kept[start] as usize];
         let mut end = start + 1;
-        while end < kept.len() && values[kept[end]] == value {
+        while end < kept.len() && values[kept[end] as usize] == value {
             end += 1;
         }
-        let rank = (start + end + 1) as f64 / 2.0;
+        let rank = (start + end + 1) as f32 / 2.0;
         for &row in &kept[start..end] {
-            ranks[row] = rank;
+            ranks[row as usize] = rank;
         }
         start = end;
     }
-    (ranks, kept.len())
 }
 
-fn rank_correlation(
-    rx: &[f64],
-    ry: &[f64],
-    nobs: usize,
-    keep: impl Fn(usize) -> bool,
-) -> Option<f64> {
+fn rank_correlation(rx: &[f32], ry: &[f32], keep: impl Fn(usize) -> bool) -> Option<f64> {
+    let nobs = (0..rx.len()).filter(|&r| keep(r)).count();
     if nobs < 2 {
         return None;
     }
     let mean = (nobs as f64 + 1.0) / 2.0;
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
     for (row, (&x, &y)) in rx.iter().zip(ry).enumerate() {
-        if x.is_nan() || y.is_nan() || !keep(row) {
+        if !keep(row) {
             continue;
         }
-        let (vx, vy) = (x - mean, y - mean);
+        let (vx, vy) = (f64::from(x) - mean, f64::from(y) - mean);
         sxy += vx * vy;
         sxx += vx * vx;
         syy += vy * vy;
