@@ -147,7 +147,10 @@ fn read_csv(
     }
     let checking = std::time::Instant::now();
     let layout = check_csv(path, &bytes)?;
-    tracing::debug!(elapsed_s = checking.elapsed().as_secs_f64(), "csv pre-check");
+    tracing::debug!(
+        elapsed_s = checking.elapsed().as_secs_f64(),
+        "csv pre-check"
+    );
     warnings.extend(layout.warnings.iter().cloned());
     if !on_progress(0.35, "parsing") {
         return Err(DataError::Cancelled);

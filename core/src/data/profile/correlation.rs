@@ -97,7 +97,10 @@ pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>
                 let (va, vb) = (&valid[i], &valid[j]);
                 let both = |r: usize| va[r] && vb[r];
                 if !a.has_missing && !b.has_missing {
-                    return ((i, j), rank_correlation(&full_ranks[i], &full_ranks[j], both));
+                    return (
+                        (i, j),
+                        rank_correlation(&full_ranks[i], &full_ranks[j], both),
+                    );
                 }
                 fill_ranks(ra, a.values, a.order, both, kept);
                 fill_ranks(rb, b.values, b.order, both, kept);
@@ -111,7 +114,13 @@ pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>
 /// Writes average ranks (1-based; ties share their mean rank) of the rows kept by `keep` into
 /// `ranks`, walking the column's sorted order; other rows are left untouched.
 /// Ranks are `f32`: exact for whole and half ranks up to 16 million rows.
-fn fill_ranks(ranks: &mut [f32], values: &[f64], order: &[u32], keep: impl Fn(usize) -> bool, kept: &mut Vec<u32>) {
+fn fill_ranks(
+    ranks: &mut [f32],
+    values: &[f64],
+    order: &[u32],
+    keep: impl Fn(usize) -> bool,
+    kept: &mut Vec<u32>,
+) {
     kept.clear();
     kept.extend(order.iter().copied().filter(|&r| keep(r as usize)));
     let mut start = 0;

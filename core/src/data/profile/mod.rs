@@ -192,7 +192,10 @@ pub fn profile_frame(
         })
         .collect::<DataResult<_>>()?;
 
-    tracing::debug!(elapsed_s = started.elapsed().as_secs_f64(), "profile: columns done");
+    tracing::debug!(
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "profile: columns done"
+    );
     if !on_progress((columns.len() as f32 + 0.5) / total_steps, "correlations") {
         return Err(DataError::Cancelled);
     }
@@ -223,13 +226,19 @@ pub fn profile_frame(
             matrix: spearman,
         },
     };
-    tracing::debug!(elapsed_s = started.elapsed().as_secs_f64(), "profile: correlations done");
+    tracing::debug!(
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "profile: correlations done"
+    );
     if !on_progress((columns.len() as f32 + 1.5) / total_steps, "duplicates") {
         return Err(DataError::Cancelled);
     }
     let duplicate_rows = duplicate_rows(frame);
     let rows_with_missing = rows_with_missing(frame);
-    tracing::debug!(elapsed_s = started.elapsed().as_secs_f64(), "profile: duplicates done");
+    tracing::debug!(
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "profile: duplicates done"
+    );
 
     let mut alerts = Vec::new();
     alerts.extend(alerts::duplicate_alert(duplicate_rows, rows));
