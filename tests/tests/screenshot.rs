@@ -1,5 +1,6 @@
-//! The real window renders: `kiln gui --screenshot` writes a PNG that is not blank.
-//! Needs a display (CI runs it under Xvfb); without one it says so and passes.
+//! The real window renders: `kiln gui --screenshot` writes a PNG that is not blank, for every
+//! workspace and for the Explore views of a real dataset.
+//! Needs a display (CI runs the suite under Xvfb); without one it says so and passes.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -15,24 +16,33 @@ fn the_real_window_renders_a_screenshot() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let png = dir.path().join("window.png");
-    for panel in ["explore", "experiments", "registry", "deploy"] {
-        let output = Command::new(kiln_bin())
+    let penguins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/penguins.csv");
+    let views: [(&str, &[&str]); 6] = [
+        ("explore", &[]),
+        ("experiments", &[]),
+        ("registry", &[]),
+        ("deploy", &[]),
+        ("explore", &["--view", "column:bill_length_mm"]),
+        ("explore", &["--view", "correlations"]),
+    ];
+    for (panel, extra) in views {
+        let mut command = Command::new(kiln_bin());
+        command
             .arg("--home")
             .arg(dir.path().join("store"))
-            .args([
-                "gui",
-                "--panel",
-                panel,
-                "--size",
-                "1024x640",
-                "--screenshot",
-            ])
+            .args(["gui", "--panel", panel, "--size", "1024x640"]);
+        if !extra.is_empty() {
+            command.arg(&penguins).args(extra);
+        }
+        let output = command
+            .arg("--screenshot")
             .arg(&png)
             .output()
             .expect("run kiln");
+        let view = format!("{panel} {extra:?}");
         assert!(
             output.status.success(),
-            "kiln gui --screenshot failed: {}",
+            "{view}: kiln gui --screenshot failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         let image = image::open(&png).expect("a PNG was written").into_rgba8();
@@ -46,7 +56,7 @@ fn the_real_window_renders_a_screenshot() {
         let differing = image.pixels().filter(|p| **p != first).count();
         assert!(
             differing > (image.width() * image.height() / 100) as usize,
-            "{panel}: the screenshot is (nearly) blank"
+            "{view}: the screenshot is (nearly) blank"
         );
         std::fs::remove_file(&png).expect("remove");
     }
