@@ -4,10 +4,15 @@
 //! app only draws what this crate returns. This crate never depends on a GUI toolkit.
 
 pub mod data;
+pub mod eval;
+pub mod features;
 pub mod jobs;
+pub mod models;
 pub mod provenance;
+pub mod rng;
 pub mod store;
 pub mod tracking;
+pub mod train;
 
 /// The DataFrame library Kiln is built on, re-exported so the app uses the same version.
 pub use polars;

@@ -8,6 +8,7 @@ mod gui;
 mod profile;
 mod progress;
 mod runs;
+mod train;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => gui::run_gui(home, args::GuiArgs::default()),
         Some(Cmd::Gui(gui_args)) => gui::run_gui(home, gui_args),
         Some(Cmd::Runs(runs_args)) => runs::run_runs(&open_store(home)?, runs_args),
+        Some(Cmd::Train(train_args)) => train::run_train(open_store(home)?, train_args),
+        Some(Cmd::Predict {
+            model_ref,
+            data,
+            out,
+            proba,
+        }) => train::run_predict(&open_store(home)?, &model_ref, data, out, proba),
         Some(Cmd::Profile {
             file,
             json,

@@ -21,6 +21,61 @@ pub struct CorrColumn<'a> {
     pub order: &'a [u32],
     /// Whether any value is missing.
     pub has_missing: bool,
+    /// Bit `p` is set when position `p` of `order` starts a new distinct value, so ties are
+    /// found by reading this small bitset in sequence instead of the values at random.
+    pub group_starts: &'a [u64],
+}
+
+/// The `group_starts` bitset of values sorted in `order`.
+pub fn group_starts(values: &[f64], order: &[u32]) -> Vec<u64> {
+    let mut bits = vec![0u64; order.len().div_ceil(64)];
+    let mut previous = None;
+    for (p, &row) in order.iter().enumerate() {
+        let v = values[row as usize];
+        if previous != Some(v) {
+            bits[p / 64] |= 1 << (p % 64);
+        }
+        previous = Some(v);
+    }
+    bits
+}
+
+fn starts_group(bits: &[u64], p: usize) -> bool {
+    bits[p / 64] & (1 << (p % 64)) != 0
+}
+
+/// Calls `visit(rows, rank)` for each tie group among the rows of `order` kept by `keep`,
+/// with their average rank (1-based) among the kept rows.
+fn for_each_rank_group(
+    order: &[u32],
+    bits: &[u64],
+    keep: impl Fn(usize) -> bool,
+    group: &mut Vec<u32>,
+    mut visit: impl FnMut(&[u32], f64),
+) -> usize {
+    let mut position = 0usize;
+    let mut pending_start = true;
+    group.clear();
+    for (p, &row) in order.iter().enumerate() {
+        pending_start |= starts_group(bits, p);
+        if !keep(row as usize) {
+            continue;
+        }
+        if pending_start && !group.is_empty() {
+            let rank = (2 * position + group.len() + 1) as f64 / 2.0;
+            position += group.len();
+            visit(group, rank);
+            group.clear();
+        }
+        pending_start = false;
+        group.push(row);
+    }
+    if !group.is_empty() {
+        let rank = (2 * position + group.len() + 1) as f64 / 2.0;
+        position += group.len();
+        visit(group, rank);
+    }
+    position
 }
 
 fn pairs(n: usize) -> Vec<(usize, usize)> {
@@ -83,16 +138,26 @@ pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>
         .zip(&valid)
         .map(|(c, own)| {
             let mut ranks = vec![0f32; rows];
-            let mut kept = Vec::new();
-            fill_ranks(&mut ranks, c.values, c.order, |r| own[r], &mut kept);
+            let mut group = Vec::new();
+            for_each_rank_group(
+                c.order,
+                c.group_starts,
+                |r| own[r],
+                &mut group,
+                |g, rank| {
+                    for &row in g {
+                        ranks[row as usize] = rank as f32;
+                    }
+                },
+            );
             ranks
         })
         .collect();
     let values = pairs(columns.len())
         .into_par_iter()
         .map_init(
-            || (vec![0f32; rows], vec![0f32; rows], Vec::new()),
-            |(ra, rb, kept), (i, j)| {
+            || (vec![0f32; rows], Vec::new()),
+            |(rb, group), (i, j)| {
                 let (a, b) = (&columns[i], &columns[j]);
                 let (va, vb) = (&valid[i], &valid[j]);
                 let both = |r: usize| va[r] && vb[r];
@@ -102,40 +167,33 @@ pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>
                         rank_correlation(&full_ranks[i], &full_ranks[j], both),
                     );
                 }
-                fill_ranks(ra, a.values, a.order, both, kept);
-                fill_ranks(rb, b.values, b.order, both, kept);
-                ((i, j), rank_correlation(ra, rb, both))
+                // Rank b over the common rows, then walk a's sorted order over the same rows:
+                // a's ranks come out in sequence, so they are never stored.
+                let nobs = for_each_rank_group(b.order, b.group_starts, both, group, |g, rank| {
+                    for &row in g {
+                        rb[row as usize] = rank as f32;
+                    }
+                });
+                if nobs < 2 {
+                    return ((i, j), None);
+                }
+                let mean = (nobs as f64 + 1.0) / 2.0;
+                let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+                for_each_rank_group(a.order, a.group_starts, both, group, |g, rank| {
+                    let vx = rank - mean;
+                    for &row in g {
+                        let vy = f64::from(rb[row as usize]) - mean;
+                        sxy += vx * vy;
+                        sxx += vx * vx;
+                        syy += vy * vy;
+                    }
+                });
+                let divisor = (sxx * syy).sqrt();
+                ((i, j), (divisor != 0.0).then(|| sxy / divisor))
             },
         )
         .collect();
     symmetric(columns.len(), values)
-}
-
-/// Writes average ranks (1-based; ties share their mean rank) of the rows kept by `keep` into
-/// `ranks`, walking the column's sorted order; other rows are left untouched.
-/// Ranks are `f32`: exact for whole and half ranks up to 16 million rows.
-fn fill_ranks(
-    ranks: &mut [f32],
-    values: &[f64],
-    order: &[u32],
-    keep: impl Fn(usize) -> bool,
-    kept: &mut Vec<u32>,
-) {
-    kept.clear();
-    kept.extend(order.iter().copied().filter(|&r| keep(r as usize)));
-    let mut start = 0;
-    while start < kept.len() {
-        let value = values[kept[start] as usize];
-        let mut end = start + 1;
-        while end < kept.len() && values[kept[end] as usize] == value {
-            end += 1;
-        }
-        let rank = (start + end + 1) as f32 / 2.0;
-        for &row in &kept[start..end] {
-            ranks[row as usize] = rank;
-        }
-        start = end;
-    }
 }
 
 fn rank_correlation(rx: &[f32], ry: &[f32], keep: impl Fn(usize) -> bool) -> Option<f64> {
@@ -162,27 +220,30 @@ fn rank_correlation(rx: &[f32], ry: &[f32], keep: impl Fn(usize) -> bool) -> Opt
 mod tests {
     use super::*;
 
-    fn column(values: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    fn column(values: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u64>) {
         let mut order: Vec<u32> = (0..values.len() as u32)
             .filter(|&i| !values[i as usize].is_nan())
             .collect();
         order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-        (values.to_vec(), order)
+        let bits = group_starts(values, &order);
+        (values.to_vec(), order, bits)
     }
 
     #[test]
     fn perfectly_related_columns_correlate_fully() {
-        let (x, ox) = column(&[1.0, 2.0, 3.0, 4.0]);
-        let (y, oy) = column(&[1.0, 4.0, 9.0, 16.0]);
+        let (x, ox, bx) = column(&[1.0, 2.0, 3.0, 4.0]);
+        let (y, oy, by) = column(&[1.0, 4.0, 9.0, 16.0]);
         let cols = [
             CorrColumn {
                 values: &x,
                 order: &ox,
+                group_starts: &bx,
                 has_missing: false,
             },
             CorrColumn {
                 values: &y,
                 order: &oy,
+                group_starts: &by,
                 has_missing: false,
             },
         ];
@@ -194,17 +255,19 @@ mod tests {
 
     #[test]
     fn missing_values_use_pairwise_complete_rows() {
-        let (x, ox) = column(&[1.0, 2.0, f64::NAN, 4.0, 5.0]);
-        let (y, oy) = column(&[5.0, 3.0, 100.0, 2.0, 1.0]);
+        let (x, ox, bx) = column(&[1.0, 2.0, f64::NAN, 4.0, 5.0]);
+        let (y, oy, by) = column(&[5.0, 3.0, 100.0, 2.0, 1.0]);
         let cols = [
             CorrColumn {
                 values: &x,
                 order: &ox,
+                group_starts: &bx,
                 has_missing: true,
             },
             CorrColumn {
                 values: &y,
                 order: &oy,
+                group_starts: &by,
                 has_missing: false,
             },
         ];

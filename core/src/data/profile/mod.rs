@@ -155,6 +155,7 @@ struct NumericData {
     index: usize,
     values: Vec<f64>,
     order: Vec<u32>,
+    group_starts: Vec<u64>,
     has_missing: bool,
 }
 
@@ -210,12 +211,17 @@ pub fn profile_frame(
             values: &n.values,
             order: &n.order,
             has_missing: n.has_missing,
+            group_starts: &n.group_starts,
         })
         .collect();
-    let (pearson, spearman) = rayon::join(
-        || correlation::pearson(&corr_columns),
-        || correlation::spearman(&corr_columns, rows),
+    // One after the other: each is parallel over column pairs, and running them together would
+    // hold both sets of buffers at once.
+    let pearson = correlation::pearson(&corr_columns);
+    tracing::debug!(
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "profile: pearson done"
     );
+    let spearman = correlation::spearman(&corr_columns, rows);
     let correlations = Correlations {
         pearson: CorrelationMatrix {
             columns: names.clone(),
@@ -458,6 +464,7 @@ fn numeric_column(
         class_counts: Vec::new(),
         numeric: Some(NumericData {
             index,
+            group_starts: correlation::group_starts(&values, &order),
             values,
             order,
             has_missing,

@@ -88,7 +88,11 @@ pub fn scatter_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContex
     let numeric = names_of(dataset, &[ColumnKind::Numeric]);
     let nominal = names_of(dataset, &[ColumnKind::Categorical, ColumnKind::Boolean]);
     if dataset.scatter_axes.0.is_none() && numeric.len() >= 2 {
-        dataset.scatter_axes = (Some(numeric[0].clone()), Some(numeric[1].clone()), nominal.first().cloned());
+        dataset.scatter_axes = (
+            Some(numeric[0].clone()),
+            Some(numeric[1].clone()),
+            nominal.first().cloned(),
+        );
     }
     ui.horizontal(|ui| {
         column_choice(ui, "x", &mut dataset.scatter_axes.0, &numeric, false);

@@ -1,0 +1,116 @@
+//! `kiln train` and `kiln predict`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use kiln_core::data::{LoadOptions, load_table};
+use kiln_core::jobs::JobRunner;
+use kiln_core::store::Store;
+use kiln_core::train::{AUTO_MODEL, TrainRequest, load_artifact, predict, train};
+
+use super::args::TrainArgs;
+use super::progress::run_with_progress;
+
+fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (k, v) = pair
+                .split_once('=')
+                .with_context(|| format!("--param {pair}: expected NAME=VALUE, e.g. C=0.5"))?;
+            Ok((k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Runs `kiln train`.
+pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
+    if !args.sweep.is_empty() {
+        bail!("not built yet: train --sweep (parallel sweeps)");
+    }
+    if args.cv.is_some() {
+        bail!("not built yet: train --cv (cross-validation)");
+    }
+    if args.test.is_some() && args.test_size.is_some() {
+        bail!("give either --test FILE or --test-size F, not both");
+    }
+    let request = TrainRequest {
+        data: args.data,
+        test: args.test,
+        test_size: args.test_size.unwrap_or(0.25),
+        target: args.target,
+        drop: args.drop,
+        model: args.model.unwrap_or_else(|| AUTO_MODEL.to_owned()),
+        params: parse_params(&args.param)?,
+        experiment: args.experiment.unwrap_or_else(|| "Default".to_owned()),
+        seed: args.seed.unwrap_or(42),
+    };
+    let runner = JobRunner::new();
+    let handle = runner.spawn(format!("Training {}", request.model), move |ctx| {
+        train(&store, &request, ctx)
+    });
+    let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        println!(
+            "run {} ({}, experiment {})",
+            outcome.run_id, outcome.model, outcome.experiment
+        );
+        for (name, value) in &outcome.metrics {
+            println!("  {name:<20} {value:.6}");
+        }
+        println!("  trained in {:.2} s", outcome.duration_s);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `kiln predict`.
+pub fn run_predict(
+    store: &Store,
+    model_ref: &str,
+    data: PathBuf,
+    out: Option<PathBuf>,
+    proba: bool,
+) -> Result<ExitCode> {
+    if model_ref.contains('@') || model_ref.contains(':') {
+        bail!("not built yet: registry model references ({model_ref}); pass a run id");
+    }
+    let artifact = load_artifact(store, model_ref).map_err(anyhow::Error::msg)?;
+    let table = load_table(&data, &LoadOptions::default(), |_, _| true)?;
+    let predictions = predict(&artifact, &table.frame).map_err(anyhow::Error::msg)?;
+    let (labels, probabilities) = (predictions.labels, predictions.proba);
+    let mut text = String::from("prediction");
+    if proba {
+        for class in &artifact.classes {
+            text.push_str(&format!(",proba_{class}"));
+        }
+    }
+    text.push('\n');
+    for (i, label) in labels.iter().enumerate() {
+        text.push_str(&csv_field(label));
+        if proba && let Some(p) = &probabilities {
+            for v in &p[i] {
+                text.push_str(&format!(",{v}"));
+            }
+        }
+        text.push('\n');
+    }
+    match out {
+        Some(path) => std::fs::write(&path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}

@@ -1,0 +1,519 @@
+//! Training one model end to end, as `kiln train` and the Train view do: load, split, fit the
+//! pipeline on the training rows, fit the model, evaluate on the held-out rows, and track it all
+//! as a run (params, metrics, the model artifact, dataset version, seed).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{LoadOptions, OpenedTable, open_table, register_dataset};
+use crate::eval;
+use crate::features::{FittedPipeline, PipelineSpec, numeric_column, text_column};
+use crate::jobs::{JobContext, JobError};
+use crate::models::{Fitted, ModelSpec, Task, argmax};
+use crate::rng::SeededRng;
+use crate::store::{NewRun, Run, Store};
+use crate::tracking::track_run;
+
+/// Model name that lets Kiln choose: a classifier for labels and small sets of whole numbers,
+/// a regressor otherwise.
+pub const AUTO_MODEL: &str = "auto";
+
+/// The model `auto` stands for, given the target column.
+pub fn default_model(frame: &DataFrame, target: &str) -> String {
+    let Ok(column) = frame.column(target) else {
+        return "logistic_regression".into();
+    };
+    if !column.dtype().is_primitive_numeric() {
+        return "logistic_regression".into();
+    }
+    let values = numeric_column(frame, target).unwrap_or_default();
+    let whole = values.iter().flatten().all(|v| v.fract() == 0.0);
+    let mut distinct: Vec<i64> = values.iter().flatten().map(|v| *v as i64).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if whole && distinct.len() <= 20 {
+        "logistic_regression".into()
+    } else {
+        "ridge".into()
+    }
+}
+
+/// Name of the model artifact attached to a run.
+pub const MODEL_ARTIFACT: &str = "model.json";
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    /// Training data.
+    pub data: PathBuf,
+    /// Separate test data (else a split of `data`).
+    pub test: Option<PathBuf>,
+    /// Share of rows held out when there is no test file.
+    pub test_size: f64,
+    /// Column to predict.
+    pub target: String,
+    /// Columns left out.
+    pub drop: Vec<String>,
+    /// Model name.
+    pub model: String,
+    /// Hyper-parameters by scikit-learn name.
+    pub params: BTreeMap<String, String>,
+    /// Experiment name.
+    pub experiment: String,
+    /// Seed of the split.
+    pub seed: u64,
+}
+
+/// A trained model with everything needed to predict on new rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    /// Kiln version that trained it.
+    pub kiln_version: String,
+    /// The specification.
+    pub spec: ModelSpec,
+    /// Classification or regression.
+    pub task: Task,
+    /// The target column.
+    pub target: String,
+    /// Class labels in index order (classification).
+    pub classes: Vec<String>,
+    /// Input columns and their types, in order.
+    pub inputs: Vec<(String, String)>,
+    /// The fitted preprocessing.
+    pub pipeline: FittedPipeline,
+    /// The fitted model.
+    pub model: Fitted,
+}
+
+/// What a finished training reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainOutcome {
+    /// The tracked run.
+    pub run_id: String,
+    /// Experiment name.
+    pub experiment: String,
+    /// Model name.
+    pub model: String,
+    /// Hyper-parameters.
+    pub params: BTreeMap<String, String>,
+    /// Test metrics.
+    pub metrics: BTreeMap<String, f64>,
+    /// Wall time.
+    pub duration_s: f64,
+}
+
+fn failed(message: impl Into<String>) -> JobError {
+    JobError::Failed(message.into())
+}
+
+/// The target as class indices (labels sorted, as scikit-learn's `LabelEncoder` does).
+fn encode_classes(frame: &DataFrame, target: &str) -> Result<(Vec<usize>, Vec<String>), JobError> {
+    let labels = text_column(frame, target).map_err(JobError::failed)?;
+    if let Some(row) = labels.iter().position(Option::is_none) {
+        return Err(failed(format!(
+            "target column '{target}' is missing a value in row {}",
+            row + 1
+        )));
+    }
+    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+    classes.sort();
+    classes.dedup();
+    if classes.len() < 2 {
+        return Err(failed(format!(
+            "target column '{target}' is constant ({}): there is nothing to learn",
+            classes.first().cloned().unwrap_or_default()
+        )));
+    }
+    let index: BTreeMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let y = labels
+        .iter()
+        .flatten()
+        .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
+        .collect();
+    Ok((y, classes))
+}
+
+fn numeric_target(frame: &DataFrame, target: &str) -> Result<Vec<f64>, JobError> {
+    let column = frame
+        .column(target)
+        .map_err(|_| failed(format!("no target column '{target}'")))?;
+    if !column.dtype().is_primitive_numeric() {
+        return Err(failed(format!(
+            "target column '{target}' holds {} values; regression needs numbers (use a classifier for labels)",
+            column.dtype()
+        )));
+    }
+    let values = numeric_column(frame, target).map_err(JobError::failed)?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.filter(|x| x.is_finite()).ok_or_else(|| {
+                failed(format!(
+                    "target column '{target}' has no usable value in row {}",
+                    i + 1
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Splits rows into train and test, stratified by class for classification.
+pub fn split_rows(
+    n: usize,
+    test_size: f64,
+    classes: Option<&[usize]>,
+    seed: u64,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut rng = SeededRng::new(seed);
+    let groups: Vec<Vec<u32>> = match classes {
+        Some(y) => {
+            let k = y.iter().max().map_or(0, |m| m + 1);
+            let mut groups = vec![Vec::new(); k];
+            for (i, &c) in y.iter().enumerate() {
+                groups[c].push(i as u32);
+            }
+            groups
+        }
+        None => vec![(0..n as u32).collect()],
+    };
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for mut group in groups {
+        rng.shuffle(&mut group);
+        let n_test = ((group.len() as f64) * test_size).round() as usize;
+        let n_test = n_test.min(group.len().saturating_sub(1));
+        test.extend_from_slice(&group[..n_test]);
+        train.extend_from_slice(&group[n_test..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    (train, test)
+}
+
+fn take(frame: &DataFrame, rows: &[u32]) -> Result<DataFrame, JobError> {
+    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    frame.take(&idx).map_err(JobError::failed)
+}
+
+/// Trains as `request` says and tracks the run in `store`.
+pub fn train(
+    store: &Store,
+    request: &TrainRequest,
+    ctx: &JobContext,
+) -> Result<TrainOutcome, JobError> {
+    let started = Instant::now();
+    if request.model != AUTO_MODEL {
+        // Check the name and parameters before spending time on loading.
+        ModelSpec::from_params(&request.model, &request.params).map_err(JobError::failed)?;
+    }
+    if !(request.test.is_some() || (0.0 < request.test_size && request.test_size < 1.0)) {
+        return Err(failed(format!(
+            "--test-size {} must be between 0 and 1",
+            request.test_size
+        )));
+    }
+    let progress = |fraction: f32, message: &str| {
+        ctx.progress(fraction * 0.3, message);
+        !ctx.is_cancelled()
+    };
+    let opened = open_table(&request.data, &LoadOptions::default(), &progress)?;
+    let frame = &opened.table.frame;
+    if frame.column(&request.target).is_err() {
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        return Err(failed(format!(
+            "unknown target column '{}' (columns: {})",
+            request.target,
+            names.join(", ")
+        )));
+    }
+    for dropped in &request.drop {
+        if frame.column(dropped).is_err() {
+            return Err(failed(format!("--drop {dropped}: no such column")));
+        }
+    }
+    let features: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| *n != request.target && !request.drop.contains(n))
+        .collect();
+    if features.is_empty() {
+        return Err(failed(
+            "no feature columns are left after removing the target and --drop columns",
+        ));
+    }
+    let model_name = if request.model == AUTO_MODEL {
+        default_model(frame, &request.target)
+    } else {
+        request.model.clone()
+    };
+    let spec = ModelSpec::from_params(&model_name, &request.params).map_err(JobError::failed)?;
+    let version =
+        register_dataset(store, &dataset_name(&request.data), &opened).map_err(JobError::failed)?;
+    ctx.check_cancelled()?;
+
+    let mut params = spec.params();
+    params.insert("model".into(), spec.name().into());
+    params.insert("target".into(), request.target.clone());
+    if request.test.is_none() {
+        params.insert("test_size".into(), request.test_size.to_string());
+    }
+    let new = NewRun {
+        experiment: request.experiment.clone(),
+        name: None,
+        seed: Some(request.seed as i64),
+        dataset_fingerprint: Some(opened.fingerprint.sha256.clone()),
+        dataset_version_id: Some(version.id),
+        parent_run_id: None,
+        git_commit: crate::provenance::current_git_commit(),
+        params: params.clone().into_iter().collect(),
+        tags: vec![("task".into(), format!("{:?}", spec.task()).to_lowercase())],
+    };
+    let (run, metrics) = track_run(store, &new, |run| {
+        fit_and_evaluate(store, run, request, &spec, &opened, &features, ctx)
+    })?;
+    Ok(TrainOutcome {
+        run_id: run.id,
+        experiment: request.experiment.clone(),
+        model: spec.name().into(),
+        params,
+        metrics,
+        duration_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn dataset_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into())
+}
+
+fn fit_and_evaluate(
+    store: &Store,
+    run: &Run,
+    request: &TrainRequest,
+    spec: &ModelSpec,
+    opened: &OpenedTable,
+    features: &[String],
+    ctx: &JobContext,
+) -> Result<BTreeMap<String, f64>, JobError> {
+    let frame = &opened.table.frame;
+    let task = spec.task();
+    let (train_frame, test_frame) = match &request.test {
+        Some(test) => {
+            let test = open_table(test, &LoadOptions::default(), &|_, _| !ctx.is_cancelled())?;
+            (frame.clone(), test.table.frame.clone())
+        }
+        None => {
+            let classes = match task {
+                Task::Classification => Some(encode_classes(frame, &request.target)?.0),
+                Task::Regression => None,
+            };
+            let (train, test) = split_rows(
+                frame.height(),
+                request.test_size,
+                classes.as_deref(),
+                request.seed,
+            );
+            (take(frame, &train)?, take(frame, &test)?)
+        }
+    };
+    ctx.progress(0.35, "fitting the preprocessing");
+    let pipeline = FittedPipeline::fit(&train_frame, features, &PipelineSpec::default())
+        .map_err(JobError::failed)?;
+    let x_train = pipeline.transform(&train_frame).map_err(JobError::failed)?;
+    let x_test = pipeline.transform(&test_frame).map_err(JobError::failed)?;
+    ctx.check_cancelled()?;
+    ctx.progress(0.45, format!("fitting {}", spec.name()));
+    let (model, classes, metrics) = match task {
+        Task::Classification => {
+            let (y_train, classes) = encode_classes(&train_frame, &request.target)?;
+            let (y_test_raw, test_classes) =
+                encode_classes_allowing_one(&test_frame, &request.target)?;
+            let lookup: BTreeMap<&str, usize> = classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), i))
+                .collect();
+            let y_test: Vec<usize> = y_test_raw
+                .iter()
+                .map(|&i| {
+                    lookup
+                        .get(test_classes[i].as_str())
+                        .copied()
+                        .ok_or_else(|| {
+                            failed(format!(
+                                "the test rows hold class '{}' that training never saw",
+                                test_classes[i]
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            let model = spec
+                .fit_classifier(&x_train, &y_train, classes.len())
+                .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
+            let proba = model.predict_proba(&x_test).unwrap_or_default();
+            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
+            let metrics =
+                eval::classification_metrics(&y_test, &y_pred, Some(&proba), classes.len())
+                    .or_else(|_| {
+                        eval::classification_metrics(&y_test, &y_pred, None, classes.len())
+                    })
+                    .map_err(JobError::failed)?;
+            (model, classes, metrics)
+        }
+        Task::Regression => {
+            let y_train = numeric_target(&train_frame, &request.target)?;
+            let y_test = numeric_target(&test_frame, &request.target)?;
+            let model = spec
+                .fit_regressor(&x_train, &y_train)
+                .ok_or_else(|| failed(format!("{} is not a regressor", spec.name())))?;
+            let predictions = model.predict_value(&x_test).unwrap_or_default();
+            let metrics =
+                eval::regression_metrics(&y_test, &predictions).map_err(JobError::failed)?;
+            (model, Vec::new(), metrics)
+        }
+    };
+    ctx.check_cancelled()?;
+    ctx.progress(0.9, "saving the model");
+    let inputs = features
+        .iter()
+        .filter_map(|f| {
+            frame
+                .column(f)
+                .ok()
+                .map(|c| (f.clone(), c.dtype().to_string()))
+        })
+        .collect();
+    let artifact = ModelArtifact {
+        kiln_version: crate::KILN_VERSION.into(),
+        spec: spec.clone(),
+        task,
+        target: request.target.clone(),
+        classes,
+        inputs,
+        pipeline,
+        model,
+    };
+    let bytes = serde_json::to_vec(&artifact).map_err(JobError::failed)?;
+    store.log_artifact(&run.id, MODEL_ARTIFACT, &bytes)?;
+    let metric_pairs: Vec<(String, f64)> = metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    store.log_metrics(&run.id, &metric_pairs)?;
+    Ok(metrics)
+}
+
+/// Like `encode_classes` but a test set may hold a single class.
+fn encode_classes_allowing_one(
+    frame: &DataFrame,
+    target: &str,
+) -> Result<(Vec<usize>, Vec<String>), JobError> {
+    let labels = text_column(frame, target).map_err(JobError::failed)?;
+    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+    classes.sort();
+    classes.dedup();
+    let index: BTreeMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let y = labels
+        .iter()
+        .enumerate()
+        .map(|(row, l)| {
+            l.as_deref()
+                .and_then(|l| index.get(l).copied())
+                .ok_or_else(|| {
+                    failed(format!(
+                        "target column '{target}' is missing a value in row {}",
+                        row + 1
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((y, classes))
+}
+
+/// Loads the model artifact of a run.
+pub fn load_artifact(store: &Store, run_id: &str) -> Result<ModelArtifact, JobError> {
+    let detail = store.run_detail(run_id)?;
+    let artifact = detail
+        .artifacts
+        .iter()
+        .find(|a| a.name == MODEL_ARTIFACT)
+        .ok_or_else(|| failed(format!("run {run_id} has no model artifact")))?;
+    let bytes = store.read_artifact(&artifact.sha256)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        failed(format!(
+            "the model artifact of run {run_id} is damaged: {e}"
+        ))
+    })
+}
+
+/// Predictions for a table: one label (or number, as text) per row, and class probabilities
+/// for classifiers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Predicted label or value of each row.
+    pub labels: Vec<String>,
+    /// Class probabilities of each row (classifiers only).
+    pub proba: Option<Vec<Vec<f64>>>,
+}
+
+/// Predictions of `artifact` for the rows of `frame`.
+pub fn predict(artifact: &ModelArtifact, frame: &DataFrame) -> Result<Predictions, JobError> {
+    let x = artifact
+        .pipeline
+        .transform(frame)
+        .map_err(JobError::failed)?;
+    match artifact.task {
+        Task::Classification => {
+            let proba = artifact.model.predict_proba(&x).unwrap_or_default();
+            let labels = proba
+                .iter()
+                .map(|p| artifact.classes.get(argmax(p)).cloned().unwrap_or_default())
+                .collect();
+            Ok(Predictions {
+                labels,
+                proba: Some(proba),
+            })
+        }
+        Task::Regression => {
+            let values = artifact.model.predict_value(&x).unwrap_or_default();
+            Ok(Predictions {
+                labels: values.iter().map(|v| v.to_string()).collect(),
+                proba: None,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_are_stratified_and_reproducible() {
+        let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
+        let (train, test) = split_rows(100, 0.2, Some(&y), 7);
+        assert_eq!(test.len(), 20);
+        assert_eq!(train.len(), 80);
+        assert_eq!(test.iter().filter(|&&r| y[r as usize] == 1).count(), 5);
+        assert_eq!(split_rows(100, 0.2, Some(&y), 7), (train, test));
+        assert_ne!(
+            split_rows(100, 0.2, Some(&y), 8).1,
+            split_rows(100, 0.2, Some(&y), 7).1
+        );
+    }
+}
