@@ -247,7 +247,7 @@ impl JobRunner {
                 Err(JobError::Failed(message)) => JobState::Failed(message.clone()),
             };
             if let JobState::Failed(message) = &state {
-                tracing::warn!(job = %thread_shared.name, %message, "job failed");
+                tracing::debug!(job = %thread_shared.name, %message, "job failed");
             }
             *lock(&thread_shared.ended) = Some(thread_shared.started.elapsed());
             *lock(&thread_shared.state) = state;

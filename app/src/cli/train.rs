@@ -49,9 +49,10 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         seed: args.seed.unwrap_or(42),
     };
     let runner = JobRunner::new();
-    let handle = runner.spawn(format!("Training {}", request.model), move |ctx| {
-        train(&store, &request, ctx)
-    });
+    let handle = runner.spawn(
+        format!("Training on {}", request.data.display()),
+        move |ctx| train(&store, &request, ctx),
+    );
     let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);

@@ -6,7 +6,8 @@
 
 use std::process::Command;
 
-use kiln_tests::kiln_bin;
+mod common;
+use common::kiln_bin;
 
 #[test]
 fn the_real_window_renders_a_screenshot() {

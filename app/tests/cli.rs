@@ -5,7 +5,8 @@
 use std::process::{Command, Output};
 
 use kiln_core::store::{NewRun, RunStatus, Store};
-use kiln_tests::kiln_bin;
+mod common;
+use common::kiln_bin;
 
 fn kiln(home: &std::path::Path, args: &[&str]) -> Output {
     Command::new(kiln_bin())

@@ -1,0 +1,164 @@
+//! `kiln train` and `kiln predict` as a script uses them: JSON out, a tracked run with its model,
+//! reproducible with a seed, and one-line errors for bad requests.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+mod common;
+use common::kiln_bin;
+
+fn asset(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn kiln(home: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(kiln_bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .expect("run kiln")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON document")
+}
+
+fn error(output: &Output) -> String {
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+}
+
+#[test]
+fn a_classifier_is_trained_tracked_and_predicts() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let args = [
+        "train",
+        "--data",
+        &penguins,
+        "--target",
+        "species",
+        "--model",
+        "logistic_regression",
+        "--param",
+        "C=0.5",
+        "--experiment",
+        "penguins",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    let run = json(&kiln(home.path(), &args));
+    assert_eq!(run["model"], "logistic_regression");
+    assert_eq!(run["experiment"], "penguins");
+    assert_eq!(run["params"]["C"], "0.5");
+    let accuracy = run["metrics"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.95, "accuracy {accuracy}");
+    for metric in [
+        "balanced_accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "roc_auc",
+        "log_loss",
+        "precision_macro",
+    ] {
+        assert!(run["metrics"][metric].is_number(), "{metric}");
+    }
+
+    // The same seed gives the same model and metrics.
+    let again = json(&kiln(home.path(), &args));
+    assert_eq!(again["metrics"], run["metrics"]);
+
+    let run_id = run["run_id"].as_str().unwrap();
+    let shown = json(&kiln(home.path(), &["runs", "show", run_id, "--json"]));
+    assert_eq!(shown["status"], "finished");
+    assert_eq!(shown["seed"], 7);
+    assert_eq!(shown["artifacts"][0]["name"], "model.json");
+    assert!(shown["dataset_fingerprint"].as_str().unwrap().len() == 64);
+
+    let predicted = kiln(
+        home.path(),
+        &["predict", run_id, "--data", &penguins, "--proba"],
+    );
+    assert!(
+        predicted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&predicted.stderr)
+    );
+    let text = String::from_utf8_lossy(&predicted.stdout);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("prediction,proba_Adelie,proba_Chinstrap,proba_Gentoo")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 344, "one row per input row");
+    assert!(rows[0].starts_with("Adelie,"), "{}", rows[0]);
+}
+
+#[test]
+fn a_regressor_is_trained_with_regression_metrics() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let diabetes = asset("diabetes.csv");
+    let run = json(&kiln(
+        home.path(),
+        &[
+            "train",
+            "--data",
+            &diabetes,
+            "--target",
+            "progression",
+            "--model",
+            "ridge",
+            "--json",
+        ],
+    ));
+    for metric in ["r2", "rmse", "mae", "mse", "mape"] {
+        assert!(run["metrics"][metric].is_number(), "{metric}");
+    }
+    assert!(run["metrics"]["r2"].as_f64().unwrap() > 0.3);
+}
+
+#[test]
+fn bad_requests_get_one_line_errors() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--target", "nope"], "unknown target column 'nope'"),
+        (
+            &["--target", "species", "--model", "xgboost"],
+            "unknown model 'xgboost'",
+        ),
+        (
+            &["--target", "species", "--param", "C=-2"],
+            "C=-2: must be a positive number",
+        ),
+        (
+            &["--target", "species", "--model", "ridge"],
+            "regression needs numbers",
+        ),
+        (
+            &["--target", "species", "--param", "alpha=1"],
+            "has no parameter 'alpha'",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["train", "--data", penguins.as_str()];
+        args.extend_from_slice(extra);
+        let message = error(&kiln(home.path(), &args));
+        assert!(message.starts_with("error: "), "{message}");
+        assert!(message.contains(expected), "{extra:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+    }
+}
