@@ -229,16 +229,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 #[test]
 fn opening_a_file_shows_rows_then_a_column_s_statistics_and_histogram() {
     let home = tempfile::tempdir().expect("tempdir");
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            open_files: vec![fixture("penguins.csv")],
-            ..AppOptions::default()
-        },
-    );
-    step_until(&mut harness, "the profile", |app| {
-        app.explore().active().is_some_and(|d| d.profile.is_some())
-    });
+    let mut harness = profiled_penguins(home.path());
     harness.get_by_label_contains("344 rows × 8 columns");
     // The grid shows the first rows.
     assert!(harness.get_all_by_label("Adelie").count() > 3);
@@ -256,18 +247,23 @@ fn opening_a_file_shows_rows_then_a_column_s_statistics_and_histogram() {
     harness.get_by_label("2 (0.6%)");
 }
 
-fn filtered(expression: &str) -> Harness<'static, KilnApp> {
-    let home = tempfile::tempdir().expect("tempdir");
+/// The app with the penguins fixture opened and profiled.
+fn profiled_penguins(home: &std::path::Path) -> Harness<'static, KilnApp> {
     let mut harness = harness(
-        home.path(),
+        home,
         AppOptions {
             open_files: vec![fixture("penguins.csv")],
             ..AppOptions::default()
         },
     );
-    step_until(&mut harness, "the table", |app| {
+    step_until(&mut harness, "the profile", |app| {
         app.explore().active().is_some_and(|d| d.profile.is_some())
     });
+    harness
+}
+
+fn filtered(home: &std::path::Path, expression: &str) -> Harness<'static, KilnApp> {
+    let mut harness = profiled_penguins(home);
     harness.get_by_label("Filter").focus();
     harness.run_steps(2);
     harness.get_by_label("Filter").type_text(expression);
@@ -282,14 +278,16 @@ fn filtered(expression: &str) -> Harness<'static, KilnApp> {
 
 #[test]
 fn a_filter_shows_the_matching_rows() {
-    let harness = filtered("species == \"Adelie\" and bill_length_mm > 40");
+    let home = tempfile::tempdir().expect("tempdir");
+    let harness = filtered(home.path(), "species == \"Adelie\" and bill_length_mm > 40");
     // pandas: ((df.species == "Adelie") & (df.bill_length_mm > 40)).sum() == 51
     harness.get_by_label("51 of 344 rows");
 }
 
 #[test]
 fn a_bad_filter_says_what_is_wrong() {
-    let harness = filtered("species == Adelie");
+    let home = tempfile::tempdir().expect("tempdir");
+    let harness = filtered(home.path(), "species == Adelie");
     assert!(
         harness
             .get_all_by_label_contains("put text in quotes")

@@ -111,7 +111,12 @@ fn failed(message: impl Into<String>) -> JobError {
 }
 
 /// The target as class indices (labels sorted, as scikit-learn's `LabelEncoder` does).
-fn encode_classes(frame: &DataFrame, target: &str) -> Result<(Vec<usize>, Vec<String>), JobError> {
+/// A training target needs two classes at least; a test target may hold one.
+fn encode_classes(
+    frame: &DataFrame,
+    target: &str,
+    min_classes: usize,
+) -> Result<(Vec<usize>, Vec<String>), JobError> {
     let labels = text_column(frame, target).map_err(JobError::failed)?;
     if let Some(row) = labels.iter().position(Option::is_none) {
         return Err(failed(format!(
@@ -122,7 +127,7 @@ fn encode_classes(frame: &DataFrame, target: &str) -> Result<(Vec<usize>, Vec<St
     let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
     classes.sort();
     classes.dedup();
-    if classes.len() < 2 {
+    if classes.len() < min_classes {
         return Err(failed(format!(
             "target column '{target}' is constant ({}): there is nothing to learn",
             classes.first().cloned().unwrap_or_default()
@@ -318,7 +323,7 @@ fn fit_and_evaluate(
         }
         None => {
             let classes = match task {
-                Task::Classification => Some(encode_classes(frame, &request.target)?.0),
+                Task::Classification => Some(encode_classes(frame, &request.target, 2)?.0),
                 Task::Regression => None,
             };
             let (train, test) = split_rows(
@@ -339,9 +344,8 @@ fn fit_and_evaluate(
     ctx.progress(0.45, format!("fitting {}", spec.name()));
     let (model, classes, metrics) = match task {
         Task::Classification => {
-            let (y_train, classes) = encode_classes(&train_frame, &request.target)?;
-            let (y_test_raw, test_classes) =
-                encode_classes_allowing_one(&test_frame, &request.target)?;
+            let (y_train, classes) = encode_classes(&train_frame, &request.target, 2)?;
+            let (y_test_raw, test_classes) = encode_classes(&test_frame, &request.target, 1)?;
             let lookup: BTreeMap<&str, usize> = classes
                 .iter()
                 .enumerate()
@@ -412,37 +416,6 @@ fn fit_and_evaluate(
     let metric_pairs: Vec<(String, f64)> = metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
     store.log_metrics(&run.id, &metric_pairs)?;
     Ok(metrics)
-}
-
-/// Like `encode_classes` but a test set may hold a single class.
-fn encode_classes_allowing_one(
-    frame: &DataFrame,
-    target: &str,
-) -> Result<(Vec<usize>, Vec<String>), JobError> {
-    let labels = text_column(frame, target).map_err(JobError::failed)?;
-    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
-    classes.sort();
-    classes.dedup();
-    let index: BTreeMap<&str, usize> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let y = labels
-        .iter()
-        .enumerate()
-        .map(|(row, l)| {
-            l.as_deref()
-                .and_then(|l| index.get(l).copied())
-                .ok_or_else(|| {
-                    failed(format!(
-                        "target column '{target}' is missing a value in row {}",
-                        row + 1
-                    ))
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((y, classes))
 }
 
 /// Loads the model artifact of a run.

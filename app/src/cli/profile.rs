@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use kiln_core::data::profile::{ColumnProfile, Profile, ProfileOptions};
+use kiln_core::data::views::format_stat as number;
 use kiln_core::data::{LoadOptions, open_and_profile, register_dataset};
 use kiln_core::jobs::{JobError, JobRunner};
 use kiln_core::store::Store;
@@ -54,21 +55,6 @@ pub fn run_profile(
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn number(v: Option<f64>) -> String {
-    match v {
-        None => "—".into(),
-        Some(x) if x.is_infinite() => {
-            if x > 0.0 {
-                "inf".into()
-            } else {
-                "-inf".into()
-            }
-        }
-        Some(x) if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) => format!("{x:.3e}"),
-        Some(x) => format!("{x:.4}"),
-    }
 }
 
 fn column_line(c: &ColumnProfile, rows: usize) -> String {

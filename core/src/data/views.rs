@@ -23,6 +23,18 @@ pub fn cell_text(frame: &DataFrame, column: usize, row: usize) -> String {
     }
 }
 
+/// A statistic as Kiln shows it: four decimals, scientific notation for very large or small
+/// magnitudes, `inf`, and a dash when it does not apply.
+pub fn format_stat(value: Option<f64>) -> String {
+    match value {
+        None => "—".to_owned(),
+        Some(x) if x == f64::INFINITY => "inf".to_owned(),
+        Some(x) if x == f64::NEG_INFINITY => "-inf".to_owned(),
+        Some(x) if x != 0.0 && (x.abs() >= 1e7 || x.abs() < 1e-4) => format!("{x:.4e}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
 fn format_float(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.1}")

@@ -1,6 +1,6 @@
 //! Horizontal bars of labelled values: top values of a column, missing values per column.
 
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart};
 
 /// Draws one horizontal bar per `(label, value)`, first at the top.
 pub fn labelled_bars_ui(
@@ -18,21 +18,10 @@ pub fn labelled_bars_ui(
         .enumerate()
         .map(|(i, (label, value))| Bar::new((n - 1 - i) as f64, *value).name(label).width(0.7))
         .collect();
-    Plot::new(id)
-        .height(height)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    super::fixed_plot(id, height)
         .show_grid([true, false])
         .x_axis_label(value_name)
-        .y_axis_formatter(move |mark, _| {
-            let index = mark.value.round();
-            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                labels.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .y_axis_formatter(super::index_labels(labels))
         .show(ui, |plot| {
             plot.bar_chart(BarChart::new(value_name, bars).horizontal().color(color))
         });

@@ -1,6 +1,6 @@
 //! A histogram from core's bin edges and counts.
 
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart};
 use kiln_core::data::profile::Histogram;
 
 /// Draws `histogram` as adjacent bars.
@@ -22,11 +22,7 @@ pub fn histogram_ui(
                 .name(format!("{lo:.4} – {hi:.4}"))
         })
         .collect();
-    Plot::new(id)
-        .height(height)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    super::fixed_plot(id, height)
         .show_grid([false, true])
         .y_axis_label("count")
         .show(ui, |plot| {

@@ -4,3 +4,28 @@ pub mod bars;
 pub mod data_grid;
 pub mod heatmap;
 pub mod histogram;
+
+use std::ops::RangeInclusive;
+
+use egui_plot::{GridMark, Plot};
+
+/// A plot that stays put: no zooming, scrolling or dragging (summaries, not explorations).
+pub fn fixed_plot(id: &str, height: f32) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+}
+
+/// An axis formatter that names whole-number positions `0, 1, 2, ...` with `labels`.
+pub fn index_labels(labels: Vec<String>) -> impl Fn(GridMark, &RangeInclusive<f64>) -> String {
+    move |mark, _| {
+        let index = mark.value.round();
+        if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
+            labels.get(index as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}

@@ -187,14 +187,7 @@ pub fn box_plots_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelCont
             let value = dataset.box_axes.0.clone().unwrap_or_default();
             Plot::new("box-plots")
                 .y_axis_label(value.clone())
-                .x_axis_formatter(move |mark, _| {
-                    let i = mark.value.round();
-                    if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_axis_formatter(crate::ui::widgets::index_labels(labels.clone()))
                 .show(ui, |plot| plot.box_plot(BoxPlot::new(value, boxes)));
         }
         Some(Err(e)) => {

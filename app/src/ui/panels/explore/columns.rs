@@ -165,18 +165,7 @@ pub fn column_detail_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut Panel
 }
 
 fn stats_grid_ui(ui: &mut egui::Ui, c: &ColumnProfile, rows: usize) {
-    let number = |v: Option<f64>| match v {
-        None => "—".to_owned(),
-        Some(x) if x.is_infinite() => {
-            if x > 0.0 {
-                "inf".into()
-            } else {
-                "-inf".into()
-            }
-        }
-        Some(x) if x != 0.0 && (x.abs() >= 1e7 || x.abs() < 1e-4) => format!("{x:.4e}"),
-        Some(x) => format!("{x:.4}"),
-    };
+    let number = kiln_core::data::views::format_stat;
     let mut lines: Vec<(&str, String)> = vec![
         ("count", c.count.to_string()),
         (
