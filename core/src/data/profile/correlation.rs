@@ -26,6 +26,11 @@ pub struct CorrColumn<'a> {
     pub group_starts: &'a [u64],
 }
 
+/// Which rows hold a finite value.
+pub fn finite_rows(values: &[f64]) -> Vec<bool> {
+    values.iter().map(|v| v.is_finite()).collect()
+}
+
 /// The `group_starts` bitset of values sorted in `order`.
 pub fn group_starts(values: &[f64], order: &[u32]) -> Vec<u64> {
     let mut bits = vec![0u64; order.len().div_ceil(64)];
@@ -126,16 +131,18 @@ fn pearson_pair(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// Spearman correlations of all pairs.
-pub fn spearman(columns: &[CorrColumn<'_>], rows: usize) -> Vec<Vec<Option<f64>>> {
-    let valid: Vec<Vec<bool>> = columns
-        .par_iter()
-        .map(|c| c.values.iter().map(|v| v.is_finite()).collect())
-        .collect();
+/// `valid[c][r]` says whether column `c` has a finite value in row `r` (see [`finite_rows`]);
+/// the columns' `values` are not read, so the caller may have freed them.
+pub fn spearman(
+    columns: &[CorrColumn<'_>],
+    valid: &[Vec<bool>],
+    rows: usize,
+) -> Vec<Vec<Option<f64>>> {
     // Ranks over each column's own finite rows: right for every pair where neither column has
     // missing values; other pairs are re-ranked over their common rows (as pandas does).
     let full_ranks: Vec<Vec<f32>> = columns
         .par_iter()
-        .zip(&valid)
+        .zip(valid)
         .map(|(c, own)| {
             let mut ranks = vec![0f32; rows];
             let mut group = Vec::new();
@@ -247,7 +254,8 @@ mod tests {
                 has_missing: false,
             },
         ];
-        let s = spearman(&cols, 4);
+        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
+        let s = spearman(&cols, &valid, 4);
         assert!((s[0][1].unwrap_or_default() - 1.0).abs() < 1e-12);
         let p = pearson(&cols);
         assert!(p[0][1].unwrap_or_default() > 0.98);
@@ -271,7 +279,8 @@ mod tests {
                 has_missing: false,
             },
         ];
-        let s = spearman(&cols, 5);
+        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
+        let s = spearman(&cols, &valid, 5);
         assert!((s[0][1].unwrap_or_default() + 1.0).abs() < 1e-12);
     }
 }

@@ -177,7 +177,7 @@ pub fn profile_frame(
     let columns = frame.columns();
     let total_steps = columns.len() as f32 + 2.0;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<ColumnResult> = columns
+    let mut results: Vec<ColumnResult> = columns
         .par_iter()
         .enumerate()
         .map(|(index, column)| {
@@ -200,28 +200,29 @@ pub fn profile_frame(
     if !on_progress((columns.len() as f32 + 0.5) / total_steps, "correlations") {
         return Err(DataError::Cancelled);
     }
-    let numeric: Vec<&NumericData> = results.iter().filter_map(|r| r.numeric.as_ref()).collect();
+    let mut numeric: Vec<NumericData> = results
+        .iter_mut()
+        .filter_map(|r| r.numeric.take())
+        .collect();
     let names: Vec<String> = numeric
         .iter()
         .map(|n| results[n.index].profile.name.clone())
         .collect();
-    let corr_columns: Vec<correlation::CorrColumn<'_>> = numeric
-        .iter()
-        .map(|n| correlation::CorrColumn {
-            values: &n.values,
-            order: &n.order,
-            has_missing: n.has_missing,
-            group_starts: &n.group_starts,
-        })
+    let valid: Vec<Vec<bool>> = numeric
+        .par_iter()
+        .map(|n| correlation::finite_rows(&n.values))
         .collect();
-    // One after the other: each is parallel over column pairs, and running them together would
-    // hold both sets of buffers at once.
-    let pearson = correlation::pearson(&corr_columns);
+    let pearson = correlation::pearson(&corr_columns(&numeric));
     tracing::debug!(
         elapsed_s = started.elapsed().as_secs_f64(),
         "profile: pearson done"
     );
-    let spearman = correlation::spearman(&corr_columns, rows);
+    // Spearman needs only the sorted orders: free the values first (peak memory).
+    for n in &mut numeric {
+        n.values = Vec::new();
+    }
+    let spearman = correlation::spearman(&corr_columns(&numeric), &valid, rows);
+    drop(numeric);
     let correlations = Correlations {
         pearson: CorrelationMatrix {
             columns: names.clone(),
@@ -274,6 +275,18 @@ pub fn profile_frame(
         correlations,
         alerts,
     })
+}
+
+fn corr_columns(numeric: &[NumericData]) -> Vec<correlation::CorrColumn<'_>> {
+    numeric
+        .iter()
+        .map(|n| correlation::CorrColumn {
+            values: &n.values,
+            order: &n.order,
+            has_missing: n.has_missing,
+            group_starts: &n.group_starts,
+        })
+        .collect()
 }
 
 fn empty_profile(
