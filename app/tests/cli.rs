@@ -134,3 +134,58 @@ fn kiln_home_chooses_the_store_when_no_flag_is_given() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(home.path().join("kiln.db").exists());
 }
+
+#[test]
+fn profile_json_follows_the_contract_and_honours_type_choices() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/penguins.csv");
+    let penguins = penguins.to_str().expect("path");
+    let output = kiln(
+        home.path(),
+        &["profile", penguins, "--json", "--as", "year=categorical"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(doc["rows"], 344);
+    assert_eq!(doc["columns_count"], 8);
+    assert_eq!(doc["fingerprint"].as_str().expect("sha").len(), 64);
+    let column = |name: &str| {
+        doc["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .find(|c| c["name"] == name)
+            .expect("column")
+            .clone()
+    };
+    let bill = column("bill_length_mm");
+    assert_eq!(bill["kind"], "numeric");
+    assert_eq!(bill["nulls"], 2);
+    assert!(bill["histogram"]["edges"].as_array().expect("edges").len() > 2);
+    let year = column("year");
+    assert_eq!(year["kind"], "categorical");
+    assert!(
+        year["mean"].is_null(),
+        "statistics that do not apply are null"
+    );
+    assert_eq!(year["top"].as_array().expect("top").len(), 3);
+    assert!(doc["correlations"]["pearson"]["matrix"].is_array());
+    assert!(
+        doc["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .any(|a| a["kind"] == "missing")
+    );
+
+    let bad = kiln(
+        home.path(),
+        &["profile", penguins, "--as", "species=numeric"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("'Adelie' in row 1 is not a number"),
+        "{}",
+        stderr(&bad)
+    );
+}

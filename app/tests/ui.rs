@@ -308,3 +308,49 @@ fn the_welcome_page_offers_the_sample_datasets() {
     });
     assert!(home.path().join("samples/penguins.csv").exists());
 }
+
+#[test]
+fn a_column_can_be_read_as_another_type_and_given_a_role() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = profiled_penguins(home.path());
+    harness
+        .get_all_by_label("year")
+        .next()
+        .expect("column in the list")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("type").click();
+    harness.run_steps(2);
+    harness.get_by_label("categorical").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the re-profile", |app| {
+        app.jobs().running_count() == 0
+    });
+    let kind = |app: &KilnApp| {
+        let dataset = app.explore().active().expect("dataset");
+        let profile = dataset.profile.as_ref().expect("profile");
+        profile
+            .columns
+            .iter()
+            .find(|c| c.name == "year")
+            .expect("year")
+            .kind
+    };
+    assert_eq!(
+        kind(harness.state()),
+        kiln_core::data::profile::ColumnKind::Categorical
+    );
+    harness.get_by_label_contains("categorical · str");
+
+    harness.get_by_label("role").click();
+    harness.run_steps(2);
+    harness.get_by_label("target").click();
+    harness.run_steps(2);
+    let dataset = harness.state().explore().active().expect("dataset");
+    assert_eq!(
+        dataset
+            .overrides
+            .with_role(kiln_core::data::schema::ColumnRole::Target),
+        vec!["year".to_string()]
+    );
+}

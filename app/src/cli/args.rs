@@ -33,6 +33,9 @@ pub enum Cmd {
         /// Also register the file as a version of this dataset in the store.
         #[arg(long, value_name = "NAME")]
         register: Option<String>,
+        /// Read a column as another kind: numeric, categorical or text (repeatable).
+        #[arg(long = "as", value_name = "COL=KIND")]
+        kinds: Vec<String>,
     },
     /// Train a model (or a sweep) and track it as a run.
     Train(TrainArgs),

@@ -57,12 +57,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             file,
             json,
             register,
+            kinds,
         }) => {
             let register = match register {
                 Some(name) => Some((open_store(home)?, name)),
                 None => None,
             };
-            profile::run_profile(file, json, register)
+            profile::run_profile(file, json, register, &kinds)
         }
         Some(other) => Err(anyhow!("not built yet: {}", other.what())),
     }

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use kiln_core::data::profile::{ColumnProfile, Profile, ProfileOptions};
+use kiln_core::data::profile::{ColumnProfile, Profile};
+use kiln_core::data::schema::SchemaOverrides;
 use kiln_core::data::views::format_stat as number;
-use kiln_core::data::{LoadOptions, open_and_profile, register_dataset};
+use kiln_core::data::{
+    LoadOptions, open_table, profile_options, profile_table, register_dataset_with, with_overrides,
+};
 use kiln_core::jobs::{JobError, JobRunner};
 use kiln_core::store::Store;
 
@@ -17,7 +20,12 @@ pub fn run_profile(
     file: PathBuf,
     json: bool,
     register: Option<(Store, String)>,
+    kinds: &[String],
 ) -> Result<ExitCode> {
+    let mut overrides = SchemaOverrides::default();
+    for kind in kinds {
+        overrides.parse_kind(kind)?;
+    }
     let runner = JobRunner::new();
     let name = file.display().to_string();
     let handle = runner.spawn(format!("Profiling {name}"), move |ctx| {
@@ -25,16 +33,16 @@ pub fn run_profile(
             ctx.progress(fraction, message);
             !ctx.is_cancelled()
         };
-        let (opened, profile) = open_and_profile(
-            &file,
-            &LoadOptions::default(),
-            &ProfileOptions::default(),
-            &progress,
+        let opened = with_overrides(
+            &open_table(&file, &LoadOptions::default(), &progress)?,
+            &overrides,
         )?;
+        let profile = profile_table(&opened, &profile_options(&overrides), &progress)?;
         let registered = match register {
-            Some((store, dataset)) => {
-                Some(register_dataset(&store, &dataset, &opened).map_err(JobError::failed)?)
-            }
+            Some((store, dataset)) => Some(
+                register_dataset_with(&store, &dataset, &opened, &overrides)
+                    .map_err(JobError::failed)?,
+            ),
             None => None,
         };
         Ok((opened.table.warnings, profile, registered))

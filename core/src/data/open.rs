@@ -9,6 +9,7 @@ use super::error::{DataError, DataResult};
 use super::fingerprint::{FileFingerprint, FingerprintError, fingerprint_file};
 use super::load::{LoadOptions, LoadedTable, load_table};
 use super::profile::{Profile, ProfileOptions, profile_frame};
+use super::schema::SchemaOverrides;
 use crate::store::{DatasetVersion, NewDatasetVersion, Store, StoreResult};
 
 /// Share of the progress bar spent on each phase.
@@ -84,13 +85,16 @@ pub fn profile_table(
     Ok(profile)
 }
 
-/// Column names and types of a table, as stored with dataset versions.
-pub fn schema_json(table: &LoadedTable) -> serde_json::Value {
+/// Column names, types and the user's choices of a table, as stored with dataset versions.
+pub fn schema_json(table: &LoadedTable, overrides: &SchemaOverrides) -> serde_json::Value {
     let columns: Vec<serde_json::Value> = table
         .frame
         .columns()
         .iter()
-        .map(|c| json!({ "name": c.name().as_str(), "dtype": c.dtype().to_string() }))
+        .map(|c| {
+            let choice = overrides.columns.get(c.name().as_str()).copied().unwrap_or_default();
+            json!({ "name": c.name().as_str(), "dtype": c.dtype().to_string(), "role": choice.role, "kind": choice.kind })
+        })
         .collect();
     json!({ "format": table.format, "columns": columns })
 }
@@ -101,12 +105,47 @@ pub fn register_dataset(
     name: &str,
     opened: &OpenedTable,
 ) -> StoreResult<DatasetVersion> {
+    register_dataset_with(store, name, opened, &SchemaOverrides::default())
+}
+
+/// [`register_dataset`] recording the user's type and role choices with the schema.
+pub fn register_dataset_with(
+    store: &Store,
+    name: &str,
+    opened: &OpenedTable,
+    overrides: &SchemaOverrides,
+) -> StoreResult<DatasetVersion> {
     let path = opened.table.path.display().to_string();
     store.register_dataset_version(&NewDatasetVersion {
         name,
         path: &path,
         fingerprint: &opened.fingerprint.sha256,
-        schema: &schema_json(&opened.table),
+        schema: &schema_json(&opened.table, overrides),
         rows: opened.table.frame.height() as i64,
     })
+}
+
+/// Applies type choices to an opened table (numbers parsed from text, values turned to text).
+pub fn with_overrides(
+    opened: &OpenedTable,
+    overrides: &SchemaOverrides,
+) -> DataResult<OpenedTable> {
+    let frame = overrides
+        .apply(&opened.table.frame)
+        .map_err(|e| DataError::malformed(&opened.table.path, e.to_string()))?;
+    let mut out = opened.clone();
+    out.table.frame = frame;
+    Ok(out)
+}
+
+/// Profile options that honour the user's kind choices.
+pub fn profile_options(overrides: &SchemaOverrides) -> ProfileOptions {
+    ProfileOptions {
+        kinds: overrides
+            .columns
+            .iter()
+            .filter_map(|(name, c)| c.kind.map(|k| (name.clone(), k)))
+            .collect(),
+        ..ProfileOptions::default()
+    }
 }

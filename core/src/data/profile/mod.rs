@@ -148,6 +148,8 @@ pub struct Correlations {
 pub struct ProfileOptions {
     /// Alert thresholds.
     pub thresholds: AlertThresholds,
+    /// Kinds the user chose for string columns (categorical or text), by column name.
+    pub kinds: std::collections::BTreeMap<String, ColumnKind>,
 }
 
 /// Numeric column data kept for the correlation phase.
@@ -181,7 +183,8 @@ pub fn profile_frame(
         .par_iter()
         .enumerate()
         .map(|(index, column)| {
-            let result = profile_column(index, column.as_materialized_series());
+            let forced = options.kinds.get(column.name().as_str()).copied();
+            let result = profile_column(index, column.as_materialized_series(), forced);
             let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if !on_progress(
                 finished as f32 / total_steps,
@@ -322,7 +325,11 @@ fn empty_profile(
     }
 }
 
-fn profile_column(index: usize, series: &Series) -> DataResult<ColumnResult> {
+fn profile_column(
+    index: usize,
+    series: &Series,
+    forced: Option<ColumnKind>,
+) -> DataResult<ColumnResult> {
     let dtype = series.dtype();
     let nulls = series.null_count();
     let count = series.len() - nulls;
@@ -378,10 +385,10 @@ fn profile_column(index: usize, series: &Series) -> DataResult<ColumnResult> {
         };
         let distinct = counts.len();
         let is_text = count > 0 && distinct * 2 > count && mean_len >= 20.0;
-        let kind = if is_text {
-            ColumnKind::Text
-        } else {
-            ColumnKind::Categorical
+        let kind = match forced {
+            Some(kind @ (ColumnKind::Text | ColumnKind::Categorical)) => kind,
+            _ if is_text => ColumnKind::Text,
+            _ => ColumnKind::Categorical,
         };
         let mut profile = empty_profile(series.name(), dtype, kind, count, nulls);
         profile.length = (count > 0).then_some(LengthStats {

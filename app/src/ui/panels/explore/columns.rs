@@ -1,6 +1,7 @@
 //! The column list (types, missing values, alerts) and the detail of one column.
 
 use kiln_core::data::profile::{ColumnKind, ColumnProfile};
+use kiln_core::data::schema::ColumnRole;
 use kiln_core::polars::prelude::DataFrame;
 
 use super::state::{Dataset, Tab};
@@ -43,7 +44,16 @@ pub fn column_list_ui(
                                 .filter(|a| a.column.as_deref() == Some(name.as_str()))
                                 .count()
                         });
-                        let badge = column.map_or("…", |c| kind_badge(c.kind));
+                        let role = dataset
+                            .overrides
+                            .columns
+                            .get(name.as_str())
+                            .map(|c| c.role)
+                            .unwrap_or_default();
+                        let badge = match role {
+                            ColumnRole::Feature => column.map_or("…", |c| kind_badge(c.kind)),
+                            other => other.label(),
+                        };
                         ui.label(
                             egui::RichText::new(badge)
                                 .monospace()
@@ -119,6 +129,8 @@ pub fn column_detail_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut Panel
                 egui::RichText::new(format!("{:?} · {}", column.kind, column.dtype).to_lowercase())
                     .color(cx.tokens.muted),
             );
+            let name = column.name.clone();
+            choice_ui(ui, dataset, &name, cx);
             ui.add_space(cx.tokens.section_gap);
             ui.columns(2, |cols| {
                 stats_grid_ui(&mut cols[0], column, profile.rows);
@@ -162,6 +174,45 @@ pub fn column_detail_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut Panel
                 }
             }
         });
+}
+
+/// Type and role choosers of one column.
+fn choice_ui(ui: &mut egui::Ui, dataset: &mut Dataset, name: &str, cx: &mut PanelContext<'_>) {
+    let mut choice = dataset
+        .overrides
+        .columns
+        .get(name)
+        .copied()
+        .unwrap_or_default();
+    let before = choice;
+    let kind_label = |k: Option<ColumnKind>| match k {
+        None => "as inferred".to_owned(),
+        Some(k) => format!("{k:?}").to_lowercase(),
+    };
+    ui.horizontal(|ui| {
+        egui::ComboBox::new(("column-type", name), "type")
+            .selected_text(kind_label(choice.kind))
+            .show_ui(ui, |ui| {
+                for kind in [
+                    None,
+                    Some(ColumnKind::Numeric),
+                    Some(ColumnKind::Categorical),
+                    Some(ColumnKind::Text),
+                ] {
+                    ui.selectable_value(&mut choice.kind, kind, kind_label(kind));
+                }
+            });
+        egui::ComboBox::new(("column-role", name), "role")
+            .selected_text(choice.role.label())
+            .show_ui(ui, |ui| {
+                for role in ColumnRole::ALL {
+                    ui.selectable_value(&mut choice.role, role, role.label());
+                }
+            });
+    });
+    if choice != before {
+        dataset.set_choice(name, choice, cx.jobs);
+    }
 }
 
 fn stats_grid_ui(ui: &mut egui::Ui, c: &ColumnProfile, rows: usize) {

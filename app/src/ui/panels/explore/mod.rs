@@ -6,7 +6,7 @@ pub mod state;
 
 use std::path::{Path, PathBuf};
 
-use kiln_core::data::register_dataset;
+use kiln_core::data::register_dataset_with;
 use kiln_core::jobs::JobRunner;
 
 use crate::ui::command::Command;
@@ -233,9 +233,10 @@ fn summary_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<'_
                     let button = ui.add_enabled(!dataset.registered.busy(), egui::Button::new("Register dataset"));
                     if button.on_hover_text("Record this exact file (by its sha256) as a dataset version in the store").clicked() {
                         let (store, opened) = (store.clone(), std::sync::Arc::clone(opened));
+                        let overrides = dataset.overrides.clone();
                         let name = dataset.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                         dataset.registered.request((), cx.jobs, format!("Registering {name}"), move || {
-                            let version = register_dataset(&store, &name, &opened).map_err(|e| e.to_string())?;
+                            let version = register_dataset_with(&store, &name, &opened, &overrides).map_err(|e| e.to_string())?;
                             Ok(format!("dataset '{}' version {}", version.dataset, version.version))
                         });
                     }

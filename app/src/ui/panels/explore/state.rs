@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use kiln_core::data::filter::{filter_rows, parse_filter};
 use kiln_core::data::profile::{Profile, ProfileOptions};
+use kiln_core::data::schema::{ColumnChoice, SchemaOverrides};
 use kiln_core::data::views::{BoxStats, ScatterData, box_stats, scatter_sample, sort_rows};
 use kiln_core::data::{
-    LoadOptions, LoadedTable, OpenedTable, load_table, open_table, profile_table,
+    LoadOptions, LoadedTable, OpenedTable, load_table, open_table, profile_options, profile_table,
+    with_overrides,
 };
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::polars::prelude::DataFrame;
@@ -141,8 +143,13 @@ pub struct Dataset {
     profile_job: Option<JobHandle<Profile>>,
     /// The first rows, shown while the whole file loads.
     pub preview: Option<DataFrame>,
-    /// The whole file.
+    /// The whole file, with the user's type choices applied.
     pub opened: Option<Arc<OpenedTable>>,
+    /// The whole file as read.
+    original: Option<Arc<OpenedTable>>,
+    /// The user's type and role choices.
+    pub overrides: SchemaOverrides,
+    retype_job: Option<JobHandle<(OpenedTable, Profile)>>,
     /// Its profile.
     pub profile: Option<Arc<Profile>>,
     /// Why it could not be opened.
@@ -204,6 +211,9 @@ impl Dataset {
             profile_job: None,
             preview: None,
             opened: None,
+            original: None,
+            overrides: SchemaOverrides::default(),
+            retype_job: None,
             profile: None,
             error: None,
             tab: Tab::Table,
@@ -238,7 +248,7 @@ impl Dataset {
 
     /// Whether the table is still being read or profiled.
     pub fn busy(&self) -> bool {
-        self.open_job.is_some() || self.profile_job.is_some()
+        self.open_job.is_some() || self.profile_job.is_some() || self.retype_job.is_some()
     }
 
     /// Collects finished jobs and starts the ones that follow; call once per frame.
@@ -261,6 +271,7 @@ impl Dataset {
                     let opened = Arc::new(opened);
                     self.preview = None;
                     self.start_profile(Arc::clone(&opened), jobs);
+                    self.original = Some(Arc::clone(&opened));
                     self.opened = Some(opened);
                 }
                 Err(JobError::Cancelled) => self.error = Some("opening was cancelled".into()),
@@ -279,6 +290,28 @@ impl Dataset {
                 }
             }
         }
+        if let Some(job) = &self.retype_job
+            && let Some(result) = job.try_result()
+        {
+            self.retype_job = None;
+            match result {
+                Ok((opened, profile)) => {
+                    self.opened = Some(Arc::new(opened));
+                    self.profile = Some(Arc::new(profile));
+                    self.error = None;
+                    // Views computed from the old types are stale.
+                    self.rows = Derived::default();
+                    self.scatter = Derived::default();
+                    self.boxes = Derived::default();
+                    self.query = RowQuery {
+                        filter: String::new(),
+                        sort: None,
+                    };
+                }
+                Err(JobError::Cancelled) => {}
+                Err(JobError::Failed(message)) => self.error = Some(message),
+            }
+        }
         self.rows.poll();
         self.scatter.poll();
         self.boxes.poll();
@@ -294,6 +327,38 @@ impl Dataset {
                 };
                 profile_table(&opened, &ProfileOptions::default(), &progress)
                     .map_err(JobError::from)
+            }),
+        );
+    }
+
+    /// Records the user's choice for `column`; a new type re-reads and re-profiles (as a job).
+    pub fn set_choice(&mut self, column: &str, choice: ColumnChoice, jobs: &JobRunner) {
+        let previous = self
+            .overrides
+            .columns
+            .get(column)
+            .copied()
+            .unwrap_or_default();
+        self.overrides.columns.insert(column.to_owned(), choice);
+        if previous.kind == choice.kind {
+            return;
+        }
+        let Some(original) = self.original.clone() else {
+            return;
+        };
+        let overrides = self.overrides.clone();
+        if let Some(job) = &self.retype_job {
+            job.cancel();
+        }
+        self.retype_job = Some(
+            jobs.spawn(format!("Re-profiling {}", self.name()), move |ctx| {
+                let opened = with_overrides(&original, &overrides)?;
+                let progress = |fraction: f32, message: &str| {
+                    ctx.progress((fraction - 0.55) / 0.45, message);
+                    !ctx.is_cancelled()
+                };
+                let profile = profile_table(&opened, &profile_options(&overrides), &progress)?;
+                Ok((opened, profile))
             }),
         );
     }
