@@ -115,3 +115,21 @@ fn loading_can_be_cancelled() {
     .expect_err("cancel");
     assert!(matches!(err, DataError::Cancelled));
 }
+
+#[test]
+fn a_file_too_large_for_memory_says_so_and_a_sample_still_opens() {
+    let path = corpus().join("semicolons.csv");
+    let tight = LoadOptions {
+        memory_limit: Some(10),
+        ..LoadOptions::default()
+    };
+    let err = load_table(&path, &tight, |_, _| true).expect_err("too large");
+    assert!(matches!(err, DataError::TooLarge { .. }));
+    assert!(err.to_string().contains("open a sample"), "{err}");
+    let sample = LoadOptions {
+        max_rows: Some(2),
+        ..tight
+    };
+    let table = load_table(&path, &sample, |_, _| true).expect("a sample loads");
+    assert!(table.frame.height() <= 2);
+}

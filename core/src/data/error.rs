@@ -25,7 +25,7 @@ pub enum DataError {
     },
     /// The file is too large to load whole on this machine.
     #[error(
-        "{path}: the file is {size_mb} MB, and loading it needs about {needed_mb} MB of memory but only {available_mb} MB are available; open a sample of it instead"
+        "{path}: the file is {size_mb} MB, and loading it needs about {needed_mb} MB of memory but only {available_mb} MB are available; open a sample (its first rows) instead"
     )]
     TooLarge {
         /// The file.

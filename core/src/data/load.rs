@@ -43,6 +43,8 @@ pub struct LoadOptions {
     pub max_rows: Option<usize>,
     /// Skip the memory check (the caller knows better).
     pub ignore_memory_limit: bool,
+    /// Memory the load may use, in bytes (default: what the system has available).
+    pub memory_limit: Option<u64>,
 }
 
 /// Loads `path` whole. `on_progress(fraction, message)` reports phases; returning `false` cancels.
@@ -67,7 +69,7 @@ pub fn load_table(
         return Err(DataError::malformed(path, "the file is empty"));
     }
     if !options.ignore_memory_limit && options.max_rows.is_none() {
-        check_memory(path, file_size)?;
+        check_memory(path, file_size, options.memory_limit)?;
     }
     let mut head = vec![0u8; 8192.min(file_size as usize)];
     std::fs::File::open(path)
@@ -105,8 +107,8 @@ pub fn load_table(
     })
 }
 
-fn check_memory(path: &Path, file_size: u64) -> DataResult<()> {
-    let Some(available) = available_memory() else {
+fn check_memory(path: &Path, file_size: u64, limit: Option<u64>) -> DataResult<()> {
+    let Some(available) = limit.or_else(available_memory) else {
         return Ok(());
     };
     let needed = file_size.saturating_mul(MEMORY_FACTOR);

@@ -161,10 +161,20 @@ fn welcome_ui(ui: &mut egui::Ui, cx: &mut PanelContext<'_>, samples: &[PathBuf])
 fn dataset_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<'_>) {
     summary_ui(ui, dataset, cx);
     if let Some(error) = &dataset.error {
+        let mut sample = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.colored_label(cx.tokens.bad, format!("Could not open {}", dataset.name()));
             ui.label(error);
+            if dataset.too_large() {
+                sample = ui
+                    .button(format!("Open the first {} rows", state::SAMPLE_ROWS))
+                    .clicked();
+            }
         });
+        if sample {
+            *dataset = Dataset::open_sample(&dataset.path.clone(), cx.jobs);
+            return;
+        }
         if dataset.frame().is_none() {
             return;
         }

@@ -19,6 +19,8 @@ use crate::ui::widgets::data_grid::SortKey;
 
 /// Rows read for the instant preview.
 const PREVIEW_ROWS: usize = 1000;
+/// Rows opened when a file is too large to load whole.
+pub const SAMPLE_ROWS: usize = 1_000_000;
 /// Points drawn in a scatter plot.
 const SCATTER_POINTS: usize = 20_000;
 
@@ -187,6 +189,26 @@ fn display_name(path: &Path) -> String {
 impl Dataset {
     /// Starts reading `path`: a quick preview and the full load, side by side.
     pub fn open(path: &Path, jobs: &JobRunner) -> Self {
+        Self::open_with(path, LoadOptions::default(), jobs)
+    }
+
+    /// Whether the file could not be opened because it would not fit in memory.
+    pub fn too_large(&self) -> bool {
+        self.error
+            .as_deref()
+            .is_some_and(|e| e.contains("open a sample"))
+    }
+
+    /// Opens only the first [`SAMPLE_ROWS`] rows of `path`.
+    pub fn open_sample(path: &Path, jobs: &JobRunner) -> Self {
+        let options = LoadOptions {
+            max_rows: Some(SAMPLE_ROWS),
+            ..LoadOptions::default()
+        };
+        Self::open_with(path, options, jobs)
+    }
+
+    fn open_with(path: &Path, options: LoadOptions, jobs: &JobRunner) -> Self {
         let name = display_name(path);
         let preview_path = path.to_path_buf();
         let preview_job = jobs.spawn(format!("Previewing {name}"), move |_| {
@@ -202,7 +224,7 @@ impl Dataset {
                 ctx.progress(fraction / 0.55, message);
                 !ctx.is_cancelled()
             };
-            open_table(&full_path, &LoadOptions::default(), &progress).map_err(JobError::from)
+            open_table(&full_path, &options, &progress).map_err(JobError::from)
         });
         Self {
             path: path.to_path_buf(),
