@@ -189,3 +189,16 @@ fn profile_json_follows_the_contract_and_honours_type_choices() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn demo_fills_the_store_with_real_runs() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = kiln(home.path(), &["demo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let runs = kiln(home.path(), &["runs", "--experiment", "demo", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("json");
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 9);
+    assert!(runs.iter().all(|r| r["status"] == "finished"));
+    assert!(home.path().join("samples/penguins.csv").exists());
+}

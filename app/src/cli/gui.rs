@@ -56,6 +56,7 @@ pub fn run_gui(home: Option<PathBuf>, args: GuiArgs) -> Result<ExitCode> {
                 open_files: args.file.into_iter().collect(),
                 workspace: args.panel,
                 explore_view: args.view,
+                first_run_demo: true,
                 screenshot: screenshot
                     .map(|path| ScreenshotController::new(path, controller_outcome)),
                 ..AppOptions::default()

@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out,
             proba,
         }) => train::run_predict(&open_store(home)?, &model_ref, data, out, proba),
+        Some(Cmd::Demo) => train::run_demo(open_store(home)?),
         Some(Cmd::Profile {
             file,
             json,

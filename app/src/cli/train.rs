@@ -115,3 +115,28 @@ fn csv_field(value: &str) -> String {
         value.to_owned()
     }
 }
+
+/// Runs `kiln demo`: the sample datasets and a demo experiment of real runs.
+pub fn run_demo(store: Store) -> Result<ExitCode> {
+    let samples = crate::samples::ensure_samples(store.home()).with_context(|| {
+        format!(
+            "cannot write the sample datasets into {}",
+            store.home().display()
+        )
+    })?;
+    let dir = samples
+        .first()
+        .and_then(|p| p.parent())
+        .map(std::path::Path::to_path_buf)
+        .context("no sample datasets")?;
+    let runner = JobRunner::new();
+    let handle = runner.spawn("Building the demo project", move |ctx| {
+        kiln_core::demo::build_demo(&store, &dir, ctx)
+    });
+    let runs = run_with_progress(handle).map_err(anyhow::Error::msg)?;
+    println!(
+        "demo project ready: {runs} runs in experiment '{}'",
+        kiln_core::demo::DEMO_EXPERIMENT
+    );
+    Ok(ExitCode::SUCCESS)
+}

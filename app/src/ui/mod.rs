@@ -48,6 +48,8 @@ pub struct AppOptions {
     pub screenshot: Option<ScreenshotController>,
     /// Explore view for the first opened file: `tab` or `tab:column`.
     pub explore_view: Option<String>,
+    /// Build the demo project when the store has no runs yet (the real app; not tests).
+    pub first_run_demo: bool,
 }
 
 impl Default for AppOptions {
@@ -60,6 +62,7 @@ impl Default for AppOptions {
             workspace: None,
             screenshot: None,
             explore_view: None,
+            first_run_demo: false,
         }
     }
 }
@@ -96,16 +99,22 @@ impl KilnApp {
         }
         let mut explore = ExplorePanel::default();
         explore.set_initial_view(options.explore_view);
+        let jobs = JobRunner::new();
         if let Ok(store) = &store {
             match crate::samples::ensure_samples(store.home()) {
-                Ok(paths) => explore.set_samples(paths),
+                Ok(paths) => {
+                    if options.first_run_demo {
+                        start_first_run_demo(store, &paths, &jobs);
+                    }
+                    explore.set_samples(paths);
+                }
                 Err(error) => tracing::warn!(%error, "could not write the sample datasets"),
             }
         }
         let mut app = Self {
             settings,
             store,
-            jobs: JobRunner::new(),
+            jobs,
             commands: Vec::new(),
             explore,
             experiments: ExperimentsPanel::default(),
@@ -283,6 +292,28 @@ impl KilnApp {
             }
         }
     }
+}
+
+/// On a store without any run, builds the demo project in the background (once).
+fn start_first_run_demo(store: &Store, samples: &[PathBuf], jobs: &JobRunner) {
+    let empty = store
+        .runs(&kiln_core::store::RunQuery::default())
+        .is_ok_and(|runs| runs.is_empty());
+    let Some(dir) = samples
+        .first()
+        .and_then(|p| p.parent())
+        .map(std::path::Path::to_path_buf)
+    else {
+        return;
+    };
+    if !empty {
+        return;
+    }
+    let store = store.clone();
+    // The handle is dropped: the status bar shows the job, and Experiments reads the store.
+    let _ = jobs.spawn("Building the demo project", move |ctx| {
+        kiln_core::demo::build_demo(&store, &dir, ctx)
+    });
 }
 
 /// Key under which [`UiSettings`] are persisted in eframe storage.
