@@ -13,6 +13,11 @@ pub fn status_bar_ui(
     tokens: &Tokens,
     commands: &mut Vec<Command>,
 ) {
+    // Quick jobs that simply succeeded are not worth a glance; failures and long work are.
+    let jobs: Vec<&JobStatus> = jobs
+        .iter()
+        .filter(|j| j.state != JobState::Finished || j.elapsed >= std::time::Duration::from_secs(1))
+        .collect();
     ui.horizontal(|ui| {
         if jobs.is_empty() {
             ui.label(egui::RichText::new("Idle").color(tokens.muted));

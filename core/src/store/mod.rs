@@ -39,6 +39,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     home: PathBuf,
     conn: Arc<Mutex<Connection>>,
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -63,6 +64,7 @@ impl Store {
         Ok(Self {
             home,
             conn: Arc::new(Mutex::new(conn)),
+            writes: Arc::default(),
         })
     }
 
@@ -91,6 +93,22 @@ impl Store {
     /// The schema version of the open database.
     pub fn schema_version(&self) -> StoreResult<i64> {
         Ok(schema::current_version(&self.lock())?)
+    }
+
+    /// Changes whenever this handle (or a clone) commits a write, or another connection or
+    /// process commits one; views compare it to know when to reload.
+    pub fn change_token(&self) -> (u64, i64) {
+        let local = self.writes.load(std::sync::atomic::Ordering::Relaxed);
+        let others = self
+            .lock()
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .unwrap_or(0);
+        (local, others)
+    }
+
+    fn wrote(&self) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -191,6 +191,7 @@ impl Store {
             tx.commit()?;
             id
         };
+        self.wrote();
         self.run(&id)
     }
 
@@ -211,6 +212,7 @@ impl Store {
             tx.commit()?;
             id
         };
+        self.wrote();
         self.run(&id)
     }
 
@@ -407,6 +409,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        drop(conn);
+        self.wrote();
         Ok(value)
     }
 }

@@ -10,6 +10,8 @@ use crate::ui::theme::Tokens;
 #[derive(Default)]
 pub struct ExperimentsPanel {
     runs: Option<Vec<Run>>,
+    /// Store change token the shown runs were read at.
+    loaded_at: Option<(u64, i64)>,
     loading: Option<JobHandle<Vec<Run>>>,
     error: Option<String>,
 }
@@ -50,7 +52,13 @@ impl ExperimentsPanel {
                 return;
             }
         };
+        // Reload when anything (a training job, another process) wrote to the store.
+        let token = store.change_token();
+        if self.loading.is_none() && self.loaded_at.is_some_and(|t| t != token) {
+            self.runs = None;
+        }
         if self.runs.is_none() && self.loading.is_none() && self.error.is_none() {
+            self.loaded_at = Some(token);
             self.loading = Some(cx.jobs.spawn("Loading runs", move |ctx| {
                 ctx.message("reading the store");
                 Ok(store.runs(&RunQuery::default())?)
