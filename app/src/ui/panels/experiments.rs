@@ -1,7 +1,7 @@
 //! Experiments workspace: the runs in the store (comparison views build on this list).
 
 use kiln_core::jobs::{JobError, JobHandle};
-use kiln_core::store::{Run, RunQuery, RunStatus};
+use kiln_core::store::{RunDetail, RunQuery, RunStatus};
 
 use crate::ui::context::PanelContext;
 use crate::ui::theme::Tokens;
@@ -9,10 +9,10 @@ use crate::ui::theme::Tokens;
 /// The Experiments workspace's state.
 #[derive(Default)]
 pub struct ExperimentsPanel {
-    runs: Option<Vec<Run>>,
+    runs: Option<Vec<RunDetail>>,
     /// Store change token the shown runs were read at.
     loaded_at: Option<(u64, i64)>,
-    loading: Option<JobHandle<Vec<Run>>>,
+    loading: Option<JobHandle<Vec<RunDetail>>>,
     error: Option<String>,
 }
 
@@ -61,7 +61,7 @@ impl ExperimentsPanel {
             self.loaded_at = Some(token);
             self.loading = Some(cx.jobs.spawn("Loading runs", move |ctx| {
                 ctx.message("reading the store");
-                Ok(store.runs(&RunQuery::default())?)
+                Ok(store.run_details(&RunQuery::default())?)
             }));
         }
         ui.horizontal(|ui| {
@@ -104,14 +104,28 @@ fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
     }
 }
 
-fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
+/// The headline metric of a run: accuracy for classifiers, R² for regressors.
+fn headline(detail: &RunDetail) -> String {
+    ["accuracy", "r2"]
+        .iter()
+        .find_map(|m| detail.metrics.get(*m).map(|v| format!("{m} {v:.4}")))
+        .unwrap_or_default()
+}
+
+fn runs_table_ui(ui: &mut egui::Ui, runs: &[RunDetail], tokens: &Tokens) {
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-    let widths = [220.0, 160.0, 80.0, 200.0, 80.0];
+    let titles = [
+        "Run",
+        "Experiment",
+        "Model",
+        "Status",
+        "Started",
+        "Duration",
+        "Metric",
+    ];
+    let widths = [130.0, 110.0, 150.0, 70.0, 190.0, 70.0, 140.0];
     ui.horizontal(|ui| {
-        for (title, width) in ["Run", "Experiment", "Status", "Started", "Duration"]
-            .iter()
-            .zip(widths)
-        {
+        for (title, width) in titles.iter().zip(widths) {
             ui.add_sized(
                 [width, row_height],
                 egui::Label::new(egui::RichText::new(*title).strong()),
@@ -122,7 +136,8 @@ fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
         .auto_shrink([false, true])
         .max_height(ui.available_height() - 40.0)
         .show_rows(ui, row_height, runs.len(), |ui, range| {
-            for run in &runs[range] {
+            for detail in &runs[range] {
+                let run = &detail.run;
                 ui.horizontal(|ui| {
                     let duration = run
                         .duration_s()
@@ -131,10 +146,12 @@ fn runs_table_ui(ui: &mut egui::Ui, runs: &[Run], tokens: &Tokens) {
                     let cells = [
                         egui::RichText::new(&run.name),
                         egui::RichText::new(&run.experiment),
+                        egui::RichText::new(detail.params.get("model").map_or("", String::as_str)),
                         egui::RichText::new(run.status.as_str())
                             .color(status_color(run.status, tokens)),
                         egui::RichText::new(&run.start_time),
                         egui::RichText::new(duration),
+                        egui::RichText::new(headline(detail)),
                     ];
                     for (cell, width) in cells.into_iter().zip(widths) {
                         ui.add_sized([width, row_height], egui::Label::new(cell).truncate());
