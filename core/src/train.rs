@@ -22,13 +22,13 @@ use crate::tracking::track_run;
 /// a regressor otherwise.
 pub const AUTO_MODEL: &str = "auto";
 
-/// The model `auto` stands for, given the target column.
-pub fn default_model(frame: &DataFrame, target: &str) -> String {
+/// Classification for labels and small sets of whole numbers, regression otherwise.
+pub fn infer_task(frame: &DataFrame, target: &str) -> Task {
     let Ok(column) = frame.column(target) else {
-        return "logistic_regression".into();
+        return Task::Classification;
     };
     if !column.dtype().is_primitive_numeric() {
-        return "logistic_regression".into();
+        return Task::Classification;
     }
     let values = numeric_column(frame, target).unwrap_or_default();
     let whole = values.iter().flatten().all(|v| v.fract() == 0.0);
@@ -36,9 +36,17 @@ pub fn default_model(frame: &DataFrame, target: &str) -> String {
     distinct.sort_unstable();
     distinct.dedup();
     if whole && distinct.len() <= 20 {
-        "logistic_regression".into()
+        Task::Classification
     } else {
-        "ridge".into()
+        Task::Regression
+    }
+}
+
+/// The model `auto` stands for, given the target column.
+pub fn default_model(frame: &DataFrame, target: &str) -> String {
+    match infer_task(frame, target) {
+        Task::Classification => "logistic_regression".into(),
+        Task::Regression => "ridge".into(),
     }
 }
 
@@ -284,7 +292,15 @@ pub fn train(
         parent_run_id: None,
         git_commit: crate::provenance::current_git_commit(),
         params: params.clone().into_iter().collect(),
-        tags: vec![("task".into(), format!("{:?}", spec.task()).to_lowercase())],
+        tags: vec![(
+            "task".into(),
+            format!(
+                "{:?}",
+                spec.task()
+                    .unwrap_or_else(|| infer_task(frame, &request.target))
+            )
+            .to_lowercase(),
+        )],
     };
     let (run, metrics) = track_run(store, &new, |run| {
         fit_and_evaluate(store, run, request, &spec, &opened, &features, ctx)
@@ -315,7 +331,9 @@ fn fit_and_evaluate(
     ctx: &JobContext,
 ) -> Result<BTreeMap<String, f64>, JobError> {
     let frame = &opened.table.frame;
-    let task = spec.task();
+    let task = spec
+        .task()
+        .unwrap_or_else(|| infer_task(frame, &request.target));
     let (train_frame, test_frame) = match &request.test {
         Some(test) => {
             let test = open_table(test, &LoadOptions::default(), &|_, _| !ctx.is_cancelled())?;
@@ -366,7 +384,7 @@ fn fit_and_evaluate(
                 })
                 .collect::<Result<_, _>>()?;
             let model = spec
-                .fit_classifier(&x_train, &y_train, classes.len())
+                .fit_classifier(&x_train, &y_train, classes.len(), request.seed)
                 .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
             let proba = model.predict_proba(&x_test).unwrap_or_default();
             let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
@@ -382,7 +400,7 @@ fn fit_and_evaluate(
             let y_train = numeric_target(&train_frame, &request.target)?;
             let y_test = numeric_target(&test_frame, &request.target)?;
             let model = spec
-                .fit_regressor(&x_train, &y_train)
+                .fit_regressor(&x_train, &y_train, request.seed)
                 .ok_or_else(|| failed(format!("{} is not a regressor", spec.name())))?;
             let predictions = model.predict_value(&x_test).unwrap_or_default();
             let metrics =

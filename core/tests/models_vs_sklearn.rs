@@ -60,7 +60,7 @@ fn logistic_regression_equals_scikit_learn() {
         let y: Vec<usize> = flat(&doc["y"]).into_iter().map(|v| v as usize).collect();
         let n_classes = y.iter().max().unwrap() + 1;
         let fitted = spec(&doc)
-            .fit_classifier(&x, &y, n_classes)
+            .fit_classifier(&x, &y, n_classes, 0)
             .expect("classifier");
         let Fitted::Logistic(model) = &fitted else {
             panic!("logistic")
@@ -99,7 +99,7 @@ fn logistic_regression_equals_scikit_learn() {
 fn gaussian_naive_bayes_equals_scikit_learn() {
     let (x, doc) = fixture("gaussian_nb_iris");
     let y: Vec<usize> = flat(&doc["y"]).into_iter().map(|v| v as usize).collect();
-    let fitted = spec(&doc).fit_classifier(&x, &y, 3).expect("classifier");
+    let fitted = spec(&doc).fit_classifier(&x, &y, 3, 0).expect("classifier");
     let Fitted::GaussianNb(model) = &fitted else {
         panic!("nb")
     };
@@ -121,7 +121,7 @@ fn linear_models_equal_scikit_learn() {
     ] {
         let (x, doc) = fixture(name);
         let y = flat(&doc["y"]);
-        let fitted = spec(&doc).fit_regressor(&x, &y).expect("regressor");
+        let fitted = spec(&doc).fit_regressor(&x, &y, 0).expect("regressor");
         let Fitted::Linear(model) = &fitted else {
             panic!("linear")
         };

@@ -4,6 +4,7 @@ pub mod linear;
 pub mod logistic;
 pub mod naive_bayes;
 pub mod optim;
+pub mod tree;
 
 use std::collections::BTreeMap;
 
@@ -96,6 +97,22 @@ pub enum ModelSpec {
         /// Iteration budget.
         max_iter: usize,
     },
+    /// `DecisionTreeClassifier` / `DecisionTreeRegressor` (the task follows the target).
+    DecisionTree {
+        /// Tree settings.
+        tree: tree::TreeParams,
+    },
+    /// `RandomForestClassifier` / `RandomForestRegressor`.
+    RandomForest {
+        /// Number of trees.
+        n_estimators: usize,
+        /// Sample rows with replacement for each tree.
+        bootstrap: bool,
+        /// Tree settings (`max_features` defaults to `sqrt` for classification, all for regression).
+        tree: tree::TreeParams,
+        /// Whether `max_features` was given (else it depends on the task).
+        max_features_given: bool,
+    },
     /// `ElasticNet(alpha, l1_ratio, max_iter)`.
     ElasticNet {
         /// Penalty strength.
@@ -147,6 +164,68 @@ fn fraction(v: f64) -> Option<&'static str> {
     (!(0.0..=1.0).contains(&v)).then_some("must be between 0 and 1")
 }
 
+fn boolean(
+    params: &BTreeMap<String, String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ModelError> {
+    match params.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(v) => Err(ModelError::BadValue {
+            param: name.into(),
+            value: v,
+            reason: "must be true or false".into(),
+        }),
+    }
+}
+
+fn tree_params(
+    params: &BTreeMap<String, String>,
+    default_features: tree::MaxFeatures,
+) -> Result<tree::TreeParams, ModelError> {
+    let max_depth = match params.get("max_depth").map(|v| v.trim().to_owned()) {
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("none") => None,
+        Some(_) => Some(number(params, "max_depth", 0.0, count)? as usize),
+    };
+    let max_features = match params
+        .get("max_features")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => default_features,
+        Some(v) if v == "sqrt" => tree::MaxFeatures::Sqrt,
+        Some(v) if v == "log2" => tree::MaxFeatures::Log2,
+        Some(v) if v == "none" || v == "all" => tree::MaxFeatures::All,
+        Some(v) => {
+            let bad = || ModelError::BadValue {
+                param: "max_features".into(),
+                value: v.clone(),
+                reason:
+                    "must be sqrt, log2, None, a fraction in (0, 1] or a whole number of features"
+                        .into(),
+            };
+            let x: f64 = v.parse().map_err(|_| bad())?;
+            if v.contains('.') && x > 0.0 && x <= 1.0 {
+                tree::MaxFeatures::Fraction(x)
+            } else if x >= 1.0 && x.fract() == 0.0 {
+                tree::MaxFeatures::Count(x as usize)
+            } else {
+                return Err(bad());
+            }
+        }
+    };
+    Ok(tree::TreeParams {
+        max_depth,
+        min_samples_split: number(params, "min_samples_split", 2.0, |v| {
+            (!(v >= 2.0 && v.fract() == 0.0)).then_some("must be a whole number of at least 2")
+        })? as usize,
+        min_samples_leaf: number(params, "min_samples_leaf", 1.0, count)? as usize,
+        max_features,
+    })
+}
+
 impl ModelSpec {
     /// Builds a spec from a model name and `name=value` parameters.
     pub fn from_params(model: &str, params: &BTreeMap<String, String>) -> Result<Self, ModelError> {
@@ -157,7 +236,21 @@ impl ModelSpec {
             "ridge" => &["alpha"],
             "lasso" => &["alpha", "max_iter"],
             "elastic_net" => &["alpha", "l1_ratio", "max_iter"],
-            "decision_tree" | "random_forest" | "svm" => {
+            "decision_tree" => &[
+                "max_depth",
+                "min_samples_split",
+                "min_samples_leaf",
+                "max_features",
+            ],
+            "random_forest" => &[
+                "n_estimators",
+                "max_depth",
+                "min_samples_split",
+                "min_samples_leaf",
+                "max_features",
+                "bootstrap",
+            ],
+            "svm" => {
                 return Err(ModelError::NotBuilt(model.into()));
             }
             other => return Err(ModelError::UnknownModel(other.into())),
@@ -182,6 +275,15 @@ impl ModelSpec {
                 var_smoothing: number(params, "var_smoothing", 1e-9, non_negative)?,
             },
             "linear_regression" => Self::LinearRegression,
+            "decision_tree" => Self::DecisionTree {
+                tree: tree_params(params, tree::MaxFeatures::All)?,
+            },
+            "random_forest" => Self::RandomForest {
+                n_estimators: number(params, "n_estimators", 100.0, count)? as usize,
+                bootstrap: boolean(params, "bootstrap", true)?,
+                tree: tree_params(params, tree::MaxFeatures::Sqrt)?,
+                max_features_given: params.contains_key("max_features"),
+            },
             "ridge" => Self::Ridge {
                 alpha: number(params, "alpha", 1.0, non_negative)?,
             },
@@ -203,17 +305,20 @@ impl ModelSpec {
             Self::LogisticRegression { .. } => "logistic_regression",
             Self::GaussianNb { .. } => "gaussian_nb",
             Self::LinearRegression => "linear_regression",
+            Self::DecisionTree { .. } => "decision_tree",
+            Self::RandomForest { .. } => "random_forest",
             Self::Ridge { .. } => "ridge",
             Self::Lasso { .. } => "lasso",
             Self::ElasticNet { .. } => "elastic_net",
         }
     }
 
-    /// Classification or regression.
-    pub fn task(&self) -> Task {
+    /// Classification or regression; `None` for models that do both (trees follow the target).
+    pub fn task(&self) -> Option<Task> {
         match self {
-            Self::LogisticRegression { .. } | Self::GaussianNb { .. } => Task::Classification,
-            _ => Task::Regression,
+            Self::LogisticRegression { .. } | Self::GaussianNb { .. } => Some(Task::Classification),
+            Self::DecisionTree { .. } | Self::RandomForest { .. } => None,
+            _ => Some(Task::Regression),
         }
     }
 
@@ -227,6 +332,20 @@ impl ModelSpec {
                 vec![("var_smoothing", var_smoothing.to_string())]
             }
             Self::LinearRegression => vec![],
+            Self::DecisionTree { tree } => tree_param_pairs(tree),
+            Self::RandomForest {
+                n_estimators,
+                bootstrap,
+                tree,
+                ..
+            } => {
+                let mut pairs = vec![
+                    ("n_estimators", n_estimators.to_string()),
+                    ("bootstrap", bootstrap.to_string()),
+                ];
+                pairs.extend(tree_param_pairs(tree));
+                pairs
+            }
             Self::Ridge { alpha } => vec![("alpha", alpha.to_string())],
             Self::Lasso { alpha, max_iter } => vec![
                 ("alpha", alpha.to_string()),
@@ -245,9 +364,32 @@ impl ModelSpec {
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
 
-    /// Fits to a classification target (class indices).
-    pub fn fit_classifier(&self, x: &Matrix, y: &[usize], n_classes: usize) -> Option<Fitted> {
+    /// Fits to a classification target (class indices); `seed` drives any randomness.
+    pub fn fit_classifier(
+        &self,
+        x: &Matrix,
+        y: &[usize],
+        n_classes: usize,
+        seed: u64,
+    ) -> Option<Fitted> {
+        let target = tree::Target::Classes(y, n_classes);
         match self {
+            Self::DecisionTree { tree } => Some(Fitted::Forest(tree::fit_forest(
+                x, target, 1, false, *tree, seed,
+            ))),
+            Self::RandomForest {
+                n_estimators,
+                bootstrap,
+                tree,
+                ..
+            } => Some(Fitted::Forest(tree::fit_forest(
+                x,
+                target,
+                *n_estimators,
+                *bootstrap,
+                *tree,
+                seed,
+            ))),
             Self::LogisticRegression { c, max_iter } => Some(Fitted::Logistic(
                 logistic::fit_logistic(x, y, n_classes, *c, *max_iter),
             )),
@@ -258,9 +400,35 @@ impl ModelSpec {
         }
     }
 
-    /// Fits to a numeric target.
-    pub fn fit_regressor(&self, x: &Matrix, y: &[f64]) -> Option<Fitted> {
+    /// Fits to a numeric target; `seed` drives any randomness.
+    pub fn fit_regressor(&self, x: &Matrix, y: &[f64], seed: u64) -> Option<Fitted> {
+        let target = tree::Target::Values(y);
         let model = match self {
+            Self::DecisionTree { tree } => {
+                return Some(Fitted::ForestRegressor(tree::fit_forest(
+                    x, target, 1, false, *tree, seed,
+                )));
+            }
+            Self::RandomForest {
+                n_estimators,
+                bootstrap,
+                tree,
+                max_features_given,
+            } => {
+                // scikit-learn's forest regressor considers every feature by default.
+                let mut tree = *tree;
+                if !max_features_given {
+                    tree.max_features = tree::MaxFeatures::All;
+                }
+                return Some(Fitted::ForestRegressor(tree::fit_forest(
+                    x,
+                    target,
+                    *n_estimators,
+                    *bootstrap,
+                    tree,
+                    seed,
+                )));
+            }
             Self::LinearRegression => linear::fit_linear(x, y),
             Self::Ridge { alpha } => linear::fit_ridge(x, y, *alpha),
             Self::Lasso { alpha, max_iter } => {
@@ -287,6 +455,10 @@ pub enum Fitted {
     GaussianNb(naive_bayes::GaussianNbModel),
     /// A linear regression model.
     Linear(linear::LinearModel),
+    /// Trees voting with class probabilities.
+    Forest(tree::Forest),
+    /// Trees averaging numbers.
+    ForestRegressor(tree::Forest),
 }
 
 impl Fitted {
@@ -295,7 +467,8 @@ impl Fitted {
         match self {
             Self::Logistic(m) => Some(m.predict_proba(x)),
             Self::GaussianNb(m) => Some(m.predict_proba(x)),
-            Self::Linear(_) => None,
+            Self::Forest(m) => Some(m.predict(x)),
+            Self::Linear(_) | Self::ForestRegressor(_) => None,
         }
     }
 
@@ -303,9 +476,27 @@ impl Fitted {
     pub fn predict_value(&self, x: &Matrix) -> Option<Vec<f64>> {
         match self {
             Self::Linear(m) => Some(m.predict(x)),
+            Self::ForestRegressor(m) => Some(
+                m.predict(x)
+                    .into_iter()
+                    .map(|v| v.first().copied().unwrap_or(0.0))
+                    .collect(),
+            ),
             _ => None,
         }
     }
+}
+
+fn tree_param_pairs(tree: &tree::TreeParams) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "max_depth",
+            tree.max_depth.map_or("None".into(), |d| d.to_string()),
+        ),
+        ("min_samples_split", tree.min_samples_split.to_string()),
+        ("min_samples_leaf", tree.min_samples_leaf.to_string()),
+        ("max_features", tree.max_features.to_string()),
+    ]
 }
 
 /// Index of the largest probability (the first on ties, as numpy's argmax).
