@@ -360,6 +360,7 @@ fn fit_and_evaluate(
     let x_test = pipeline.transform(&test_frame).map_err(JobError::failed)?;
     ctx.check_cancelled()?;
     ctx.progress(0.45, format!("fitting {}", spec.name()));
+    let fitting = Instant::now();
     let (model, classes, metrics) = match task {
         Task::Classification => {
             let (y_train, classes) = encode_classes(&train_frame, &request.target, 2)?;
@@ -408,6 +409,11 @@ fn fit_and_evaluate(
             (model, Vec::new(), metrics)
         }
     };
+    tracing::info!(
+        model = spec.name(),
+        fit_predict_s = fitting.elapsed().as_secs_f64(),
+        "fitted and evaluated"
+    );
     ctx.check_cancelled()?;
     ctx.progress(0.9, "saving the model");
     let inputs = features
