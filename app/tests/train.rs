@@ -162,3 +162,44 @@ fn bad_requests_get_one_line_errors() {
         assert_eq!(message.lines().count(), 1, "{message}");
     }
 }
+
+#[test]
+fn a_sweep_trains_every_combination_as_child_runs_and_names_the_best() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let args = [
+        "train",
+        "--data",
+        &penguins,
+        "--target",
+        "species",
+        "--model",
+        "logistic_regression",
+        "--sweep",
+        "C=0.001,0.1,10",
+        "--sweep",
+        "max_iter=50,100",
+        "--metric",
+        "f1_macro",
+        "--json",
+    ];
+    let doc = json(&kiln(home.path(), &args));
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 6, "3 x 2 combinations");
+    let best = doc["best_run_id"].as_str().expect("best");
+    let score = |r: &serde_json::Value| r["metrics"]["f1_macro"].as_f64().unwrap();
+    let top = runs.iter().map(score).fold(f64::MIN, f64::max);
+    let best_run = runs
+        .iter()
+        .find(|r| r["run_id"] == best)
+        .expect("best is a trial");
+    assert_eq!(score(best_run), top);
+    let sweep = json(&kiln(
+        home.path(),
+        &["runs", "show", doc["sweep_id"].as_str().unwrap(), "--json"],
+    ));
+    assert_eq!(sweep["status"], "finished");
+    assert_eq!(sweep["tags"]["best_run_id"], best);
+    let child = json(&kiln(home.path(), &["runs", "show", best, "--json"]));
+    assert_eq!(child["parent_run_id"], doc["sweep_id"]);
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{LoadOptions, OpenedTable, open_table, register_dataset};
 use crate::eval;
-use crate::features::{FittedPipeline, PipelineSpec, numeric_column, text_column};
+use crate::features::{FittedPipeline, Matrix, PipelineSpec, numeric_column, text_column};
 use crate::jobs::{JobContext, JobError};
 use crate::models::{Fitted, ModelSpec, Task, argmax};
 use crate::rng::SeededRng;
@@ -223,6 +223,16 @@ pub fn train(
     ctx: &JobContext,
 ) -> Result<TrainOutcome, JobError> {
     let started = Instant::now();
+    let (prepared, spec) = prepare_with_model(store, request, ctx)?;
+    fit_trial(store, &prepared, &spec, request, None, started, ctx)
+}
+
+/// Loads, checks and prepares the data, and resolves the model (for `auto`, from the target).
+fn prepare_with_model(
+    store: &Store,
+    request: &TrainRequest,
+    ctx: &JobContext,
+) -> Result<(Prepared, ModelSpec), JobError> {
     if request.model != AUTO_MODEL {
         // Check the name and parameters before spending time on loading.
         ModelSpec::from_params(&request.model, &request.params).map_err(JobError::failed)?;
@@ -251,6 +261,47 @@ pub fn train(
             names.join(", ")
         )));
     }
+    let model_name = if request.model == AUTO_MODEL {
+        default_model(frame, &request.target)
+    } else {
+        request.model.clone()
+    };
+    let spec = ModelSpec::from_params(&model_name, &request.params).map_err(JobError::failed)?;
+    let task = spec
+        .task()
+        .unwrap_or_else(|| infer_task(frame, &request.target));
+    let prepared = prepare(store, request, opened, task, ctx)?;
+    Ok((prepared, spec))
+}
+
+/// The target of the training and test rows, encoded for the task.
+enum Labels {
+    Classes { train: Vec<usize>, test: Vec<usize> },
+    Values { train: Vec<f64>, test: Vec<f64> },
+}
+
+/// Data prepared once and shared by every trial of a sweep: the split, the fitted pipeline,
+/// the matrices and the encoded target.
+struct Prepared {
+    opened: OpenedTable,
+    version_id: i64,
+    task: Task,
+    features: Vec<String>,
+    pipeline: FittedPipeline,
+    x_train: Matrix,
+    x_test: Matrix,
+    labels: Labels,
+    classes: Vec<String>,
+}
+
+fn prepare(
+    store: &Store,
+    request: &TrainRequest,
+    opened: OpenedTable,
+    task: Task,
+    ctx: &JobContext,
+) -> Result<Prepared, JobError> {
+    let frame = &opened.table.frame;
     for dropped in &request.drop {
         if frame.column(dropped).is_err() {
             return Err(failed(format!("--drop {dropped}: no such column")));
@@ -267,73 +318,9 @@ pub fn train(
             "no feature columns are left after removing the target and --drop columns",
         ));
     }
-    let model_name = if request.model == AUTO_MODEL {
-        default_model(frame, &request.target)
-    } else {
-        request.model.clone()
-    };
-    let spec = ModelSpec::from_params(&model_name, &request.params).map_err(JobError::failed)?;
     let version =
         register_dataset(store, &dataset_name(&request.data), &opened).map_err(JobError::failed)?;
     ctx.check_cancelled()?;
-
-    let mut params = spec.params();
-    params.insert("model".into(), spec.name().into());
-    params.insert("target".into(), request.target.clone());
-    if request.test.is_none() {
-        params.insert("test_size".into(), request.test_size.to_string());
-    }
-    let new = NewRun {
-        experiment: request.experiment.clone(),
-        name: None,
-        seed: Some(request.seed as i64),
-        dataset_fingerprint: Some(opened.fingerprint.sha256.clone()),
-        dataset_version_id: Some(version.id),
-        parent_run_id: None,
-        git_commit: crate::provenance::current_git_commit(),
-        params: params.clone().into_iter().collect(),
-        tags: vec![(
-            "task".into(),
-            format!(
-                "{:?}",
-                spec.task()
-                    .unwrap_or_else(|| infer_task(frame, &request.target))
-            )
-            .to_lowercase(),
-        )],
-    };
-    let (run, metrics) = track_run(store, &new, |run| {
-        fit_and_evaluate(store, run, request, &spec, &opened, &features, ctx)
-    })?;
-    Ok(TrainOutcome {
-        run_id: run.id,
-        experiment: request.experiment.clone(),
-        model: spec.name().into(),
-        params,
-        metrics,
-        duration_s: started.elapsed().as_secs_f64(),
-    })
-}
-
-fn dataset_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "data".into())
-}
-
-fn fit_and_evaluate(
-    store: &Store,
-    run: &Run,
-    request: &TrainRequest,
-    spec: &ModelSpec,
-    opened: &OpenedTable,
-    features: &[String],
-    ctx: &JobContext,
-) -> Result<BTreeMap<String, f64>, JobError> {
-    let frame = &opened.table.frame;
-    let task = spec
-        .task()
-        .unwrap_or_else(|| infer_task(frame, &request.target));
     let (train_frame, test_frame) = match &request.test {
         Some(test) => {
             let test = open_table(test, &LoadOptions::default(), &|_, _| !ctx.is_cancelled())?;
@@ -354,23 +341,20 @@ fn fit_and_evaluate(
         }
     };
     ctx.progress(0.35, "fitting the preprocessing");
-    let pipeline = FittedPipeline::fit(&train_frame, features, &PipelineSpec::default())
+    let pipeline = FittedPipeline::fit(&train_frame, &features, &PipelineSpec::default())
         .map_err(JobError::failed)?;
     let x_train = pipeline.transform(&train_frame).map_err(JobError::failed)?;
     let x_test = pipeline.transform(&test_frame).map_err(JobError::failed)?;
-    ctx.check_cancelled()?;
-    ctx.progress(0.45, format!("fitting {}", spec.name()));
-    let fitting = Instant::now();
-    let (model, classes, metrics) = match task {
+    let (labels, classes) = match task {
         Task::Classification => {
-            let (y_train, classes) = encode_classes(&train_frame, &request.target, 2)?;
-            let (y_test_raw, test_classes) = encode_classes(&test_frame, &request.target, 1)?;
+            let (train, classes) = encode_classes(&train_frame, &request.target, 2)?;
+            let (test_raw, test_classes) = encode_classes(&test_frame, &request.target, 1)?;
             let lookup: BTreeMap<&str, usize> = classes
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (c.as_str(), i))
                 .collect();
-            let y_test: Vec<usize> = y_test_raw
+            let test = test_raw
                 .iter()
                 .map(|&i| {
                     lookup
@@ -384,29 +368,107 @@ fn fit_and_evaluate(
                         })
                 })
                 .collect::<Result<_, _>>()?;
-            let model = spec
-                .fit_classifier(&x_train, &y_train, classes.len(), request.seed)
-                .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
-            let proba = model.predict_proba(&x_test).unwrap_or_default();
-            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
-            let metrics =
-                eval::classification_metrics(&y_test, &y_pred, Some(&proba), classes.len())
-                    .or_else(|_| {
-                        eval::classification_metrics(&y_test, &y_pred, None, classes.len())
-                    })
-                    .map_err(JobError::failed)?;
-            (model, classes, metrics)
+            (Labels::Classes { train, test }, classes)
         }
-        Task::Regression => {
-            let y_train = numeric_target(&train_frame, &request.target)?;
-            let y_test = numeric_target(&test_frame, &request.target)?;
+        Task::Regression => (
+            Labels::Values {
+                train: numeric_target(&train_frame, &request.target)?,
+                test: numeric_target(&test_frame, &request.target)?,
+            },
+            Vec::new(),
+        ),
+    };
+    Ok(Prepared {
+        opened,
+        version_id: version.id,
+        task,
+        features,
+        pipeline,
+        x_train,
+        x_test,
+        labels,
+        classes,
+    })
+}
+
+fn dataset_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into())
+}
+
+/// Fits `spec` on prepared data as one tracked run (a child of `parent` in a sweep).
+fn fit_trial(
+    store: &Store,
+    prepared: &Prepared,
+    spec: &ModelSpec,
+    request: &TrainRequest,
+    parent: Option<&str>,
+    started: Instant,
+    ctx: &JobContext,
+) -> Result<TrainOutcome, JobError> {
+    let mut params = spec.params();
+    params.insert("model".into(), spec.name().into());
+    params.insert("target".into(), request.target.clone());
+    if request.test.is_none() {
+        params.insert("test_size".into(), request.test_size.to_string());
+    }
+    let new = NewRun {
+        experiment: request.experiment.clone(),
+        name: None,
+        seed: Some(request.seed as i64),
+        dataset_fingerprint: Some(prepared.opened.fingerprint.sha256.clone()),
+        dataset_version_id: Some(prepared.version_id),
+        parent_run_id: parent.map(str::to_owned),
+        git_commit: crate::provenance::current_git_commit(),
+        params: params.clone().into_iter().collect(),
+        tags: vec![("task".into(), format!("{:?}", prepared.task).to_lowercase())],
+    };
+    let (run, metrics) = track_run(store, &new, |run| {
+        fit_and_evaluate(store, run, request, spec, prepared, ctx)
+    })?;
+    Ok(TrainOutcome {
+        run_id: run.id,
+        experiment: request.experiment.clone(),
+        model: spec.name().into(),
+        params,
+        metrics,
+        duration_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn fit_and_evaluate(
+    store: &Store,
+    run: &Run,
+    request: &TrainRequest,
+    spec: &ModelSpec,
+    prepared: &Prepared,
+    ctx: &JobContext,
+) -> Result<BTreeMap<String, f64>, JobError> {
+    ctx.check_cancelled()?;
+    ctx.progress(0.45, format!("fitting {}", spec.name()));
+    let fitting = Instant::now();
+    let (x_train, x_test) = (&prepared.x_train, &prepared.x_test);
+    let (model, metrics) = match &prepared.labels {
+        Labels::Classes { train, test } => {
+            let n_classes = prepared.classes.len();
             let model = spec
-                .fit_regressor(&x_train, &y_train, request.seed)
+                .fit_classifier(x_train, train, n_classes, request.seed)
+                .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
+            let proba = model.predict_proba(x_test).unwrap_or_default();
+            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
+            let metrics = eval::classification_metrics(test, &y_pred, Some(&proba), n_classes)
+                .or_else(|_| eval::classification_metrics(test, &y_pred, None, n_classes))
+                .map_err(JobError::failed)?;
+            (model, metrics)
+        }
+        Labels::Values { train, test } => {
+            let model = spec
+                .fit_regressor(x_train, train, request.seed)
                 .ok_or_else(|| failed(format!("{} is not a regressor", spec.name())))?;
-            let predictions = model.predict_value(&x_test).unwrap_or_default();
-            let metrics =
-                eval::regression_metrics(&y_test, &predictions).map_err(JobError::failed)?;
-            (model, Vec::new(), metrics)
+            let predictions = model.predict_value(x_test).unwrap_or_default();
+            let metrics = eval::regression_metrics(test, &predictions).map_err(JobError::failed)?;
+            (model, metrics)
         }
     };
     tracing::info!(
@@ -416,7 +478,9 @@ fn fit_and_evaluate(
     );
     ctx.check_cancelled()?;
     ctx.progress(0.9, "saving the model");
-    let inputs = features
+    let frame = &prepared.opened.table.frame;
+    let inputs = prepared
+        .features
         .iter()
         .filter_map(|f| {
             frame
@@ -428,11 +492,11 @@ fn fit_and_evaluate(
     let artifact = ModelArtifact {
         kiln_version: crate::KILN_VERSION.into(),
         spec: spec.clone(),
-        task,
+        task: prepared.task,
         target: request.target.clone(),
-        classes,
+        classes: prepared.classes.clone(),
         inputs,
-        pipeline,
+        pipeline: prepared.pipeline.clone(),
         model,
     };
     let bytes = serde_json::to_vec(&artifact).map_err(JobError::failed)?;
@@ -440,6 +504,192 @@ fn fit_and_evaluate(
     let metric_pairs: Vec<(String, f64)> = metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
     store.log_metrics(&run.id, &metric_pairs)?;
     Ok(metrics)
+}
+
+/// The result of a sweep: every trial and the best one.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepOutcome {
+    /// The parent run holding the sweep.
+    pub sweep_id: String,
+    /// The trial with the best value of the chosen metric.
+    pub best_run_id: String,
+    /// Metric the trials were ranked by.
+    pub metric: String,
+    /// Every trial, in grid order.
+    pub runs: Vec<TrainOutcome>,
+}
+
+/// Whether a smaller value of `metric` is better.
+pub fn lower_is_better(metric: &str) -> bool {
+    matches!(metric, "rmse" | "mae" | "mse" | "mape" | "log_loss")
+}
+
+/// Every combination of the swept values (grid order: the last name varies fastest).
+pub fn grid(sweep: &BTreeMap<String, Vec<String>>) -> Vec<BTreeMap<String, String>> {
+    let mut combos = vec![BTreeMap::new()];
+    for (name, values) in sweep {
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                values.iter().map(move |v| {
+                    let mut c = combo.clone();
+                    c.insert(name.clone(), v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// Trains one trial per combination of `sweep` values, in parallel, each a child run of one
+/// sweep run; the data is read, split and preprocessed once for all trials.
+pub fn sweep(
+    store: &Store,
+    request: &TrainRequest,
+    sweep: &BTreeMap<String, Vec<String>>,
+    metric: Option<&str>,
+    ctx: &JobContext,
+) -> Result<SweepOutcome, JobError> {
+    use rayon::prelude::*;
+    let started = Instant::now();
+    if sweep.values().any(Vec::is_empty) {
+        return Err(failed(
+            "every --sweep needs at least one value (NAME=V1,V2,...)",
+        ));
+    }
+    let combos = grid(sweep);
+    // Check every combination before any work.
+    let model = if request.model == AUTO_MODEL {
+        None
+    } else {
+        Some(request.model.clone())
+    };
+    let specs_of = |model: &str| -> Result<Vec<ModelSpec>, JobError> {
+        combos
+            .iter()
+            .map(|combo| {
+                let mut params = request.params.clone();
+                params.extend(combo.clone());
+                ModelSpec::from_params(model, &params).map_err(JobError::failed)
+            })
+            .collect()
+    };
+    if let Some(model) = &model {
+        specs_of(model)?;
+    }
+    let (prepared, first) = prepare_with_model(store, request, ctx)?;
+    let specs = specs_of(first.name())?;
+    let metric = metric
+        .map(str::to_owned)
+        .unwrap_or_else(|| match prepared.task {
+            Task::Classification => "accuracy".into(),
+            Task::Regression => "r2".into(),
+        });
+    let description: Vec<String> = sweep
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.join(",")))
+        .collect();
+    let parent = store.start_run(&NewRun {
+        experiment: request.experiment.clone(),
+        name: Some(format!(
+            "sweep {} ({})",
+            first.name(),
+            description.join(" ")
+        )),
+        seed: Some(request.seed as i64),
+        dataset_fingerprint: Some(prepared.opened.fingerprint.sha256.clone()),
+        dataset_version_id: Some(prepared.version_id),
+        parent_run_id: None,
+        git_commit: crate::provenance::current_git_commit(),
+        params: vec![
+            ("model".into(), first.name().into()),
+            ("sweep".into(), description.join(" ")),
+            ("metric".into(), metric.clone()),
+        ],
+        tags: vec![("kind".into(), "sweep".into())],
+    })?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<TrainOutcome, JobError>> = specs
+        .par_iter()
+        .map(|spec| {
+            let outcome = fit_trial(
+                store,
+                &prepared,
+                spec,
+                request,
+                Some(&parent.id),
+                Instant::now(),
+                ctx,
+            );
+            let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            ctx.progress(
+                finished as f32 / specs.len() as f32,
+                format!("{finished} of {} trials", specs.len()),
+            );
+            outcome
+        })
+        .collect();
+    let mut runs = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(run) => runs.push(run),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let score = |r: &TrainOutcome| r.metrics.get(&metric).copied().unwrap_or(f64::NAN);
+    // Ties go to the first trial in grid order, as scikit-learn's GridSearchCV ranks them.
+    let mut best: Option<(f64, String)> = None;
+    for run in &runs {
+        let value = score(run);
+        if value.is_nan() {
+            continue;
+        }
+        let better = best.as_ref().is_none_or(|(b, _)| {
+            if lower_is_better(&metric) {
+                value < *b
+            } else {
+                value > *b
+            }
+        });
+        if better {
+            best = Some((value, run.run_id.clone()));
+        }
+    }
+    let best = best.map(|(_, id)| id);
+    let (status, error) = match (&first_error, &best) {
+        (Some(JobError::Cancelled), _) => (crate::store::RunStatus::Killed, None),
+        (Some(JobError::Failed(m)), None) => (crate::store::RunStatus::Failed, Some(m.clone())),
+        _ => (crate::store::RunStatus::Finished, None),
+    };
+    if let Some(best) = &best {
+        store.set_tags(&parent.id, &[("best_run_id".into(), best.clone())])?;
+        if let Some(run) = runs.iter().find(|r| &r.run_id == best)
+            && let Some(value) = run.metrics.get(&metric)
+        {
+            store.log_metrics(&parent.id, &[(format!("best_{metric}"), *value)])?;
+        }
+    }
+    store.finish_run(&parent.id, status, error.as_deref())?;
+    if let Some(e) = first_error
+        && (best.is_none() || e == JobError::Cancelled)
+    {
+        return Err(e);
+    }
+    tracing::info!(
+        trials = runs.len(),
+        elapsed_s = started.elapsed().as_secs_f64(),
+        "sweep done"
+    );
+    Ok(SweepOutcome {
+        sweep_id: parent.id,
+        best_run_id: best.unwrap_or_default(),
+        metric,
+        runs,
+    })
 }
 
 /// Loads the model artifact of a run.

@@ -174,6 +174,9 @@ pub struct TrainArgs {
     /// Cross-validation folds.
     #[arg(long)]
     pub cv: Option<usize>,
+    /// Metric that picks a sweep's best trial (default: accuracy or r2).
+    #[arg(long)]
+    pub metric: Option<String>,
     /// Experiment name.
     #[arg(long)]
     pub experiment: Option<String>,

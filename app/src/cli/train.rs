@@ -26,11 +26,28 @@ fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
+fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (name, values) = spec.split_once('=').with_context(|| {
+                format!("--sweep {spec}: expected NAME=V1,V2,..., e.g. max_depth=3,5,8")
+            })?;
+            let values: Vec<String> = values
+                .split(',')
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if values.is_empty() {
+                bail!("--sweep {spec}: no values");
+            }
+            Ok((name.trim().to_owned(), values))
+        })
+        .collect()
+}
+
 /// Runs `kiln train`.
 pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
-    if !args.sweep.is_empty() {
-        bail!("not built yet: train --sweep (parallel sweeps)");
-    }
     if args.cv.is_some() {
         bail!("not built yet: train --cv (cross-validation)");
     }
@@ -48,7 +65,46 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         experiment: args.experiment.unwrap_or_else(|| "Default".to_owned()),
         seed: args.seed.unwrap_or(42),
     };
+    let sweep = parse_sweep(&args.sweep)?;
     let runner = JobRunner::new();
+    if !sweep.is_empty() {
+        let metric = args.metric.clone();
+        let handle = runner.spawn("Sweep", move |ctx| {
+            kiln_core::train::sweep(&store, &request, &sweep, metric.as_deref(), ctx)
+        });
+        let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+        } else {
+            println!(
+                "sweep {} ({} trials, best by {})",
+                outcome.sweep_id,
+                outcome.runs.len(),
+                outcome.metric
+            );
+            for run in &outcome.runs {
+                let marker = if run.run_id == outcome.best_run_id {
+                    "*"
+                } else {
+                    " "
+                };
+                let value = run
+                    .metrics
+                    .get(&outcome.metric)
+                    .copied()
+                    .unwrap_or(f64::NAN);
+                let params: Vec<String> =
+                    run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    " {marker} {} {}={value:.6}  {}",
+                    run.run_id,
+                    outcome.metric,
+                    params.join(" ")
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let handle = runner.spawn(
         format!("Training on {}", request.data.display()),
         move |ctx| train(&store, &request, ctx),
