@@ -203,3 +203,44 @@ fn a_sweep_trains_every_combination_as_child_runs_and_names_the_best() {
     let child = json(&kiln(home.path(), &["runs", "show", best, "--json"]));
     assert_eq!(child["parent_run_id"], doc["sweep_id"]);
 }
+
+#[test]
+fn cross_validation_reports_mean_and_spread_and_logs_every_fold() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let args = [
+        "train", "--data", &penguins, "--target", "species", "--cv", "5", "--seed", "3", "--json",
+    ];
+    let run = json(&kiln(home.path(), &args));
+    let metrics = &run["metrics"];
+    assert!(metrics["accuracy"].as_f64().unwrap() > 0.9);
+    assert!(metrics["accuracy_std"].as_f64().unwrap() >= 0.0);
+    assert_eq!(run["params"]["cv"], "5");
+    let shown = json(&kiln(
+        home.path(),
+        &["runs", "show", run["run_id"].as_str().unwrap(), "--json"],
+    ));
+    assert!(
+        shown["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "fold_accuracy")
+    );
+    assert_eq!(
+        json(&kiln(home.path(), &args))["metrics"],
+        run["metrics"],
+        "same seed, same folds"
+    );
+
+    let too_many = kiln(
+        home.path(),
+        &[
+            "train", "--data", &penguins, "--target", "species", "--cv", "1000",
+        ],
+    );
+    assert!(
+        error(&too_many).contains("fewer than the 1000 folds")
+            || error(&too_many).contains("needs at least 1000 rows")
+    );
+}

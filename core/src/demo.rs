@@ -78,6 +78,7 @@ pub fn build_demo(store: &Store, samples_dir: &Path, ctx: &JobContext) -> Result
                 .collect::<BTreeMap<_, _>>(),
             experiment: DEMO_EXPERIMENT.to_owned(),
             seed: 42,
+            cv: None,
         };
         train(store, &request, ctx)?;
     }

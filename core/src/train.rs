@@ -74,6 +74,8 @@ pub struct TrainRequest {
     pub experiment: String,
     /// Seed of the split.
     pub seed: u64,
+    /// Cross-validate with this many stratified folds instead of a holdout split.
+    pub cv: Option<usize>,
 }
 
 /// A trained model with everything needed to predict on new rows.
@@ -224,7 +226,7 @@ pub fn train(
 ) -> Result<TrainOutcome, JobError> {
     let started = Instant::now();
     let (prepared, spec) = prepare_with_model(store, request, ctx)?;
-    fit_trial(store, &prepared, &spec, request, None, started, ctx)
+    run_trial(store, &prepared, &spec, request, None, started, ctx)
 }
 
 /// Loads, checks and prepares the data, and resolves the model (for `auto`, from the target).
@@ -232,7 +234,7 @@ fn prepare_with_model(
     store: &Store,
     request: &TrainRequest,
     ctx: &JobContext,
-) -> Result<(Prepared, ModelSpec), JobError> {
+) -> Result<(PreparedData, ModelSpec), JobError> {
     if request.model != AUTO_MODEL {
         // Check the name and parameters before spending time on loading.
         ModelSpec::from_params(&request.model, &request.params).map_err(JobError::failed)?;
@@ -280,6 +282,26 @@ enum Labels {
     Values { train: Vec<f64>, test: Vec<f64> },
 }
 
+/// A holdout split, or one split per cross-validation fold.
+enum PreparedData {
+    Holdout(Box<Prepared>),
+    /// One split per fold, and all rows (to fit the model that is kept).
+    Folds {
+        folds: Vec<Prepared>,
+        full: Box<Prepared>,
+    },
+}
+
+impl PreparedData {
+    /// The split whose data and pipeline a kept model uses.
+    fn main(&self) -> &Prepared {
+        match self {
+            Self::Holdout(p) => p,
+            Self::Folds { full, .. } => full,
+        }
+    }
+}
+
 /// Data prepared once and shared by every trial of a sweep: the split, the fitted pipeline,
 /// the matrices and the encoded target.
 struct Prepared {
@@ -300,7 +322,7 @@ fn prepare(
     opened: OpenedTable,
     task: Task,
     ctx: &JobContext,
-) -> Result<Prepared, JobError> {
+) -> Result<PreparedData, JobError> {
     let frame = &opened.table.frame;
     for dropped in &request.drop {
         if frame.column(dropped).is_err() {
@@ -321,6 +343,23 @@ fn prepare(
     let version =
         register_dataset(store, &dataset_name(&request.data), &opened).map_err(JobError::failed)?;
     ctx.check_cancelled()?;
+    if let Some(k) = request.cv {
+        let frame = opened.table.frame.clone();
+        let folds = cross_validation_folds(
+            request,
+            opened.clone(),
+            version.id,
+            task,
+            features.clone(),
+            &frame,
+            k,
+        )?;
+        let full = prepare_split(request, opened, version.id, task, features, &frame, &frame)?;
+        return Ok(PreparedData::Folds {
+            folds,
+            full: Box::new(full),
+        });
+    }
     let (train_frame, test_frame) = match &request.test {
         Some(test) => {
             let test = open_table(test, &LoadOptions::default(), &|_, _| !ctx.is_cancelled())?;
@@ -341,14 +380,35 @@ fn prepare(
         }
     };
     ctx.progress(0.35, "fitting the preprocessing");
-    let pipeline = FittedPipeline::fit(&train_frame, &features, &PipelineSpec::default())
+    Ok(PreparedData::Holdout(Box::new(prepare_split(
+        request,
+        opened,
+        version.id,
+        task,
+        features,
+        &train_frame,
+        &test_frame,
+    )?)))
+}
+
+/// Fits the pipeline on `train_frame` and encodes both sides.
+fn prepare_split(
+    request: &TrainRequest,
+    opened: OpenedTable,
+    version_id: i64,
+    task: Task,
+    features: Vec<String>,
+    train_frame: &DataFrame,
+    test_frame: &DataFrame,
+) -> Result<Prepared, JobError> {
+    let pipeline = FittedPipeline::fit(train_frame, &features, &PipelineSpec::default())
         .map_err(JobError::failed)?;
-    let x_train = pipeline.transform(&train_frame).map_err(JobError::failed)?;
-    let x_test = pipeline.transform(&test_frame).map_err(JobError::failed)?;
+    let x_train = pipeline.transform(train_frame).map_err(JobError::failed)?;
+    let x_test = pipeline.transform(test_frame).map_err(JobError::failed)?;
     let (labels, classes) = match task {
         Task::Classification => {
-            let (train, classes) = encode_classes(&train_frame, &request.target, 2)?;
-            let (test_raw, test_classes) = encode_classes(&test_frame, &request.target, 1)?;
+            let (train, classes) = encode_classes(train_frame, &request.target, 2)?;
+            let (test_raw, test_classes) = encode_classes(test_frame, &request.target, 1)?;
             let lookup: BTreeMap<&str, usize> = classes
                 .iter()
                 .enumerate()
@@ -372,15 +432,15 @@ fn prepare(
         }
         Task::Regression => (
             Labels::Values {
-                train: numeric_target(&train_frame, &request.target)?,
-                test: numeric_target(&test_frame, &request.target)?,
+                train: numeric_target(train_frame, &request.target)?,
+                test: numeric_target(test_frame, &request.target)?,
             },
             Vec::new(),
         ),
     };
     Ok(Prepared {
         opened,
-        version_id: version.id,
+        version_id,
         task,
         features,
         pipeline,
@@ -391,6 +451,85 @@ fn prepare(
     })
 }
 
+/// One prepared split per fold of stratified k-fold cross-validation.
+fn cross_validation_folds(
+    request: &TrainRequest,
+    opened: OpenedTable,
+    version_id: i64,
+    task: Task,
+    features: Vec<String>,
+    frame: &DataFrame,
+    k: usize,
+) -> Result<Vec<Prepared>, JobError> {
+    let n = frame.height();
+    if k < 2 {
+        return Err(failed(format!(
+            "--cv {k}: cross-validation needs at least 2 folds"
+        )));
+    }
+    if n < k {
+        return Err(failed(format!(
+            "--cv {k} needs at least {k} rows, and the data has {n}"
+        )));
+    }
+    let classes = match task {
+        Task::Classification => {
+            let (y, names) = encode_classes(frame, &request.target, 2)?;
+            for (c, name) in names.iter().enumerate() {
+                let members = y.iter().filter(|&&v| v == c).count();
+                if members < k {
+                    return Err(failed(format!(
+                        "class '{name}' has {members} rows, fewer than the {k} folds of stratified cross-validation"
+                    )));
+                }
+            }
+            Some(y)
+        }
+        Task::Regression => None,
+    };
+    let folds = fold_assignment(n, k, classes.as_deref(), request.seed);
+    (0..k)
+        .map(|fold| {
+            let (train, test): (Vec<u32>, Vec<u32>) =
+                (0..n as u32).partition(|&r| folds[r as usize] != fold);
+            prepare_split(
+                request,
+                opened.clone(),
+                version_id,
+                task,
+                features.clone(),
+                &take(frame, &train)?,
+                &take(frame, &test)?,
+            )
+        })
+        .collect()
+}
+
+/// The fold of every row: stratified (each class dealt round-robin after a seeded shuffle).
+pub fn fold_assignment(n: usize, k: usize, classes: Option<&[usize]>, seed: u64) -> Vec<usize> {
+    let mut rng = SeededRng::new(seed);
+    let groups: Vec<Vec<usize>> = match classes {
+        Some(y) => {
+            let mut groups = vec![Vec::new(); y.iter().max().map_or(0, |m| m + 1)];
+            for (i, &c) in y.iter().enumerate() {
+                groups[c].push(i);
+            }
+            groups
+        }
+        None => vec![(0..n).collect()],
+    };
+    let mut fold = vec![0; n];
+    let mut next = 0;
+    for mut group in groups {
+        rng.shuffle(&mut group);
+        for row in group {
+            fold[row] = next % k;
+            next += 1;
+        }
+    }
+    fold
+}
+
 fn dataset_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -398,9 +537,9 @@ fn dataset_name(path: &Path) -> String {
 }
 
 /// Fits `spec` on prepared data as one tracked run (a child of `parent` in a sweep).
-fn fit_trial(
+fn run_trial(
     store: &Store,
-    prepared: &Prepared,
+    data: &PreparedData,
     spec: &ModelSpec,
     request: &TrainRequest,
     parent: Option<&str>,
@@ -410,8 +549,15 @@ fn fit_trial(
     let mut params = spec.params();
     params.insert("model".into(), spec.name().into());
     params.insert("target".into(), request.target.clone());
-    if request.test.is_none() {
-        params.insert("test_size".into(), request.test_size.to_string());
+    let prepared = data.main();
+    match request.cv {
+        Some(k) => {
+            params.insert("cv".into(), k.to_string());
+        }
+        None if request.test.is_none() => {
+            params.insert("test_size".into(), request.test_size.to_string());
+        }
+        None => {}
     }
     let new = NewRun {
         experiment: request.experiment.clone(),
@@ -424,8 +570,11 @@ fn fit_trial(
         params: params.clone().into_iter().collect(),
         tags: vec![("task".into(), format!("{:?}", prepared.task).to_lowercase())],
     };
-    let (run, metrics) = track_run(store, &new, |run| {
-        fit_and_evaluate(store, run, request, spec, prepared, ctx)
+    let (run, metrics) = track_run(store, &new, |run| match data {
+        PreparedData::Holdout(p) => fit_and_evaluate(store, run, request, spec, p, ctx),
+        PreparedData::Folds { folds, full } => {
+            cross_validate(store, run, request, spec, folds, full, ctx)
+        }
     })?;
     Ok(TrainOutcome {
         run_id: run.id,
@@ -435,6 +584,37 @@ fn fit_trial(
         metrics,
         duration_s: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Fits on the training rows and scores on the held-out rows.
+fn fit_and_score(
+    spec: &ModelSpec,
+    prepared: &Prepared,
+    seed: u64,
+) -> Result<(Fitted, BTreeMap<String, f64>), JobError> {
+    let (x_train, x_test) = (&prepared.x_train, &prepared.x_test);
+    match &prepared.labels {
+        Labels::Classes { train, test } => {
+            let n_classes = prepared.classes.len();
+            let model = spec
+                .fit_classifier(x_train, train, n_classes, seed)
+                .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
+            let proba = model.predict_proba(x_test).unwrap_or_default();
+            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
+            let metrics = eval::classification_metrics(test, &y_pred, Some(&proba), n_classes)
+                .or_else(|_| eval::classification_metrics(test, &y_pred, None, n_classes))
+                .map_err(JobError::failed)?;
+            Ok((model, metrics))
+        }
+        Labels::Values { train, test } => {
+            let model = spec
+                .fit_regressor(x_train, train, seed)
+                .ok_or_else(|| failed(format!("{} is not a regressor", spec.name())))?;
+            let predictions = model.predict_value(x_test).unwrap_or_default();
+            let metrics = eval::regression_metrics(test, &predictions).map_err(JobError::failed)?;
+            Ok((model, metrics))
+        }
+    }
 }
 
 fn fit_and_evaluate(
@@ -448,36 +628,66 @@ fn fit_and_evaluate(
     ctx.check_cancelled()?;
     ctx.progress(0.45, format!("fitting {}", spec.name()));
     let fitting = Instant::now();
-    let (x_train, x_test) = (&prepared.x_train, &prepared.x_test);
-    let (model, metrics) = match &prepared.labels {
-        Labels::Classes { train, test } => {
-            let n_classes = prepared.classes.len();
-            let model = spec
-                .fit_classifier(x_train, train, n_classes, request.seed)
-                .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
-            let proba = model.predict_proba(x_test).unwrap_or_default();
-            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
-            let metrics = eval::classification_metrics(test, &y_pred, Some(&proba), n_classes)
-                .or_else(|_| eval::classification_metrics(test, &y_pred, None, n_classes))
-                .map_err(JobError::failed)?;
-            (model, metrics)
-        }
-        Labels::Values { train, test } => {
-            let model = spec
-                .fit_regressor(x_train, train, request.seed)
-                .ok_or_else(|| failed(format!("{} is not a regressor", spec.name())))?;
-            let predictions = model.predict_value(x_test).unwrap_or_default();
-            let metrics = eval::regression_metrics(test, &predictions).map_err(JobError::failed)?;
-            (model, metrics)
-        }
-    };
+    let (model, metrics) = fit_and_score(spec, prepared, request.seed)?;
     tracing::info!(
         model = spec.name(),
         fit_predict_s = fitting.elapsed().as_secs_f64(),
         "fitted and evaluated"
     );
     ctx.check_cancelled()?;
-    ctx.progress(0.9, "saving the model");
+    store_model(store, run, request, spec, prepared, model, &metrics)?;
+    Ok(metrics)
+}
+
+/// Scores every fold (each fold's value is logged as a step of its metric), records the mean and
+/// standard deviation (`<metric>_std`, ddof = 1) and keeps a model fitted on all rows.
+fn cross_validate(
+    store: &Store,
+    run: &Run,
+    request: &TrainRequest,
+    spec: &ModelSpec,
+    folds: &[Prepared],
+    full: &Prepared,
+    ctx: &JobContext,
+) -> Result<BTreeMap<String, f64>, JobError> {
+    let mut per_fold: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (i, fold) in folds.iter().enumerate() {
+        ctx.check_cancelled()?;
+        ctx.progress(
+            0.4 + 0.5 * i as f32 / folds.len() as f32,
+            format!("fold {} of {}", i + 1, folds.len()),
+        );
+        let (_, metrics) = fit_and_score(spec, fold, request.seed)?;
+        for (name, value) in metrics {
+            store.log_metric_steps(&run.id, &format!("fold_{name}"), &[(i as i64, value)])?;
+            per_fold.entry(name).or_default().push(value);
+        }
+    }
+    let mut summary = BTreeMap::new();
+    for (name, values) in &per_fold {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        summary.insert(name.clone(), mean);
+        summary.insert(format!("{name}_std"), std);
+    }
+    ctx.check_cancelled()?;
+    let (model, _) = fit_and_score(spec, full, request.seed)?;
+    store_model(store, run, request, spec, full, model, &summary)?;
+    Ok(summary)
+}
+
+/// Saves the model artifact and the metrics of a run.
+fn store_model(
+    store: &Store,
+    run: &Run,
+    request: &TrainRequest,
+    spec: &ModelSpec,
+    prepared: &Prepared,
+    model: Fitted,
+    metrics: &BTreeMap<String, f64>,
+) -> Result<(), JobError> {
     let frame = &prepared.opened.table.frame;
     let inputs = prepared
         .features
@@ -503,7 +713,7 @@ fn fit_and_evaluate(
     store.log_artifact(&run.id, MODEL_ARTIFACT, &bytes)?;
     let metric_pairs: Vec<(String, f64)> = metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
     store.log_metrics(&run.id, &metric_pairs)?;
-    Ok(metrics)
+    Ok(())
 }
 
 /// The result of a sweep: every trial and the best one.
@@ -579,10 +789,11 @@ pub fn sweep(
         specs_of(model)?;
     }
     let (prepared, first) = prepare_with_model(store, request, ctx)?;
+    let base = prepared.main();
     let specs = specs_of(first.name())?;
     let metric = metric
         .map(str::to_owned)
-        .unwrap_or_else(|| match prepared.task {
+        .unwrap_or_else(|| match base.task {
             Task::Classification => "accuracy".into(),
             Task::Regression => "r2".into(),
         });
@@ -598,8 +809,8 @@ pub fn sweep(
             description.join(" ")
         )),
         seed: Some(request.seed as i64),
-        dataset_fingerprint: Some(prepared.opened.fingerprint.sha256.clone()),
-        dataset_version_id: Some(prepared.version_id),
+        dataset_fingerprint: Some(base.opened.fingerprint.sha256.clone()),
+        dataset_version_id: Some(base.version_id),
         parent_run_id: None,
         git_commit: crate::provenance::current_git_commit(),
         params: vec![
@@ -613,7 +824,7 @@ pub fn sweep(
     let results: Vec<Result<TrainOutcome, JobError>> = specs
         .par_iter()
         .map(|spec| {
-            let outcome = fit_trial(
+            let outcome = run_trial(
                 store,
                 &prepared,
                 spec,

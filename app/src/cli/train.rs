@@ -48,8 +48,10 @@ fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
 
 /// Runs `kiln train`.
 pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
-    if args.cv.is_some() {
-        bail!("not built yet: train --cv (cross-validation)");
+    if args.cv.is_some() && (args.test.is_some() || args.test_size.is_some()) {
+        bail!(
+            "--cv evaluates on every row by folds; it cannot be combined with --test or --test-size"
+        );
     }
     if args.test.is_some() && args.test_size.is_some() {
         bail!("give either --test FILE or --test-size F, not both");
@@ -64,6 +66,7 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         params: parse_params(&args.param)?,
         experiment: args.experiment.unwrap_or_else(|| "Default".to_owned()),
         seed: args.seed.unwrap_or(42),
+        cv: args.cv,
     };
     let sweep = parse_sweep(&args.sweep)?;
     let runner = JobRunner::new();
