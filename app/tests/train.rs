@@ -84,7 +84,13 @@ fn a_classifier_is_trained_tracked_and_predicts() {
     let shown = json(&kiln(home.path(), &["runs", "show", run_id, "--json"]));
     assert_eq!(shown["status"], "finished");
     assert_eq!(shown["seed"], 7);
-    assert_eq!(shown["artifacts"][0]["name"], "model.json");
+    let artifacts: Vec<&str> = shown["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(artifacts, vec!["evaluation.json", "model.json"]);
     assert!(shown["dataset_fingerprint"].as_str().unwrap().len() == 64);
 
     let predicted = kiln(

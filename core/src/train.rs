@@ -50,6 +50,53 @@ pub fn default_model(frame: &DataFrame, target: &str) -> String {
     }
 }
 
+/// Name of the evaluation artifact (curves, confusion matrix, importance) of a run.
+pub const EVALUATION_ARTIFACT: &str = "evaluation.json";
+
+/// Curves, confusion matrix or residuals, and permutation importance of a fitted model on the
+/// held-out rows.
+fn evaluation_report(prepared: &Prepared, model: &Fitted, seed: u64) -> eval::EvaluationReport {
+    let x = &prepared.x_test;
+    let groups = prepared.pipeline.input_groups();
+    let as_matrix = |values: &[f64]| Matrix {
+        values: values.to_vec(),
+        rows: values.len() / x.cols.max(1),
+        cols: x.cols,
+    };
+    match &prepared.labels {
+        Labels::Classes { test, .. } => {
+            let proba = model.predict_proba(x).unwrap_or_default();
+            let mut report = eval::classification_report(test, &proba, &prepared.classes);
+            let score = |values: &[f64], rows: &[usize]| {
+                let p = model.predict_proba(&as_matrix(values)).unwrap_or_default();
+                let hits = p
+                    .iter()
+                    .zip(rows)
+                    .filter(|(p, r)| argmax(p) == test[**r])
+                    .count();
+                hits as f64 / rows.len().max(1) as f64
+            };
+            report.importance =
+                eval::permutation_importance(&x.values, x.cols, &groups, &score, seed);
+            report.importance_score = "accuracy".into();
+            report
+        }
+        Labels::Values { test, .. } => {
+            let predicted = model.predict_value(x).unwrap_or_default();
+            let mut report = eval::regression_report(test, &predicted);
+            let score = |values: &[f64], rows: &[usize]| {
+                let p = model.predict_value(&as_matrix(values)).unwrap_or_default();
+                let truth: Vec<f64> = rows.iter().map(|&r| test[r]).collect();
+                eval::r2(&truth, &p).unwrap_or(f64::NAN)
+            };
+            report.importance =
+                eval::permutation_importance(&x.values, x.cols, &groups, &score, seed);
+            report.importance_score = "r2".into();
+            report
+        }
+    }
+}
+
 /// Name of the model artifact attached to a run.
 pub const MODEL_ARTIFACT: &str = "model.json";
 
@@ -367,7 +414,19 @@ fn prepare(
         }
         None => {
             let classes = match task {
-                Task::Classification => Some(encode_classes(frame, &request.target, 2)?.0),
+                Task::Classification => {
+                    let (y, names) = encode_classes(frame, &request.target, 2)?;
+                    // As scikit-learn's stratified split: every class needs a row on each side.
+                    for (c, name) in names.iter().enumerate() {
+                        if y.iter().filter(|&&v| v == c).count() < 2 {
+                            return Err(failed(format!(
+                                "class '{name}' of '{}' has only 1 row; a stratified split needs at least 2 (drop it or add rows)",
+                                request.target
+                            )));
+                        }
+                    }
+                    Some(y)
+                }
                 Task::Regression => None,
             };
             let (train, test) = split_rows(
@@ -635,6 +694,10 @@ fn fit_and_evaluate(
         "fitted and evaluated"
     );
     ctx.check_cancelled()?;
+    ctx.progress(0.8, "curves and feature importance");
+    let report = evaluation_report(prepared, &model, request.seed);
+    let bytes = serde_json::to_vec(&report).map_err(JobError::failed)?;
+    store.log_artifact(&run.id, EVALUATION_ARTIFACT, &bytes)?;
     store_model(store, run, request, spec, prepared, model, &metrics)?;
     Ok(metrics)
 }

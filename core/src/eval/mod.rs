@@ -27,6 +27,7 @@
 mod classification;
 mod curves;
 mod regression;
+mod report;
 mod stats;
 
 pub use classification::{
@@ -36,6 +37,10 @@ pub use classification::{
 };
 pub use curves::{Curve, calibration_curve, precision_recall_curve, roc_curve};
 pub use regression::{mae, mape, mse, r2, regression_metrics, rmse};
+pub use report::{
+    ClassCurves, EvaluationReport, Importance, classification_report, permutation_importance,
+    regression_report,
+};
 pub use stats::{TTest, corrected_resampled_t_test};
 
 /// Why a metric could not be computed, worded for the user.

@@ -202,6 +202,25 @@ impl FittedPipeline {
             .collect()
     }
 
+    /// For each input column, the model inputs it becomes (one for numbers, one per category).
+    pub fn input_groups(&self) -> Vec<(String, Vec<usize>)> {
+        let mut offset = 0;
+        self.columns
+            .iter()
+            .map(|c| {
+                let (name, width) = match c {
+                    FittedColumn::Numeric { name, .. } => (name.clone(), 1),
+                    FittedColumn::OneHot {
+                        name, categories, ..
+                    } => (name.clone(), categories.len()),
+                };
+                let group = (offset..offset + width).collect();
+                offset += width;
+                (name, group)
+            })
+            .collect()
+    }
+
     /// Input column names the pipeline reads.
     pub fn input_names(&self) -> Vec<String> {
         self.columns
