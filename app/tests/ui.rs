@@ -354,3 +354,35 @@ fn a_column_can_be_read_as_another_type_and_given_a_role() {
         vec!["year".to_string()]
     );
 }
+
+#[test]
+fn the_train_tab_trains_the_target_column_and_links_to_experiments() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = profiled_penguins(home.path());
+    // Mark species as the target in its column detail; the Train tab picks it up.
+    harness
+        .get_all_by_label("species")
+        .next()
+        .expect("column")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("role").click();
+    harness.run_steps(2);
+    harness.get_by_label("target").click();
+    harness.run_steps(2);
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "training", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("accuracy");
+    harness.get_by_label("Open in Experiments").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().settings().workspace, Workspace::Experiments);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("logistic_regression");
+}

@@ -164,6 +164,37 @@ fn fraction(v: f64) -> Option<&'static str> {
     (!(0.0..=1.0).contains(&v)).then_some("must be between 0 and 1")
 }
 
+/// The hyper-parameters a model accepts (scikit-learn names).
+pub fn model_params(model: &str) -> Result<&'static [&'static str], ModelError> {
+    let known: &'static [&'static str] = match model {
+        "logistic_regression" => &["C", "max_iter"],
+        "gaussian_nb" => &["var_smoothing"],
+        "linear_regression" => &[],
+        "ridge" => &["alpha"],
+        "lasso" => &["alpha", "max_iter"],
+        "elastic_net" => &["alpha", "l1_ratio", "max_iter"],
+        "decision_tree" => &[
+            "max_depth",
+            "min_samples_split",
+            "min_samples_leaf",
+            "max_features",
+        ],
+        "random_forest" => &[
+            "n_estimators",
+            "max_depth",
+            "min_samples_split",
+            "min_samples_leaf",
+            "max_features",
+            "bootstrap",
+        ],
+        "svm" => {
+            return Err(ModelError::NotBuilt(model.into()));
+        }
+        other => return Err(ModelError::UnknownModel(other.into())),
+    };
+    Ok(known)
+}
+
 fn boolean(
     params: &BTreeMap<String, String>,
     name: &str,
@@ -229,32 +260,7 @@ fn tree_params(
 impl ModelSpec {
     /// Builds a spec from a model name and `name=value` parameters.
     pub fn from_params(model: &str, params: &BTreeMap<String, String>) -> Result<Self, ModelError> {
-        let known: &[&str] = match model {
-            "logistic_regression" => &["C", "max_iter"],
-            "gaussian_nb" => &["var_smoothing"],
-            "linear_regression" => &[],
-            "ridge" => &["alpha"],
-            "lasso" => &["alpha", "max_iter"],
-            "elastic_net" => &["alpha", "l1_ratio", "max_iter"],
-            "decision_tree" => &[
-                "max_depth",
-                "min_samples_split",
-                "min_samples_leaf",
-                "max_features",
-            ],
-            "random_forest" => &[
-                "n_estimators",
-                "max_depth",
-                "min_samples_split",
-                "min_samples_leaf",
-                "max_features",
-                "bootstrap",
-            ],
-            "svm" => {
-                return Err(ModelError::NotBuilt(model.into()));
-            }
-            other => return Err(ModelError::UnknownModel(other.into())),
-        };
+        let known = model_params(model)?;
         if let Some(param) = params.keys().find(|p| !known.contains(&p.as_str())) {
             return Err(ModelError::UnknownParam {
                 model: model.into(),

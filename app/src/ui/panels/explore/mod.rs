@@ -3,6 +3,7 @@
 mod charts;
 mod columns;
 pub mod state;
+pub mod train_view;
 
 use std::path::{Path, PathBuf};
 
@@ -205,6 +206,7 @@ fn dataset_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<'_
             Tab::BoxPlots => charts::box_plots_ui(ui, dataset, cx),
             Tab::Missing => charts::missing_ui(ui, dataset, cx),
             Tab::Alerts => charts::alerts_ui(ui, dataset, cx),
+            Tab::Train => train_view::train_ui(ui, dataset, cx),
         }
     });
 }

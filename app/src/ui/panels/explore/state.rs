@@ -42,11 +42,13 @@ pub enum Tab {
     Missing,
     /// Data-quality alerts.
     Alerts,
+    /// Train a model on this dataset.
+    Train,
 }
 
 impl Tab {
     /// All tabs in display order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Table,
         Tab::Column,
         Tab::Correlations,
@@ -54,6 +56,7 @@ impl Tab {
         Tab::BoxPlots,
         Tab::Missing,
         Tab::Alerts,
+        Tab::Train,
     ];
 
     /// Tab title.
@@ -66,6 +69,7 @@ impl Tab {
             Tab::BoxPlots => "Box plots",
             Tab::Missing => "Missing values",
             Tab::Alerts => "Alerts",
+            Tab::Train => "Train",
         }
     }
 }
@@ -178,6 +182,8 @@ pub struct Dataset {
     pub boxes: Derived<(String, Option<String>), Vec<BoxStats>>,
     /// Registration outcome.
     pub registered: Derived<(), String>,
+    /// The Train tab's form.
+    pub train: super::train_view::TrainForm,
 }
 
 fn display_name(path: &Path) -> String {
@@ -252,6 +258,7 @@ impl Dataset {
             box_axes: (None, None),
             boxes: Derived::default(),
             registered: Derived::default(),
+            train: Default::default(),
         }
     }
 
@@ -338,6 +345,7 @@ impl Dataset {
         self.scatter.poll();
         self.boxes.poll();
         self.registered.poll();
+        self.train.poll();
     }
 
     fn start_profile(&mut self, opened: Arc<OpenedTable>, jobs: &JobRunner) {
