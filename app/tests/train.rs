@@ -250,3 +250,38 @@ fn cross_validation_reports_mean_and_spread_and_logs_every_fold() {
             || error(&too_many).contains("needs at least 1000 rows")
     );
 }
+
+#[test]
+fn two_cross_validated_runs_are_compared_with_a_corrected_t_test() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let train = |model: &str| {
+        let args = [
+            "train", "--data", &penguins, "--target", "species", "--model", model, "--cv", "5",
+            "--json",
+        ];
+        json(&kiln(home.path(), &args))["run_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (a, b) = (train("logistic_regression"), train("gaussian_nb"));
+    let doc = json(&kiln(home.path(), &["runs", "compare", &a, &b, "--json"]));
+    assert!(
+        doc["differing_params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "model")
+    );
+    assert_eq!(doc["metrics"]["accuracy"].as_array().unwrap().len(), 2);
+    let test = doc["t_tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["metric"] == "accuracy")
+        .expect("a t-test on accuracy");
+    assert_eq!(test["folds"], 5);
+    let p = test["p_value"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+}

@@ -3,6 +3,7 @@
 //! Everything that computes, stores or runs in the background lives here; the `kiln`
 //! app only draws what this crate returns. This crate never depends on a GUI toolkit.
 
+pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod eval;

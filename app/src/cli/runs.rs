@@ -13,7 +13,7 @@ use super::args::{RunsAction, RunsArgs};
 pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
     match args.action {
         Some(RunsAction::Show { run_id, json }) => show(store, &run_id, json),
-        Some(RunsAction::Compare { .. }) => bail!("not built yet: runs compare"),
+        Some(RunsAction::Compare { run_ids, json }) => compare(store, &run_ids, json),
         None => {
             if args.filter.is_some() || args.sort.is_some() {
                 bail!("not built yet: runs --filter/--sort (the filter language)");
@@ -55,6 +55,42 @@ pub fn run_json(detail: &RunDetail) -> Value {
         "end_time": run.end_time,
         "duration_s": run.duration_s(),
     })
+}
+
+fn compare(store: &Store, run_ids: &[String], as_json: bool) -> Result<ExitCode> {
+    let comparison = kiln_core::compare::compare_runs(store, run_ids)?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let short: Vec<String> = run_ids
+        .iter()
+        .map(|id| id.chars().take(8).collect())
+        .collect();
+    println!("{:<24} {}", "", short.join("  "));
+    println!("params that differ:");
+    for name in &comparison.differing_params {
+        let values: Vec<String> = comparison.params[name]
+            .iter()
+            .map(|v| v.clone().unwrap_or_else(|| "—".into()))
+            .collect();
+        println!("  {name:<22} {}", values.join("  "));
+    }
+    println!("metrics:");
+    for (name, values) in &comparison.metrics {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| v.map_or("—".into(), |x| format!("{x:.4}")))
+            .collect();
+        println!("  {name:<22} {}", values.join("  "));
+    }
+    for t in &comparison.t_tests {
+        println!(
+            "corrected resampled t-test on {} over {} folds: t = {:.3}, p = {:.4} (mean difference {:+.4})",
+            t.metric, t.folds, t.t, t.p_value, t.mean_diff
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn show(store: &Store, run_id: &str, as_json: bool) -> Result<ExitCode> {

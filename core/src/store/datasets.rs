@@ -106,6 +106,22 @@ impl Store {
         rows.map(|row| with_schema(row?)).collect()
     }
 
+    /// One dataset version by id.
+    pub fn dataset_version(&self, id: i64) -> StoreResult<DatasetVersion> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ?1"
+        );
+        conn.query_row(&sql, [id], version_from_row)
+            .optional()?
+            .map(with_schema)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "dataset version",
+                key: id.to_string(),
+            })
+    }
+
     /// Names of all registered datasets.
     pub fn dataset_names(&self) -> StoreResult<Vec<String>> {
         let conn = self.lock();
