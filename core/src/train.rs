@@ -13,7 +13,7 @@ use crate::data::{LoadOptions, OpenedTable, open_table, register_dataset};
 use crate::eval;
 use crate::features::{FittedPipeline, Matrix, PipelineSpec, numeric_column, text_column};
 use crate::jobs::{JobContext, JobError};
-use crate::models::{Fitted, ModelSpec, Task, argmax};
+use crate::models::{Fitted, ModelSpec, Task};
 use crate::rng::SeededRng;
 use crate::store::{NewRun, Run, Store};
 use crate::tracking::track_run;
@@ -65,14 +65,24 @@ fn evaluation_report(prepared: &Prepared, model: &Fitted, seed: u64) -> eval::Ev
     };
     match &prepared.labels {
         Labels::Classes { test, .. } => {
-            let proba = model.predict_proba(x).unwrap_or_default();
+            // Models without probabilities (SVM) get their votes as one-hot rows.
+            let proba = model.predict_proba(x).unwrap_or_else(|| {
+                let k = prepared.classes.len();
+                let labels = model.predict_classes(x).unwrap_or_default();
+                labels
+                    .iter()
+                    .map(|&c| (0..k).map(|i| f64::from(u8::from(i == c))).collect())
+                    .collect()
+            });
             let mut report = eval::classification_report(test, &proba, &prepared.classes);
             let score = |values: &[f64], rows: &[usize]| {
-                let p = model.predict_proba(&as_matrix(values)).unwrap_or_default();
-                let hits = p
+                let predicted = model
+                    .predict_classes(&as_matrix(values))
+                    .unwrap_or_default();
+                let hits = predicted
                     .iter()
                     .zip(rows)
-                    .filter(|(p, r)| argmax(p) == test[**r])
+                    .filter(|(p, r)| **p == test[**r])
                     .count();
                 hits as f64 / rows.len().max(1) as f64
             };
@@ -651,6 +661,14 @@ fn fit_and_score(
     prepared: &Prepared,
     seed: u64,
 ) -> Result<(Fitted, BTreeMap<String, f64>), JobError> {
+    if matches!(spec, ModelSpec::Svm { .. }) && prepared.x_train.rows > crate::models::svm::MAX_ROWS
+    {
+        return Err(failed(format!(
+            "svm keeps an n x n kernel matrix and is limited to {} training rows (this split has {}); use logistic_regression or random_forest, or a sample",
+            crate::models::svm::MAX_ROWS,
+            prepared.x_train.rows
+        )));
+    }
     let (x_train, x_test) = (&prepared.x_train, &prepared.x_test);
     match &prepared.labels {
         Labels::Classes { train, test } => {
@@ -658,9 +676,9 @@ fn fit_and_score(
             let model = spec
                 .fit_classifier(x_train, train, n_classes, seed)
                 .ok_or_else(|| failed(format!("{} is not a classifier", spec.name())))?;
-            let proba = model.predict_proba(x_test).unwrap_or_default();
-            let y_pred: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
-            let metrics = eval::classification_metrics(test, &y_pred, Some(&proba), n_classes)
+            let proba = model.predict_proba(x_test);
+            let y_pred = model.predict_classes(x_test).unwrap_or_default();
+            let metrics = eval::classification_metrics(test, &y_pred, proba.as_deref(), n_classes)
                 .or_else(|_| eval::classification_metrics(test, &y_pred, None, n_classes))
                 .map_err(JobError::failed)?;
             Ok((model, metrics))
@@ -1000,15 +1018,15 @@ pub fn predict(artifact: &ModelArtifact, frame: &DataFrame) -> Result<Prediction
         .map_err(JobError::failed)?;
     match artifact.task {
         Task::Classification => {
-            let proba = artifact.model.predict_proba(&x).unwrap_or_default();
-            let labels = proba
+            let proba = artifact.model.predict_proba(&x);
+            let labels = artifact
+                .model
+                .predict_classes(&x)
+                .unwrap_or_default()
                 .iter()
-                .map(|p| artifact.classes.get(argmax(p)).cloned().unwrap_or_default())
+                .map(|&c| artifact.classes.get(c).cloned().unwrap_or_default())
                 .collect();
-            Ok(Predictions {
-                labels,
-                proba: Some(proba),
-            })
+            Ok(Predictions { labels, proba })
         }
         Task::Regression => {
             let values = artifact.model.predict_value(&x).unwrap_or_default();

@@ -30,7 +30,12 @@ fn spec(doc: &Value) -> ModelSpec {
         .as_object()
         .expect("params")
         .iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
         .collect();
     ModelSpec::from_params(doc["model"].as_str().expect("model"), &params).expect("spec")
 }
@@ -133,6 +138,70 @@ fn linear_models_equal_scikit_learn() {
             model.intercept,
             doc["intercept"].as_f64().unwrap(),
             1e-9,
+        );
+    }
+}
+
+fn matrix(v: &Value) -> Matrix {
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("matrix");
+    let cols = rows[0].len();
+    Matrix {
+        rows: rows.len(),
+        cols,
+        values: rows.into_iter().flatten().collect(),
+    }
+}
+
+#[test]
+fn support_vector_classification_predicts_as_scikit_learn() {
+    for name in ["svm_rbf_iris", "svm_linear_breast", "svm_poly_iris"] {
+        let (x, doc) = fixture(name);
+        let y: Vec<usize> = flat(&doc["y"]).into_iter().map(|v| v as usize).collect();
+        let n_classes = y.iter().max().unwrap() + 1;
+        let fitted = spec(&doc)
+            .fit_classifier(&x, &y, n_classes, 0)
+            .expect("classifier");
+        let predicted = fitted.predict_classes(&x).expect("labels");
+        let expected: Vec<usize> = flat(&doc["predictions"])
+            .into_iter()
+            .map(|v| v as usize)
+            .collect();
+        let agree = predicted
+            .iter()
+            .zip(&expected)
+            .filter(|(a, b)| a == b)
+            .count();
+        // Both stop at libsvm's tolerance (1e-3): points right on the margin may differ.
+        assert!(
+            agree as f64 >= 0.99 * expected.len() as f64,
+            "{name}: {agree} of {} predictions agree",
+            expected.len()
+        );
+    }
+}
+
+#[test]
+fn trees_and_forests_are_as_accurate_as_scikit_learn() {
+    for name in ["decision_tree_breast", "random_forest_breast"] {
+        let (x, doc) = fixture(name);
+        let y: Vec<usize> = flat(&doc["y"]).into_iter().map(|v| v as usize).collect();
+        let fitted = spec(&doc).fit_classifier(&x, &y, 2, 0).expect("classifier");
+        let x_test = matrix(&doc["x_test"]);
+        let y_test: Vec<usize> = flat(&doc["y_test"])
+            .into_iter()
+            .map(|v| v as usize)
+            .collect();
+        let predicted = fitted.predict_classes(&x_test).expect("labels");
+        let accuracy = predicted
+            .iter()
+            .zip(&y_test)
+            .filter(|(a, b)| a == b)
+            .count() as f64
+            / y_test.len() as f64;
+        let theirs = doc["accuracy"].as_f64().unwrap();
+        assert!(
+            accuracy >= theirs - 0.03,
+            "{name}: kiln {accuracy:.4}, scikit-learn {theirs:.4}"
         );
     }
 }

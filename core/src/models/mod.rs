@@ -4,6 +4,7 @@ pub mod linear;
 pub mod logistic;
 pub mod naive_bayes;
 pub mod optim;
+pub mod svm;
 pub mod tree;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,20 @@ pub enum ModelSpec {
         /// Whether `max_features` was given (else it depends on the task).
         max_features_given: bool,
     },
+    /// `SVC(C, kernel, gamma, degree, coef0)`.
+    Svm {
+        /// Penalty of margin violations.
+        #[serde(rename = "C")]
+        c: f64,
+        /// Kernel.
+        kernel: svm::Kernel,
+        /// `scale`, `auto` or a positive number.
+        gamma: String,
+        /// Polynomial degree.
+        degree: i32,
+        /// Independent term of poly and sigmoid kernels.
+        coef0: f64,
+    },
     /// `ElasticNet(alpha, l1_ratio, max_iter)`.
     ElasticNet {
         /// Penalty strength.
@@ -187,9 +202,7 @@ pub fn model_params(model: &str) -> Result<&'static [&'static str], ModelError> 
             "max_features",
             "bootstrap",
         ],
-        "svm" => {
-            return Err(ModelError::NotBuilt(model.into()));
-        }
+        "svm" => &["C", "kernel", "gamma", "degree", "coef0"],
         other => return Err(ModelError::UnknownModel(other.into())),
     };
     Ok(known)
@@ -281,6 +294,47 @@ impl ModelSpec {
                 var_smoothing: number(params, "var_smoothing", 1e-9, non_negative)?,
             },
             "linear_regression" => Self::LinearRegression,
+            "svm" => Self::Svm {
+                c: number(params, "C", 1.0, positive)?,
+                kernel: match params
+                    .get("kernel")
+                    .map(|k| k.trim().to_ascii_lowercase())
+                    .as_deref()
+                {
+                    None | Some("rbf") => svm::Kernel::Rbf,
+                    Some("linear") => svm::Kernel::Linear,
+                    Some("poly") => svm::Kernel::Poly,
+                    Some("sigmoid") => svm::Kernel::Sigmoid,
+                    Some(other) => {
+                        return Err(ModelError::BadValue {
+                            param: "kernel".into(),
+                            value: other.into(),
+                            reason: "must be rbf, linear, poly or sigmoid".into(),
+                        });
+                    }
+                },
+                gamma: match params.get("gamma").map(|g| g.trim().to_ascii_lowercase()) {
+                    None => "scale".into(),
+                    Some(g)
+                        if g == "scale"
+                            || g == "auto"
+                            || g.parse::<f64>().is_ok_and(|v| v > 0.0) =>
+                    {
+                        g
+                    }
+                    Some(g) => {
+                        return Err(ModelError::BadValue {
+                            param: "gamma".into(),
+                            value: g,
+                            reason: "must be scale, auto or a positive number".into(),
+                        });
+                    }
+                },
+                degree: number(params, "degree", 3.0, count)? as i32,
+                coef0: number(params, "coef0", 0.0, |v| {
+                    (!v.is_finite()).then_some("must be a number")
+                })?,
+            },
             "decision_tree" => Self::DecisionTree {
                 tree: tree_params(params, tree::MaxFeatures::All)?,
             },
@@ -311,6 +365,7 @@ impl ModelSpec {
             Self::LogisticRegression { .. } => "logistic_regression",
             Self::GaussianNb { .. } => "gaussian_nb",
             Self::LinearRegression => "linear_regression",
+            Self::Svm { .. } => "svm",
             Self::DecisionTree { .. } => "decision_tree",
             Self::RandomForest { .. } => "random_forest",
             Self::Ridge { .. } => "ridge",
@@ -322,7 +377,9 @@ impl ModelSpec {
     /// Classification or regression; `None` for models that do both (trees follow the target).
     pub fn task(&self) -> Option<Task> {
         match self {
-            Self::LogisticRegression { .. } | Self::GaussianNb { .. } => Some(Task::Classification),
+            Self::LogisticRegression { .. } | Self::GaussianNb { .. } | Self::Svm { .. } => {
+                Some(Task::Classification)
+            }
             Self::DecisionTree { .. } | Self::RandomForest { .. } => None,
             _ => Some(Task::Regression),
         }
@@ -338,6 +395,19 @@ impl ModelSpec {
                 vec![("var_smoothing", var_smoothing.to_string())]
             }
             Self::LinearRegression => vec![],
+            Self::Svm {
+                c,
+                kernel,
+                gamma,
+                degree,
+                coef0,
+            } => vec![
+                ("C", c.to_string()),
+                ("kernel", format!("{kernel:?}").to_lowercase()),
+                ("gamma", gamma.clone()),
+                ("degree", degree.to_string()),
+                ("coef0", coef0.to_string()),
+            ],
             Self::DecisionTree { tree } => tree_param_pairs(tree),
             Self::RandomForest {
                 n_estimators,
@@ -380,6 +450,21 @@ impl ModelSpec {
     ) -> Option<Fitted> {
         let target = tree::Target::Classes(y, n_classes);
         match self {
+            Self::Svm {
+                c,
+                kernel,
+                gamma,
+                degree,
+                coef0,
+            } => {
+                let params = svm::KernelParams {
+                    kernel: *kernel,
+                    gamma: svm::resolve_gamma(gamma, x).unwrap_or(1.0),
+                    degree: *degree,
+                    coef0: *coef0,
+                };
+                Some(Fitted::Svm(svm::fit_svm(x, y, n_classes, *c, params)))
+            }
             Self::DecisionTree { tree } => Some(Fitted::Forest(tree::fit_forest(
                 x, target, 1, false, *tree, seed,
             ))),
@@ -465,6 +550,8 @@ pub enum Fitted {
     Forest(tree::Forest),
     /// Trees averaging numbers.
     ForestRegressor(tree::Forest),
+    /// Support vector classifier (labels, no probabilities).
+    Svm(svm::SvmModel),
 }
 
 impl Fitted {
@@ -474,7 +561,17 @@ impl Fitted {
             Self::Logistic(m) => Some(m.predict_proba(x)),
             Self::GaussianNb(m) => Some(m.predict_proba(x)),
             Self::Forest(m) => Some(m.predict(x)),
-            Self::Linear(_) | Self::ForestRegressor(_) => None,
+            Self::Linear(_) | Self::ForestRegressor(_) | Self::Svm(_) => None,
+        }
+    }
+
+    /// Predicted class indices (classifiers): the most probable class, or the SVM's vote.
+    pub fn predict_classes(&self, x: &Matrix) -> Option<Vec<usize>> {
+        match self {
+            Self::Svm(m) => Some(m.predict(x)),
+            other => other
+                .predict_proba(x)
+                .map(|p| p.iter().map(|row| argmax(row)).collect()),
         }
     }
 
