@@ -285,3 +285,37 @@ fn two_cross_validated_runs_are_compared_with_a_corrected_t_test() {
     let p = test["p_value"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p));
 }
+
+#[test]
+fn a_random_search_draws_the_asked_number_of_trials_from_ranges() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let args = [
+        "train",
+        "--data",
+        &penguins,
+        "--target",
+        "species",
+        "--model",
+        "logistic_regression",
+        "--sweep",
+        "C=0.001:100:log",
+        "--trials",
+        "5",
+        "--json",
+    ];
+    let doc = json(&kiln(home.path(), &args));
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 5);
+    for run in runs {
+        let c: f64 = run["params"]["C"].as_str().unwrap().parse().unwrap();
+        assert!((0.001..=100.0).contains(&c), "{c}");
+    }
+    let bad = kiln(
+        home.path(),
+        &[
+            "train", "--data", &penguins, "--target", "species", "--sweep", "C=5:1",
+        ],
+    );
+    assert!(error(&bad).contains("lower bound"), "{}", error(&bad));
+}

@@ -15,6 +15,7 @@ pub mod rng;
 pub mod store;
 pub mod tracking;
 pub mod train;
+pub mod tune;
 
 /// The DataFrame library Kiln is built on, re-exported so the app uses the same version.
 pub use polars;

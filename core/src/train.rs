@@ -815,41 +815,24 @@ pub fn lower_is_better(metric: &str) -> bool {
     matches!(metric, "rmse" | "mae" | "mse" | "mape" | "log_loss")
 }
 
-/// Every combination of the swept values (grid order: the last name varies fastest).
-pub fn grid(sweep: &BTreeMap<String, Vec<String>>) -> Vec<BTreeMap<String, String>> {
-    let mut combos = vec![BTreeMap::new()];
-    for (name, values) in sweep {
-        combos = combos
-            .into_iter()
-            .flat_map(|combo| {
-                values.iter().map(move |v| {
-                    let mut c = combo.clone();
-                    c.insert(name.clone(), v.clone());
-                    c
-                })
-            })
-            .collect();
-    }
-    combos
-}
-
 /// Trains one trial per combination of `sweep` values, in parallel, each a child run of one
 /// sweep run; the data is read, split and preprocessed once for all trials.
 pub fn sweep(
     store: &Store,
     request: &TrainRequest,
-    sweep: &BTreeMap<String, Vec<String>>,
+    spaces: &BTreeMap<String, crate::tune::Space>,
+    n_trials: Option<usize>,
     metric: Option<&str>,
     ctx: &JobContext,
 ) -> Result<SweepOutcome, JobError> {
     use rayon::prelude::*;
     let started = Instant::now();
-    if sweep.values().any(Vec::is_empty) {
+    if spaces.is_empty() {
         return Err(failed(
-            "every --sweep needs at least one value (NAME=V1,V2,...)",
+            "a sweep needs at least one --sweep NAME=V1,V2,... or NAME=LO:HI",
         ));
     }
-    let combos = grid(sweep);
+    let combos = crate::tune::trials(spaces, n_trials, request.seed);
     // Check every combination before any work.
     let model = if request.model == AUTO_MODEL {
         None
@@ -878,10 +861,7 @@ pub fn sweep(
             Task::Classification => "accuracy".into(),
             Task::Regression => "r2".into(),
         });
-    let description: Vec<String> = sweep
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.join(",")))
-        .collect();
+    let description: Vec<String> = spaces.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let parent = store.start_run(&NewRun {
         experiment: request.experiment.clone(),
         name: Some(format!(

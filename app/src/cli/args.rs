@@ -168,12 +168,16 @@ pub struct TrainArgs {
     /// Hyper-parameter, K=V.
     #[arg(long)]
     pub param: Vec<String>,
-    /// Sweep values, K=V1,V2,...
+    /// Sweep values: K=V1,V2,... (grid) or K=LO:HI / K=LO:HI:log (random search)
     #[arg(long)]
     pub sweep: Vec<String>,
     /// Cross-validation folds.
     #[arg(long)]
     pub cv: Option<usize>,
+    /// Random search: this many trials drawn from the --sweep values and ranges (default 16
+    /// when a range is given; lists alone make a full grid).
+    #[arg(long)]
+    pub trials: Option<usize>,
     /// Metric that picks a sweep's best trial (default: accuracy or r2).
     #[arg(long)]
     pub metric: Option<String>,

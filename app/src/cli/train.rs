@@ -26,22 +26,15 @@ fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
+fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, kiln_core::tune::Space>> {
     specs
         .iter()
         .map(|spec| {
             let (name, values) = spec.split_once('=').with_context(|| {
-                format!("--sweep {spec}: expected NAME=V1,V2,..., e.g. max_depth=3,5,8")
+                format!("--sweep {spec}: expected NAME=V1,V2,... or NAME=LO:HI[:log], e.g. max_depth=3,5,8")
             })?;
-            let values: Vec<String> = values
-                .split(',')
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .collect();
-            if values.is_empty() {
-                bail!("--sweep {spec}: no values");
-            }
-            Ok((name.trim().to_owned(), values))
+            let space = kiln_core::tune::parse_space(values).map_err(|e| anyhow::anyhow!("--sweep {spec}: {e}"))?;
+            Ok((name.trim().to_owned(), space))
         })
         .collect()
 }
@@ -71,9 +64,9 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
     let sweep = parse_sweep(&args.sweep)?;
     let runner = JobRunner::new();
     if !sweep.is_empty() {
-        let metric = args.metric.clone();
+        let (metric, n_trials) = (args.metric.clone(), args.trials);
         let handle = runner.spawn("Sweep", move |ctx| {
-            kiln_core::train::sweep(&store, &request, &sweep, metric.as_deref(), ctx)
+            kiln_core::train::sweep(&store, &request, &sweep, n_trials, metric.as_deref(), ctx)
         });
         let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
         if args.json {

@@ -99,19 +99,15 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str
     });
 }
 
-fn parse_sweep(text: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+fn parse_sweep(text: &str) -> Result<BTreeMap<String, kiln_core::tune::Space>, String> {
     text.split_whitespace()
         .map(|part| {
-            let (name, values) = part
-                .split_once('=')
-                .ok_or_else(|| format!("sweep '{part}': expected NAME=V1,V2,..."))?;
+            let (name, values) = part.split_once('=').ok_or_else(|| {
+                format!("sweep '{part}': expected NAME=V1,V2,... or NAME=LO:HI[:log]")
+            })?;
             Ok((
                 name.to_owned(),
-                values
-                    .split(',')
-                    .map(str::to_owned)
-                    .filter(|v| !v.is_empty())
-                    .collect(),
+                kiln_core::tune::parse_space(values).map_err(|e| format!("sweep '{part}': {e}"))?,
             ))
         })
         .collect()
@@ -198,7 +194,12 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
                 let value = form.params.entry((*name).to_owned()).or_default();
                 labelled_field(ui, name, value, &hint);
             }
-            labelled_field(ui, "sweep", &mut form.sweep, "e.g. max_depth=3,5,8 C=0.1,1");
+            labelled_field(
+                ui,
+                "sweep",
+                &mut form.sweep,
+                "e.g. max_depth=3,5,8 or C=0.01:100:log",
+            );
             labelled_field(ui, "cv folds", &mut form.cv, "empty: holdout split");
             labelled_field(ui, "test size", &mut form.test_size, "0.25");
             labelled_field(ui, "experiment", &mut form.experiment, "Default");
@@ -240,42 +241,43 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.trim().to_owned()))
         .collect();
-    let parsed = (|| -> Result<(TrainRequest, BTreeMap<String, Vec<String>>), String> {
-        let cv = match form.cv.trim() {
-            "" => None,
-            k => Some(
-                k.parse::<usize>()
-                    .map_err(|_| format!("cv folds '{k}' is not a whole number"))?,
-            ),
-        };
-        let test_size = form
-            .test_size
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("test size '{}' is not a number", form.test_size))?;
-        let seed = form
-            .seed
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("seed '{}' is not a whole number", form.seed))?;
-        let request = TrainRequest {
-            data,
-            test: None,
-            test_size,
-            target: form.target.clone().unwrap_or_default(),
-            drop,
-            model: form.model.clone(),
-            params,
-            experiment: if form.experiment.trim().is_empty() {
-                "Default".into()
-            } else {
-                form.experiment.trim().to_owned()
-            },
-            seed,
-            cv,
-        };
-        Ok((request, parse_sweep(&form.sweep)?))
-    })();
+    let parsed =
+        (|| -> Result<(TrainRequest, BTreeMap<String, kiln_core::tune::Space>), String> {
+            let cv = match form.cv.trim() {
+                "" => None,
+                k => Some(
+                    k.parse::<usize>()
+                        .map_err(|_| format!("cv folds '{k}' is not a whole number"))?,
+                ),
+            };
+            let test_size = form
+                .test_size
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("test size '{}' is not a number", form.test_size))?;
+            let seed = form
+                .seed
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("seed '{}' is not a whole number", form.seed))?;
+            let request = TrainRequest {
+                data,
+                test: None,
+                test_size,
+                target: form.target.clone().unwrap_or_default(),
+                drop,
+                model: form.model.clone(),
+                params,
+                experiment: if form.experiment.trim().is_empty() {
+                    "Default".into()
+                } else {
+                    form.experiment.trim().to_owned()
+                },
+                seed,
+                cv,
+            };
+            Ok((request, parse_sweep(&form.sweep)?))
+        })();
     match parsed {
         Err(message) => form.result = Some(Err(message)),
         Ok((request, grid)) => {
@@ -285,7 +287,7 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
                 if grid.is_empty() {
                     train(&store, &request, ctx).map(Trained::Single)
                 } else {
-                    sweep(&store, &request, &grid, None, ctx).map(Trained::Sweep)
+                    sweep(&store, &request, &grid, None, None, ctx).map(Trained::Sweep)
                 }
             }));
         }
