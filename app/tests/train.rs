@@ -319,3 +319,46 @@ fn a_random_search_draws_the_asked_number_of_trials_from_ranges() {
     );
     assert!(error(&bad).contains("lower bound"), "{}", error(&bad));
 }
+
+#[test]
+fn preprocessing_can_be_chosen_per_column() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = asset("penguins.csv");
+    let run = json(&kiln(
+        home.path(),
+        &[
+            "train",
+            "--data",
+            &penguins,
+            "--target",
+            "species",
+            "--step",
+            "bill_length_mm=mean,noscale",
+            "--step",
+            "island=drop",
+            "--json",
+        ],
+    ));
+    let shown = json(&kiln(
+        home.path(),
+        &["runs", "show", run["run_id"].as_str().unwrap(), "--json"],
+    ));
+    assert_eq!(shown["status"], "finished");
+    let bad = kiln(
+        home.path(),
+        &[
+            "train",
+            "--data",
+            &penguins,
+            "--target",
+            "species",
+            "--step",
+            "island=square",
+        ],
+    );
+    assert!(
+        error(&bad).contains("unknown step 'square'"),
+        "{}",
+        error(&bad)
+    );
+}

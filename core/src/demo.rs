@@ -79,6 +79,7 @@ pub fn build_demo(store: &Store, samples_dir: &Path, ctx: &JobContext) -> Result
             experiment: DEMO_EXPERIMENT.to_owned(),
             seed: 42,
             cv: None,
+            steps: Default::default(),
         };
         train(store, &request, ctx)?;
     }

@@ -133,6 +133,8 @@ pub struct TrainRequest {
     pub seed: u64,
     /// Cross-validate with this many stratified folds instead of a holdout split.
     pub cv: Option<usize>,
+    /// Per-column preprocessing choices (defaults for the rest).
+    pub steps: PipelineSpec,
 }
 
 /// A trained model with everything needed to predict on new rows.
@@ -470,8 +472,8 @@ fn prepare_split(
     train_frame: &DataFrame,
     test_frame: &DataFrame,
 ) -> Result<Prepared, JobError> {
-    let pipeline = FittedPipeline::fit(train_frame, &features, &PipelineSpec::default())
-        .map_err(JobError::failed)?;
+    let pipeline =
+        FittedPipeline::fit(train_frame, &features, &request.steps).map_err(JobError::failed)?;
     let x_train = pipeline.transform(train_frame).map_err(JobError::failed)?;
     let x_test = pipeline.transform(test_frame).map_err(JobError::failed)?;
     let (labels, classes) = match task {

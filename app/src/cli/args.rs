@@ -171,6 +171,9 @@ pub struct TrainArgs {
     /// Sweep values: K=V1,V2,... (grid) or K=LO:HI / K=LO:HI:log (random search)
     #[arg(long)]
     pub sweep: Vec<String>,
+    /// Preprocessing of one column: COL=median|mean|zero[,noscale]|onehot|drop (repeatable).
+    #[arg(long, value_name = "COL=STEP")]
+    pub step: Vec<String>,
     /// Cross-validation folds.
     #[arg(long)]
     pub cv: Option<usize>,

@@ -39,6 +39,19 @@ fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, kiln_core::tune::Spa
         .collect()
 }
 
+fn parse_steps(specs: &[String]) -> Result<kiln_core::features::PipelineSpec> {
+    let mut spec = kiln_core::features::PipelineSpec::default();
+    for text in specs {
+        let (column, step) = text
+            .split_once('=')
+            .with_context(|| format!("--step {text}: expected COL=STEP, e.g. age=mean"))?;
+        let step = kiln_core::features::ColumnStep::parse(step)
+            .map_err(|e| anyhow::anyhow!("--step {text}: {e}"))?;
+        spec.steps.insert(column.trim().to_owned(), step);
+    }
+    Ok(spec)
+}
+
 /// Runs `kiln train`.
 pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
     if args.cv.is_some() && (args.test.is_some() || args.test_size.is_some()) {
@@ -60,6 +73,7 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         experiment: args.experiment.unwrap_or_else(|| "Default".to_owned()),
         seed: args.seed.unwrap_or(42),
         cv: args.cv,
+        steps: parse_steps(&args.step)?,
     };
     let sweep = parse_sweep(&args.sweep)?;
     let runner = JobRunner::new();

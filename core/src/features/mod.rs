@@ -56,6 +56,38 @@ pub enum ColumnStep {
     Drop,
 }
 
+impl ColumnStep {
+    /// Parses `median`, `mean`, `zero` (numeric imputation, scaled), the same with `,noscale`,
+    /// `onehot` or `drop`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = text.split(',').map(|p| p.trim().to_ascii_lowercase());
+        let first = parts.next().unwrap_or_default();
+        let rest: Vec<String> = parts.collect();
+        let scale = match rest.as_slice() {
+            [] => true,
+            [flag] if flag == "noscale" => false,
+            _ => {
+                return Err(format!(
+                    "'{text}': only ',noscale' may follow the imputation"
+                ));
+            }
+        };
+        let impute = match first.as_str() {
+            "median" => NumericImpute::Median,
+            "mean" => NumericImpute::Mean,
+            "zero" => NumericImpute::Zero,
+            "onehot" if rest.is_empty() => return Ok(Self::OneHot),
+            "drop" if rest.is_empty() => return Ok(Self::Drop),
+            other => {
+                return Err(format!(
+                    "unknown step '{other}' (median, mean, zero, onehot or drop)"
+                ));
+            }
+        };
+        Ok(Self::Numeric { impute, scale })
+    }
+}
+
 /// Per-column choices; columns not named get the default for their type.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PipelineSpec {
@@ -388,6 +420,25 @@ mod tests {
             p.transform(&unseen).expect("transform").values,
             vec![0.0, 0.0]
         );
+    }
+
+    #[test]
+    fn steps_can_be_chosen_per_column() {
+        let mut spec = PipelineSpec::default();
+        spec.steps.insert(
+            "age".into(),
+            ColumnStep::parse("mean,noscale").expect("step"),
+        );
+        spec.steps
+            .insert("city".into(), ColumnStep::parse("drop").expect("step"));
+        let p = FittedPipeline::fit(&frame(), &["age".into(), "city".into()], &spec).expect("fit");
+        assert_eq!(p.output_names(), vec!["age"]);
+        // mean of 20, 40, 60 fills the gap; no scaling.
+        assert_eq!(
+            p.transform(&frame()).expect("transform").values,
+            vec![20.0, 40.0, 40.0, 60.0]
+        );
+        assert!(ColumnStep::parse("cube").is_err());
     }
 
     #[test]

@@ -275,6 +275,7 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
                 },
                 seed,
                 cv,
+                steps: Default::default(),
             };
             Ok((request, parse_sweep(&form.sweep)?))
         })();
