@@ -202,3 +202,56 @@ fn demo_fills_the_store_with_real_runs() {
     assert!(runs.iter().all(|r| r["status"] == "finished"));
     assert!(home.path().join("samples/penguins.csv").exists());
 }
+
+#[test]
+fn runs_can_be_filtered_and_sorted_with_mlflow_syntax_plus_or() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(home.path()).expect("store");
+    for (model, accuracy) in [("svm", 0.91), ("ridge", 0.5), ("random_forest", 0.95)] {
+        store
+            .record_run(
+                &NewRun {
+                    experiment: "e".into(),
+                    params: vec![("model".into(), model.into())],
+                    ..NewRun::default()
+                },
+                &[("accuracy".into(), accuracy)],
+                RunStatus::Finished,
+            )
+            .expect("run");
+    }
+    let ids = |filter: &str| -> Vec<String> {
+        let output = kiln(
+            home.path(),
+            &[
+                "runs",
+                "--filter",
+                filter,
+                "--sort",
+                "-metrics.accuracy",
+                "--json",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        doc["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["model"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("metrics.accuracy > 0.9"), ["random_forest", "svm"]);
+    assert_eq!(
+        ids("params.model = 'ridge' or params.model LIKE 'random%'"),
+        ["random_forest", "ridge"]
+    );
+    let bad = kiln(home.path(), &["runs", "--filter", "metrics.accuracy >> 1"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).starts_with("error: --filter: "),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(stderr(&bad).contains("at character"), "{}", stderr(&bad));
+}

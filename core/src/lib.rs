@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod models;
 pub mod provenance;
 pub mod rng;
+pub mod runs_filter;
 pub mod store;
 pub mod tracking;
 pub mod train;

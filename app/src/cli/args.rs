@@ -207,8 +207,8 @@ pub struct RunsArgs {
     /// Filter expression, e.g. `metrics.accuracy > 0.9 and params.model = "svm"`.
     #[arg(long)]
     pub filter: Option<String>,
-    /// Sort key, e.g. `metrics.accuracy` or `-start_time`.
-    #[arg(long)]
+    /// Sort key, e.g. `metrics.accuracy` or `-start_time` (descending).
+    #[arg(long, allow_hyphen_values = true)]
     pub sort: Option<String>,
     /// Print JSON.
     #[arg(long, conflicts_with = "csv")]

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use kiln_core::store::{RunDetail, RunQuery, Store};
 use serde_json::{Value, json};
 
@@ -15,14 +15,20 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
         Some(RunsAction::Show { run_id, json }) => show(store, &run_id, json),
         Some(RunsAction::Compare { run_ids, json }) => compare(store, &run_ids, json),
         None => {
-            if args.filter.is_some() || args.sort.is_some() {
-                bail!("not built yet: runs --filter/--sort (the filter language)");
-            }
             let query = RunQuery {
                 experiment: args.experiment,
                 ..RunQuery::default()
             };
-            let details = store.run_details(&query)?;
+            let mut details = store.run_details(&query)?;
+            if let Some(text) = &args.filter {
+                let filter = kiln_core::runs_filter::parse_run_filter(text)
+                    .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+                details.retain(|d| filter.matches(d));
+            }
+            if let Some(sort) = &args.sort {
+                kiln_core::runs_filter::sort_runs(&mut details, sort)
+                    .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
+            }
             if args.json {
                 let runs: Vec<Value> = details.iter().map(run_json).collect();
                 println!(

@@ -81,17 +81,28 @@ pub enum Filter {
     },
 }
 
+/// A token of Kiln's small expression languages (row filters here, run filters in
+/// `crate::runs_filter`), with the character offset it starts at.
 #[derive(Debug, Clone, PartialEq)]
-enum Token {
+pub(crate) enum Token {
+    /// A name (bare or in backticks); keywords too.
     Ident(String),
+    /// A quoted string.
     Str(String),
+    /// A number.
     Num(f64),
+    /// A comparison.
     Op(Op),
+    /// `(`
     LParen,
+    /// `)`
     RParen,
+    /// `,`
+    Comma,
 }
 
-fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> {
+/// Splits an expression into tokens with their character offsets.
+pub(crate) fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> {
     let chars: Vec<char> = input.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -106,6 +117,10 @@ fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> {
             }
             ')' => {
                 tokens.push((start, Token::RParen));
+                i += 1;
+            }
+            ',' => {
+                tokens.push((start, Token::Comma));
                 i += 1;
             }
             '=' | '!' | '<' | '>' => {

@@ -1,0 +1,440 @@
+//! The run filter language of `kiln runs --filter` and the Experiments workspace: MLflow's
+//! search syntax (`metrics.accuracy > 0.9 and params.model = 'svm'`, `IN (...)`, `LIKE`,
+//! `ILIKE`) plus `or`, `not` and parentheses. Keys are `params.*`, `metrics.*`, `tags.*` and the
+//! attributes `status`, `model`, `experiment`, `name`, `run_id`, `start_time`, `duration_s`.
+//! Values compare as numbers when both sides are numbers, else as text; a missing key never
+//! matches (as in MLflow).
+
+use crate::data::filter::{FilterError, Op, Token, tokenize};
+use crate::store::RunDetail;
+
+/// What a key refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// `params.NAME`
+    Param(String),
+    /// `metrics.NAME`
+    Metric(String),
+    /// `tags.NAME`
+    Tag(String),
+    /// An attribute of the run.
+    Attribute(String),
+}
+
+/// Attributes a filter or sort may name.
+pub const ATTRIBUTES: &[&str] = &[
+    "status",
+    "model",
+    "experiment",
+    "name",
+    "run_id",
+    "start_time",
+    "duration_s",
+];
+
+/// A parsed run filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunFilter {
+    /// Both hold.
+    And(Box<RunFilter>, Box<RunFilter>),
+    /// Either holds.
+    Or(Box<RunFilter>, Box<RunFilter>),
+    /// Does not hold.
+    Not(Box<RunFilter>),
+    /// `key op value`.
+    Compare(Key, Op, String),
+    /// `key [NOT] IN (values)`.
+    In(Key, Vec<String>, bool),
+    /// `key [NOT] LIKE|ILIKE pattern` (`%` any run of characters, `_` one character).
+    Like(Key, String, bool, bool),
+}
+
+fn error(position: usize, message: impl Into<String>) -> FilterError {
+    FilterError {
+        position,
+        message: message.into(),
+    }
+}
+
+/// Parses a key such as `metrics.accuracy`, `attributes.status` or `status`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let (prefix, name) = text.split_once('.').unwrap_or(("", text));
+    let name = name.to_owned();
+    match prefix.to_ascii_lowercase().as_str() {
+        "params" | "param" | "p" => Ok(Key::Param(name)),
+        "metrics" | "metric" | "m" => Ok(Key::Metric(name)),
+        "tags" | "tag" | "t" => Ok(Key::Tag(name)),
+        "attributes" | "attribute" | "attr" | "" if ATTRIBUTES.contains(&name.as_str()) => {
+            Ok(Key::Attribute(name))
+        }
+        _ => Err(format!(
+            "unknown key '{text}': use params.NAME, metrics.NAME, tags.NAME or one of {}",
+            ATTRIBUTES.join(", ")
+        )),
+    }
+}
+
+struct Parser {
+    tokens: Vec<(usize, Token)>,
+    pos: usize,
+    end: usize,
+}
+
+impl Parser {
+    fn offset(&self) -> usize {
+        self.tokens.get(self.pos).map_or(self.end, |(p, _)| *p)
+    }
+
+    fn keyword(&self, word: &str) -> bool {
+        matches!(self.tokens.get(self.pos), Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn or(&mut self) -> Result<RunFilter, FilterError> {
+        let mut left = self.and()?;
+        while self.keyword("or") {
+            self.pos += 1;
+            left = RunFilter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<RunFilter, FilterError> {
+        let mut left = self.not()?;
+        while self.keyword("and") {
+            self.pos += 1;
+            left = RunFilter::And(Box::new(left), Box::new(self.not()?));
+        }
+        Ok(left)
+    }
+
+    fn not(&mut self) -> Result<RunFilter, FilterError> {
+        if self.keyword("not") {
+            self.pos += 1;
+            return Ok(RunFilter::Not(Box::new(self.not()?)));
+        }
+        self.atom()
+    }
+
+    fn value(&mut self) -> Result<String, FilterError> {
+        let at = self.offset();
+        let value = match self.tokens.get(self.pos).cloned() {
+            Some((_, Token::Num(n))) => format!("{n}"),
+            Some((_, Token::Str(s))) => s,
+            Some((_, Token::Ident(w))) => {
+                return Err(error(
+                    at,
+                    format!("'{w}' is not a value: put text in quotes ('{w}')"),
+                ));
+            }
+            _ => return Err(error(at, "expected a value (a number or 'text')")),
+        };
+        self.pos += 1;
+        Ok(value)
+    }
+
+    fn atom(&mut self) -> Result<RunFilter, FilterError> {
+        let at = self.offset();
+        match self.tokens.get(self.pos).cloned() {
+            Some((_, Token::LParen)) => {
+                self.pos += 1;
+                let inner = self.or()?;
+                if !matches!(self.tokens.get(self.pos), Some((_, Token::RParen))) {
+                    return Err(error(self.offset(), "expected ')'"));
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some((_, Token::Ident(name))) => {
+                let key = parse_key(&name).map_err(|m| error(at, m))?;
+                self.pos += 1;
+                let negated = self.keyword("not");
+                if negated {
+                    self.pos += 1;
+                }
+                if self.keyword("in") {
+                    self.pos += 1;
+                    if !matches!(self.tokens.get(self.pos), Some((_, Token::LParen))) {
+                        return Err(error(self.offset(), "expected '(' after IN"));
+                    }
+                    self.pos += 1;
+                    let mut values = vec![self.value()?];
+                    while matches!(self.tokens.get(self.pos), Some((_, Token::Comma))) {
+                        self.pos += 1;
+                        values.push(self.value()?);
+                    }
+                    if !matches!(self.tokens.get(self.pos), Some((_, Token::RParen))) {
+                        return Err(error(self.offset(), "expected ',' or ')' in the IN list"));
+                    }
+                    self.pos += 1;
+                    return Ok(RunFilter::In(key, values, negated));
+                }
+                for (word, insensitive) in [("like", false), ("ilike", true)] {
+                    if self.keyword(word) {
+                        self.pos += 1;
+                        let pattern = self.value()?;
+                        return Ok(RunFilter::Like(key, pattern, insensitive, negated));
+                    }
+                }
+                if negated {
+                    return Err(error(self.offset(), "expected IN, LIKE or ILIKE after NOT"));
+                }
+                let op = match self.tokens.get(self.pos) {
+                    Some((_, Token::Op(op))) => *op,
+                    _ => {
+                        return Err(error(
+                            self.offset(),
+                            format!(
+                                "expected a comparison (=, !=, <, <=, >, >=, IN, LIKE, ILIKE) after '{name}'"
+                            ),
+                        ));
+                    }
+                };
+                self.pos += 1;
+                Ok(RunFilter::Compare(key, op, self.value()?))
+            }
+            Some(_) => Err(error(
+                at,
+                "expected a key (params.NAME, metrics.NAME, ...), 'not' or '('",
+            )),
+            None => Err(error(at, "the filter ends too early")),
+        }
+    }
+}
+
+/// Parses a run filter.
+pub fn parse_run_filter(input: &str) -> Result<RunFilter, FilterError> {
+    let tokens = tokenize(input)?;
+    if tokens.is_empty() {
+        return Err(error(0, "the filter is empty"));
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end: input.chars().count(),
+    };
+    let filter = parser.or()?;
+    if parser.pos < parser.tokens.len() {
+        return Err(error(
+            parser.offset(),
+            "expected 'and', 'or' or the end of the filter",
+        ));
+    }
+    Ok(filter)
+}
+
+/// The value of `key` for `run`, as text (numbers formatted as the store holds them).
+pub fn key_value(run: &RunDetail, key: &Key) -> Option<String> {
+    match key {
+        Key::Param(name) => run.params.get(name).cloned(),
+        Key::Metric(name) => run.metrics.get(name).map(|v| v.to_string()),
+        Key::Tag(name) => run.tags.get(name).cloned(),
+        Key::Attribute(name) => match name.as_str() {
+            "status" => Some(run.run.status.to_string()),
+            "model" => run.params.get("model").cloned(),
+            "experiment" => Some(run.run.experiment.clone()),
+            "name" => Some(run.run.name.clone()),
+            "run_id" => Some(run.run.id.clone()),
+            "start_time" => Some(run.run.start_time.clone()),
+            "duration_s" => run.run.duration_s().map(|d| d.to_string()),
+            _ => None,
+        },
+    }
+}
+
+fn compare(actual: &str, op: Op, expected: &str) -> bool {
+    let ordering = match (actual.parse::<f64>(), expected.parse::<f64>()) {
+        (Ok(a), Ok(b)) => a.partial_cmp(&b),
+        _ => Some(actual.cmp(expected)),
+    };
+    let Some(ordering) = ordering else {
+        return false;
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        Op::Eq => ordering == Equal,
+        Op::Ne => ordering != Equal,
+        Op::Lt => ordering == Less,
+        Op::Le => ordering != Greater,
+        Op::Gt => ordering == Greater,
+        Op::Ge => ordering != Less,
+    }
+}
+
+fn like(text: &str, pattern: &str) -> bool {
+    let (t, p): (Vec<char>, Vec<char>) = (text.chars().collect(), pattern.chars().collect());
+    // Dynamic programming over (text position, pattern position).
+    let mut matches = vec![vec![false; p.len() + 1]; t.len() + 1];
+    matches[0][0] = true;
+    for j in 1..=p.len() {
+        matches[0][j] = matches[0][j - 1] && p[j - 1] == '%';
+    }
+    for i in 1..=t.len() {
+        for j in 1..=p.len() {
+            matches[i][j] = match p[j - 1] {
+                '%' => matches[i][j - 1] || matches[i - 1][j],
+                '_' => matches[i - 1][j - 1],
+                c => matches[i - 1][j - 1] && c == t[i - 1],
+            };
+        }
+    }
+    matches[t.len()][p.len()]
+}
+
+impl RunFilter {
+    /// Whether `run` matches.
+    pub fn matches(&self, run: &RunDetail) -> bool {
+        match self {
+            Self::And(a, b) => a.matches(run) && b.matches(run),
+            Self::Or(a, b) => a.matches(run) || b.matches(run),
+            Self::Not(a) => !a.matches(run),
+            Self::Compare(key, op, value) => {
+                key_value(run, key).is_some_and(|v| compare(&v, *op, value))
+            }
+            Self::In(key, values, negated) => key_value(run, key)
+                .is_some_and(|v| values.iter().any(|x| compare(&v, Op::Eq, x)) != *negated),
+            Self::Like(key, pattern, insensitive, negated) => {
+                key_value(run, key).is_some_and(|v| {
+                    let hit = if *insensitive {
+                        like(&v.to_lowercase(), &pattern.to_lowercase())
+                    } else {
+                        like(&v, pattern)
+                    };
+                    hit != *negated
+                })
+            }
+        }
+    }
+}
+
+/// Sorts runs by `key` (`-key` for descending); runs without the key go last.
+pub fn sort_runs(runs: &mut [RunDetail], spec: &str) -> Result<(), String> {
+    let (descending, name) = match spec.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, spec.strip_prefix('+').unwrap_or(spec)),
+    };
+    let key = parse_key(name.trim())?;
+    runs.sort_by(|a, b| match (key_value(a, &key), key_value(b, &key)) {
+        (Some(x), Some(y)) => {
+            let ord = match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(p), Ok(q)) => p.total_cmp(&q),
+                _ => x.cmp(&y),
+            };
+            if descending { ord.reverse() } else { ord }
+        }
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Run, RunStatus};
+    use std::collections::BTreeMap;
+
+    fn run(id: &str, model: &str, accuracy: f64, c: &str, status: RunStatus) -> RunDetail {
+        RunDetail {
+            run: Run {
+                id: id.into(),
+                experiment_id: 1,
+                experiment: "churn".into(),
+                name: format!("run-{id}"),
+                status,
+                start_time: format!("2026-01-0{id}T00:00:00.000Z"),
+                end_time: None,
+                seed: None,
+                dataset_fingerprint: None,
+                dataset_version_id: None,
+                parent_run_id: None,
+                kiln_version: "0".into(),
+                git_commit: None,
+                error: None,
+                note: String::new(),
+                deleted_at: None,
+            },
+            params: BTreeMap::from([("model".into(), model.into()), ("C".into(), c.into())]),
+            metrics: BTreeMap::from([("accuracy".into(), accuracy)]),
+            tags: BTreeMap::from([("owner".into(), "Ada".into())]),
+            artifacts: Vec::new(),
+            series: Vec::new(),
+        }
+    }
+
+    fn runs() -> Vec<RunDetail> {
+        vec![
+            run("1", "svm", 0.91, "1.0", RunStatus::Finished),
+            run("2", "logistic_regression", 0.85, "0.1", RunStatus::Finished),
+            run("3", "random_forest", 0.95, "10", RunStatus::Failed),
+        ]
+    }
+
+    fn ids(filter: &str) -> Vec<String> {
+        let f = parse_run_filter(filter).expect("parses");
+        runs()
+            .into_iter()
+            .filter(|r| f.matches(r))
+            .map(|r| r.run.id)
+            .collect()
+    }
+
+    #[test]
+    fn comparisons_in_like_and_or_not_with_precedence() {
+        assert_eq!(ids("metrics.accuracy > 0.9"), ["1", "3"]);
+        assert_eq!(
+            ids("params.C >= 1"),
+            ["1", "3"],
+            "numbers compare as numbers"
+        );
+        assert_eq!(ids("params.model = 'svm' or status = 'failed'"), ["1", "3"]);
+        assert_eq!(
+            ids("params.model IN ('svm', 'random_forest') and not status = 'failed'"),
+            ["1"]
+        );
+        assert_eq!(ids("params.model NOT IN ('svm')"), ["2", "3"]);
+        assert_eq!(ids("params.model LIKE '%forest'"), ["3"]);
+        assert_eq!(ids("tags.owner ILIKE 'ada'"), ["1", "2", "3"]);
+        assert_eq!(
+            ids("metrics.accuracy < 0.9 or metrics.accuracy > 0.94 and status = 'finished'"),
+            ["2"]
+        );
+        assert_eq!(
+            ids("(metrics.accuracy < 0.9 or metrics.accuracy > 0.94) and status = 'failed'"),
+            ["3"]
+        );
+        assert_eq!(
+            ids("metrics.missing > 0"),
+            Vec::<String>::new(),
+            "a missing key never matches"
+        );
+        assert_eq!(ids("attributes.model = 'svm'"), ["1"]);
+    }
+
+    #[test]
+    fn bad_filters_point_at_the_offending_token() {
+        let e = parse_run_filter("metrics.accuracy >").expect_err("value");
+        assert_eq!(e.position, 18);
+        let e = parse_run_filter("accuracy > 0.9").expect_err("key");
+        assert!(e.message.contains("unknown key 'accuracy'"), "{e}");
+        assert_eq!(e.position, 0);
+        let e = parse_run_filter("params.model = svm").expect_err("quotes");
+        assert!(e.message.contains("put text in quotes"), "{e}");
+        let e = parse_run_filter("params.model IN ('a' 'b')").expect_err("list");
+        assert!(e.message.contains("expected ',' or ')'"), "{e}");
+        assert_eq!(e.position, 21);
+    }
+
+    #[test]
+    fn runs_sort_by_any_key_missing_last() {
+        let mut r = runs();
+        sort_runs(&mut r, "-metrics.accuracy").expect("sort");
+        assert_eq!(
+            r.iter().map(|r| r.run.id.as_str()).collect::<Vec<_>>(),
+            ["3", "1", "2"]
+        );
+        sort_runs(&mut r, "params.model").expect("sort");
+        assert_eq!(r[0].params["model"], "logistic_regression");
+        assert!(sort_runs(&mut r, "bogus").is_err());
+    }
+}
