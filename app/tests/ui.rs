@@ -217,7 +217,7 @@ fn the_experiments_workspace_lists_runs_from_the_store() {
         app.jobs().running_count() == 0
     });
     harness.get_by_label("baseline-logreg");
-    harness.get_by_label("1 runs");
+    harness.get_by_label("1 of 1 runs · 0 selected");
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -385,4 +385,69 @@ fn the_train_tab_trains_the_target_column_and_links_to_experiments() {
         app.jobs().running_count() == 0
     });
     harness.get_by_label("logistic_regression");
+}
+
+#[test]
+fn runs_are_filtered_selected_and_compared() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        for (name, model, accuracy) in [
+            ("run-a", "svm", 0.91),
+            ("run-b", "ridge", 0.7),
+            ("run-c", "svm", 0.95),
+        ] {
+            let new = kiln_core::store::NewRun {
+                experiment: "churn".into(),
+                name: Some(name.into()),
+                params: vec![("model".into(), model.into()), ("C".into(), "1".into())],
+                ..Default::default()
+            };
+            store
+                .record_run(
+                    &new,
+                    &[("accuracy".into(), accuracy)],
+                    kiln_core::store::RunStatus::Finished,
+                )
+                .expect("run");
+        }
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Filter runs").focus();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Filter runs")
+        .type_text("params.model = 'svm' or metrics.accuracy < 0.8");
+    harness.run_steps(1);
+    harness.get_by_label("Apply filter").click();
+    harness.run_steps(2);
+    harness.get_by_label("3 of 3 runs · 0 selected");
+
+    harness.get_by_label("run-a").click();
+    harness.get_by_label("run-b").click();
+    harness.run_steps(2);
+    harness.get_by_label("Compare").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the comparison", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Compare runs");
+    harness.get_by_label("Parameters");
+    harness.get_by_label("Metrics");
+    // Only the differing parameter is listed: the model, not C.
+    assert!(harness.query_by_label("C").is_none());
+    harness.get_by_label("ridge");
+    harness.get_by_label("Back to runs").click();
+    harness.run_steps(2);
+    harness.get_by_label("3 of 3 runs · 2 selected");
 }

@@ -1,0 +1,301 @@
+//! Comparing selected runs: parameters (all or only the differences), metrics as grouped bars,
+//! fold and step series overlaid, ROC curves overlaid, confusion matrices side by side, and the
+//! corrected t-test when the runs were cross-validated on the same folds.
+
+use egui_plot::{Bar, BarChart, Legend, Line, Plot};
+use kiln_core::compare::{Comparison, compare_runs};
+use kiln_core::eval::EvaluationReport;
+use kiln_core::jobs::{JobError, JobHandle, JobRunner};
+use kiln_core::store::Store;
+use kiln_core::train::EVALUATION_ARTIFACT;
+
+use crate::ui::context::PanelContext;
+
+/// Everything the compare view draws, loaded in one job.
+pub struct CompareData {
+    comparison: Comparison,
+    /// Per run: its step series by name.
+    series: Vec<Vec<(String, Vec<[f64; 2]>)>>,
+    /// Per run: its evaluation report, when it has one.
+    reports: Vec<Option<EvaluationReport>>,
+}
+
+/// The compare view's state.
+pub struct CompareView {
+    job: Option<JobHandle<CompareData>>,
+    data: Option<Result<CompareData, String>>,
+    only_differences: bool,
+}
+
+fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
+    let comparison = compare_runs(store, ids)?;
+    let mut series = Vec::new();
+    let mut reports = Vec::new();
+    for id in ids {
+        let detail = store.run_detail(id)?;
+        let mut run_series = Vec::new();
+        for name in &detail.series {
+            let points = store
+                .metric_history(id, name)?
+                .iter()
+                .map(|p| [p.step as f64, p.value])
+                .collect();
+            run_series.push((name.clone(), points));
+        }
+        series.push(run_series);
+        let report = detail
+            .artifacts
+            .iter()
+            .find(|a| a.name == EVALUATION_ARTIFACT)
+            .and_then(|a| store.read_artifact(&a.sha256).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        reports.push(report);
+    }
+    Ok(CompareData {
+        comparison,
+        series,
+        reports,
+    })
+}
+
+impl CompareView {
+    /// Starts loading the comparison of `ids`.
+    pub fn start(store: &Store, ids: Vec<String>, jobs: &JobRunner) -> Self {
+        let store = store.clone();
+        Self {
+            job: Some(
+                jobs.spawn(format!("Comparing {} runs", ids.len()), move |_| {
+                    load(&store, &ids)
+                }),
+            ),
+            data: None,
+            only_differences: true,
+        }
+    }
+
+    /// Collects the finished job.
+    pub fn poll(&mut self) {
+        if let Some(job) = &self.job
+            && let Some(result) = job.try_result()
+        {
+            self.job = None;
+            self.data = Some(result.map_err(|e| e.to_string()));
+        }
+    }
+
+    /// Draws the comparison; sets `close` when the user goes back.
+    pub fn compare_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>, close: &mut bool) {
+        ui.horizontal(|ui| {
+            ui.heading("Compare runs");
+            if ui.button("Back to runs").clicked() {
+                *close = true;
+            }
+        });
+        let data = match &self.data {
+            None => {
+                ui.spinner();
+                return;
+            }
+            Some(Err(e)) => {
+                ui.colored_label(cx.tokens.bad, e);
+                return;
+            }
+            Some(Ok(data)) => data,
+        };
+        let names: Vec<String> = data
+            .comparison
+            .run_ids
+            .iter()
+            .map(|id| id.chars().take(8).collect())
+            .collect();
+        egui::ScrollArea::vertical().id_salt("compare").show(ui, |ui| {
+            for t in &data.comparison.t_tests {
+                let verdict = if t.p_value < 0.05 {
+                    format!("{} is better", if t.mean_diff > 0.0 { &names[0] } else { &names[1] })
+                } else {
+                    "no significant difference".to_owned()
+                };
+                ui.label(format!(
+                    "{} over {} folds: t = {:.2}, p = {:.4} → {verdict} (corrected resampled t-test)",
+                    t.metric, t.folds, t.t, t.p_value
+                ));
+            }
+            ui.add_space(cx.tokens.section_gap);
+            ui.horizontal(|ui| {
+                ui.strong("Parameters");
+                ui.checkbox(&mut self.only_differences, "only differences");
+            });
+            egui::Grid::new("compare-params").striped(true).show(ui, |ui| {
+                ui.label("");
+                for n in &names {
+                    ui.strong(n);
+                }
+                ui.end_row();
+                for (param, values) in &data.comparison.params {
+                    let differs = data.comparison.differing_params.contains(param);
+                    if self.only_differences && !differs {
+                        continue;
+                    }
+                    let text = egui::RichText::new(param);
+                    ui.label(if differs { text.color(cx.tokens.accent) } else { text });
+                    for v in values {
+                        ui.label(v.clone().unwrap_or_else(|| "—".into()));
+                    }
+                    ui.end_row();
+                }
+            });
+            ui.add_space(cx.tokens.section_gap);
+            metrics_chart_ui(ui, data, &names, cx);
+            series_chart_ui(ui, data, &names, cx);
+            roc_chart_ui(ui, data, &names, cx);
+            confusion_ui(ui, data, &names, cx);
+        });
+    }
+}
+
+fn metrics_chart_ui(
+    ui: &mut egui::Ui,
+    data: &CompareData,
+    names: &[String],
+    cx: &PanelContext<'_>,
+) {
+    // Scores in [0, 1] share one chart; error metrics with other scales are listed.
+    let metrics: Vec<(&String, &Vec<Option<f64>>)> = data
+        .comparison
+        .metrics
+        .iter()
+        .filter(|(m, v)| {
+            !m.ends_with("_std") && v.iter().flatten().all(|x| (0.0..=1.0).contains(x))
+        })
+        .collect();
+    if metrics.is_empty() {
+        return;
+    }
+    ui.strong("Metrics");
+    let n = names.len() as f64;
+    let labels: Vec<String> = metrics.iter().map(|(m, _)| (*m).clone()).collect();
+    Plot::new("compare-metrics")
+        .height(240.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .x_axis_formatter(crate::ui::widgets::index_labels(labels))
+        .show(ui, |plot| {
+            for (r, name) in names.iter().enumerate() {
+                let bars: Vec<Bar> = metrics
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (_, values))| {
+                        values[r].map(|v| {
+                            Bar::new(i as f64 + (r as f64 - (n - 1.0) / 2.0) * 0.8 / n, v)
+                                .width(0.8 / n)
+                        })
+                    })
+                    .collect();
+                plot.bar_chart(
+                    BarChart::new(name.as_str(), bars)
+                        .color(cx.tokens.palette[r % cx.tokens.palette.len()]),
+                );
+            }
+        });
+}
+
+fn series_chart_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: &PanelContext<'_>) {
+    let Some(first) = data
+        .series
+        .iter()
+        .flat_map(|s| s.iter().map(|(n, _)| n.clone()))
+        .next()
+    else {
+        return;
+    };
+    ui.strong(format!("{first} by step"));
+    Plot::new("compare-series")
+        .height(220.0)
+        .legend(Legend::default())
+        .show(ui, |plot| {
+            for (r, series) in data.series.iter().enumerate() {
+                if let Some((_, points)) = series.iter().find(|(n, _)| *n == first) {
+                    plot.line(
+                        Line::new(names[r].as_str(), points.clone())
+                            .color(cx.tokens.palette[r % cx.tokens.palette.len()]),
+                    );
+                }
+            }
+        });
+}
+
+fn roc_chart_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: &PanelContext<'_>) {
+    let curves: Vec<(usize, String, Vec<[f64; 2]>)> = data
+        .reports
+        .iter()
+        .enumerate()
+        .filter_map(|(r, report)| {
+            let class = report.as_ref()?.curves.first()?;
+            let roc = class.roc.as_ref()?;
+            Some((
+                r,
+                class.class.clone(),
+                roc.x.iter().zip(&roc.y).map(|(x, y)| [*x, *y]).collect(),
+            ))
+        })
+        .collect();
+    if curves.is_empty() {
+        return;
+    }
+    ui.strong("ROC curves");
+    Plot::new("compare-roc")
+        .height(260.0)
+        .data_aspect(1.0)
+        .legend(Legend::default())
+        .x_axis_label("false positive rate")
+        .y_axis_label("true positive rate")
+        .show(ui, |plot| {
+            for (r, class, points) in curves {
+                let name = format!("{} ({class})", names[r]);
+                plot.line(
+                    Line::new(name, points).color(cx.tokens.palette[r % cx.tokens.palette.len()]),
+                );
+            }
+        });
+}
+
+fn confusion_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: &PanelContext<'_>) {
+    if data
+        .reports
+        .iter()
+        .all(|r| r.as_ref().is_none_or(|r| r.confusion_matrix.is_empty()))
+    {
+        return;
+    }
+    ui.strong("Confusion matrices (rows: true class, columns: predicted)");
+    ui.horizontal_wrapped(|ui| {
+        for (r, report) in data.reports.iter().enumerate() {
+            let Some(report) = report.as_ref().filter(|r| !r.confusion_matrix.is_empty()) else {
+                continue;
+            };
+            ui.vertical(|ui| {
+                ui.label(
+                    egui::RichText::new(&names[r])
+                        .color(cx.tokens.palette[r % cx.tokens.palette.len()]),
+                );
+                egui::Grid::new(("confusion", r))
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for c in &report.classes {
+                            ui.small(c);
+                        }
+                        ui.end_row();
+                        for (c, row) in report.confusion_matrix.iter().enumerate() {
+                            ui.small(report.classes.get(c).map_or("", String::as_str));
+                            for v in row {
+                                ui.monospace(v.to_string());
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+            ui.add_space(cx.tokens.section_gap);
+        }
+    });
+}

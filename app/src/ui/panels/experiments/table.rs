@@ -1,0 +1,173 @@
+//! The runs table: virtualised rows, a check box per run, sortable columns for attributes,
+//! metrics and parameters.
+
+use std::collections::{BTreeSet, HashSet};
+
+use egui_extras::{Column, TableBuilder};
+use kiln_core::store::{RunDetail, RunStatus};
+
+use crate::ui::theme::Tokens;
+
+/// Most metric and parameter columns shown (the widest tables stay readable).
+const MAX_METRIC_COLUMNS: usize = 10;
+const MAX_PARAM_COLUMNS: usize = 8;
+
+fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
+    match status {
+        RunStatus::Running => tokens.warn,
+        RunStatus::Finished => tokens.good,
+        RunStatus::Failed => tokens.bad,
+        RunStatus::Killed => tokens.muted,
+    }
+}
+
+/// Draws the runs in `shown` order; returns a new sort key when a header was clicked.
+pub fn runs_table_ui(
+    ui: &mut egui::Ui,
+    runs: &[RunDetail],
+    shown: &[usize],
+    selected: &mut BTreeSet<String>,
+    sort: Option<&str>,
+    tokens: &Tokens,
+) -> Option<String> {
+    let metric_names: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys())
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|m| !m.ends_with("_std") && !m.starts_with("best_"))
+        .take(MAX_METRIC_COLUMNS)
+        .collect();
+    let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
+    let param_names: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.params.keys())
+        .filter(|p| !hidden.contains(p.as_str()))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .take(MAX_PARAM_COLUMNS)
+        .collect();
+    let mut columns: Vec<(String, String)> = vec![
+        ("Experiment".into(), "experiment".into()),
+        ("Model".into(), "model".into()),
+        ("Status".into(), "status".into()),
+        ("Started".into(), "start_time".into()),
+        ("Duration".into(), "duration_s".into()),
+    ];
+    columns.extend(
+        metric_names
+            .iter()
+            .map(|m| (m.clone(), format!("metrics.{m}"))),
+    );
+    columns.extend(
+        param_names
+            .iter()
+            .map(|p| (format!("{p} (param)"), format!("params.{p}"))),
+    );
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    let mut clicked = None;
+    TableBuilder::new(ui)
+        .id_salt("runs-table")
+        .striped(true)
+        .resizable(true)
+        .auto_shrink([false, false])
+        .column(Column::initial(150.0).at_least(80.0).clip(true))
+        .columns(
+            Column::initial(105.0).at_least(50.0).clip(true),
+            columns.len(),
+        )
+        .header(row_height + 4.0, |mut header| {
+            header.col(|ui| {
+                if ui
+                    .add(egui::Button::new(egui::RichText::new("Run").strong()).frame(false))
+                    .clicked()
+                {
+                    clicked = Some(toggle(sort, "name"));
+                }
+            });
+            for (title, key) in &columns {
+                header.col(|ui| {
+                    let arrow = match sort {
+                        Some(s) if s == key => " (asc)",
+                        Some(s) if s.strip_prefix('-') == Some(key.as_str()) => " (desc)",
+                        _ => "",
+                    };
+                    let button =
+                        egui::Button::new(egui::RichText::new(format!("{title}{arrow}")).strong())
+                            .frame(false);
+                    if ui
+                        .add(button)
+                        .on_hover_text(format!("Sort by {key}"))
+                        .clicked()
+                    {
+                        clicked = Some(toggle(sort, key));
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, shown.len(), |mut row| {
+                let detail = &runs[shown[row.index()]];
+                let run = &detail.run;
+                row.col(|ui| {
+                    let mut checked = selected.contains(&run.id);
+                    if ui.checkbox(&mut checked, run.name.as_str()).changed() {
+                        if checked {
+                            selected.insert(run.id.clone());
+                        } else {
+                            selected.remove(&run.id);
+                        }
+                    }
+                });
+                let duration = run
+                    .duration_s()
+                    .map(|s| format!("{s:.2} s"))
+                    .unwrap_or_default();
+                let cells = [
+                    egui::RichText::new(&run.experiment),
+                    egui::RichText::new(detail.params.get("model").map_or("", String::as_str)),
+                    egui::RichText::new(run.status.as_str())
+                        .color(status_color(run.status, tokens)),
+                    egui::RichText::new(
+                        run.start_time
+                            .get(..19)
+                            .unwrap_or(&run.start_time)
+                            .replace('T', " "),
+                    ),
+                    egui::RichText::new(duration),
+                ];
+                for cell in cells {
+                    row.col(|ui| {
+                        ui.label(cell);
+                    });
+                }
+                for m in &metric_names {
+                    row.col(|ui| {
+                        ui.monospace(
+                            detail
+                                .metrics
+                                .get(m)
+                                .map_or(String::new(), |v| format!("{v:.4}")),
+                        );
+                    });
+                }
+                for p in &param_names {
+                    row.col(|ui| {
+                        ui.label(detail.params.get(p).cloned().unwrap_or_default());
+                    });
+                }
+            });
+        });
+    clicked
+}
+
+/// Ascending on first click, then descending.
+fn toggle(current: Option<&str>, key: &str) -> String {
+    if current == Some(key) {
+        format!("-{key}")
+    } else {
+        key.to_owned()
+    }
+}
