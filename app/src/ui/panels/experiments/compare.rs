@@ -116,7 +116,7 @@ impl CompareView {
                     "no significant difference".to_owned()
                 };
                 ui.label(format!(
-                    "{} over {} folds: t = {:.2}, p = {:.4} → {verdict} (corrected resampled t-test)",
+                    "{} over {} folds: t = {:.2}, p = {:.4}: {verdict} (corrected resampled t-test)",
                     t.metric, t.folds, t.t, t.p_value
                 ));
             }

@@ -183,7 +183,7 @@ impl ExperimentsPanel {
         };
         if runs.is_empty() {
             ui.label(
-                "No runs yet. Train a model (Explore → Train, or kiln train) and it appears here.",
+                "No runs yet. Train a model (Explore, Train tab, or kiln train) and it appears here.",
             );
             return;
         }
