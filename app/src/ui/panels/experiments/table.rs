@@ -30,15 +30,23 @@ pub fn runs_table_ui(
     sort: Option<&str>,
     tokens: &Tokens,
 ) -> Option<String> {
-    let metric_names: Vec<String> = runs
+    // Headline metrics first, then the rest alphabetically.
+    const FIRST: [&str; 6] = ["accuracy", "r2", "f1_macro", "roc_auc", "rmse", "log_loss"];
+    let mut metric_names: Vec<String> = runs
         .iter()
         .flat_map(|r| r.metrics.keys())
         .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .filter(|m| !m.ends_with("_std") && !m.starts_with("best_"))
-        .take(MAX_METRIC_COLUMNS)
         .collect();
+    metric_names.sort_by_key(|m| {
+        (
+            FIRST.iter().position(|f| f == m).unwrap_or(FIRST.len()),
+            m.clone(),
+        )
+    });
+    metric_names.truncate(MAX_METRIC_COLUMNS);
     let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
     let param_names: Vec<String> = runs
         .iter()
@@ -68,97 +76,106 @@ pub fn runs_table_ui(
     );
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     let mut clicked = None;
-    TableBuilder::new(ui)
-        .id_salt("runs-table")
-        .striped(true)
-        .resizable(true)
-        .auto_shrink([false, false])
-        .column(Column::initial(150.0).at_least(80.0).clip(true))
-        .columns(
-            Column::initial(105.0).at_least(50.0).clip(true),
-            columns.len(),
-        )
-        .header(row_height + 4.0, |mut header| {
-            header.col(|ui| {
-                if ui
-                    .add(egui::Button::new(egui::RichText::new("Run").strong()).frame(false))
-                    .clicked()
-                {
-                    clicked = Some(toggle(sort, "name"));
-                }
-            });
-            for (title, key) in &columns {
-                header.col(|ui| {
-                    let arrow = match sort {
-                        Some(s) if s == key => " (asc)",
-                        Some(s) if s.strip_prefix('-') == Some(key.as_str()) => " (desc)",
-                        _ => "",
-                    };
-                    let button =
-                        egui::Button::new(egui::RichText::new(format!("{title}{arrow}")).strong())
-                            .frame(false);
-                    if ui
-                        .add(button)
-                        .on_hover_text(format!("Sort by {key}"))
-                        .clicked()
-                    {
-                        clicked = Some(toggle(sort, key));
-                    }
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(row_height, shown.len(), |mut row| {
-                let detail = &runs[shown[row.index()]];
-                let run = &detail.run;
-                row.col(|ui| {
-                    let mut checked = selected.contains(&run.id);
-                    if ui.checkbox(&mut checked, run.name.as_str()).changed() {
-                        if checked {
-                            selected.insert(run.id.clone());
-                        } else {
-                            selected.remove(&run.id);
+    egui::ScrollArea::horizontal()
+        .id_salt("runs-table-scroll")
+        .show(ui, |ui| {
+            TableBuilder::new(ui)
+                .id_salt("runs-table")
+                .striped(true)
+                .resizable(true)
+                .auto_shrink([false, false])
+                .column(Column::initial(150.0).at_least(80.0).clip(true))
+                .columns(
+                    Column::initial(105.0).at_least(50.0).clip(true),
+                    columns.len(),
+                )
+                .header(row_height + 4.0, |mut header| {
+                    header.col(|ui| {
+                        if ui
+                            .add(
+                                egui::Button::new(egui::RichText::new("Run").strong()).frame(false),
+                            )
+                            .clicked()
+                        {
+                            clicked = Some(toggle(sort, "name"));
                         }
+                    });
+                    for (title, key) in &columns {
+                        header.col(|ui| {
+                            let arrow = match sort {
+                                Some(s) if s == key => " (asc)",
+                                Some(s) if s.strip_prefix('-') == Some(key.as_str()) => " (desc)",
+                                _ => "",
+                            };
+                            let button = egui::Button::new(
+                                egui::RichText::new(format!("{title}{arrow}")).strong(),
+                            )
+                            .frame(false);
+                            if ui
+                                .add(button)
+                                .on_hover_text(format!("Sort by {key}"))
+                                .clicked()
+                            {
+                                clicked = Some(toggle(sort, key));
+                            }
+                        });
                     }
+                })
+                .body(|body| {
+                    body.rows(row_height, shown.len(), |mut row| {
+                        let detail = &runs[shown[row.index()]];
+                        let run = &detail.run;
+                        row.col(|ui| {
+                            let mut checked = selected.contains(&run.id);
+                            if ui.checkbox(&mut checked, run.name.as_str()).changed() {
+                                if checked {
+                                    selected.insert(run.id.clone());
+                                } else {
+                                    selected.remove(&run.id);
+                                }
+                            }
+                        });
+                        let duration = run
+                            .duration_s()
+                            .map(|s| format!("{s:.2} s"))
+                            .unwrap_or_default();
+                        let cells = [
+                            egui::RichText::new(&run.experiment),
+                            egui::RichText::new(
+                                detail.params.get("model").map_or("", String::as_str),
+                            ),
+                            egui::RichText::new(run.status.as_str())
+                                .color(status_color(run.status, tokens)),
+                            egui::RichText::new(
+                                run.start_time
+                                    .get(..19)
+                                    .unwrap_or(&run.start_time)
+                                    .replace('T', " "),
+                            ),
+                            egui::RichText::new(duration),
+                        ];
+                        for cell in cells {
+                            row.col(|ui| {
+                                ui.label(cell);
+                            });
+                        }
+                        for m in &metric_names {
+                            row.col(|ui| {
+                                ui.monospace(
+                                    detail
+                                        .metrics
+                                        .get(m)
+                                        .map_or(String::new(), |v| format!("{v:.4}")),
+                                );
+                            });
+                        }
+                        for p in &param_names {
+                            row.col(|ui| {
+                                ui.label(detail.params.get(p).cloned().unwrap_or_default());
+                            });
+                        }
+                    });
                 });
-                let duration = run
-                    .duration_s()
-                    .map(|s| format!("{s:.2} s"))
-                    .unwrap_or_default();
-                let cells = [
-                    egui::RichText::new(&run.experiment),
-                    egui::RichText::new(detail.params.get("model").map_or("", String::as_str)),
-                    egui::RichText::new(run.status.as_str())
-                        .color(status_color(run.status, tokens)),
-                    egui::RichText::new(
-                        run.start_time
-                            .get(..19)
-                            .unwrap_or(&run.start_time)
-                            .replace('T', " "),
-                    ),
-                    egui::RichText::new(duration),
-                ];
-                for cell in cells {
-                    row.col(|ui| {
-                        ui.label(cell);
-                    });
-                }
-                for m in &metric_names {
-                    row.col(|ui| {
-                        ui.monospace(
-                            detail
-                                .metrics
-                                .get(m)
-                                .map_or(String::new(), |v| format!("{v:.4}")),
-                        );
-                    });
-                }
-                for p in &param_names {
-                    row.col(|ui| {
-                        ui.label(detail.params.get(p).cloned().unwrap_or_default());
-                    });
-                }
-            });
         });
     clicked
 }
