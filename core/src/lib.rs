@@ -13,6 +13,7 @@ pub mod models;
 pub mod provenance;
 pub mod rng;
 pub mod runs_filter;
+pub mod series;
 pub mod store;
 pub mod tracking;
 pub mod train;

@@ -150,6 +150,11 @@ impl KilnApp {
         &self.explore
     }
 
+    /// The Experiments workspace (tests and benchmarks drive it directly).
+    pub fn experiments_mut(&mut self) -> &mut ExperimentsPanel {
+        &mut self.experiments
+    }
+
     /// Queues a command, handled before the next frame is drawn.
     pub fn send(&mut self, command: Command) {
         self.commands.push(command);

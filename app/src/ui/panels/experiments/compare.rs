@@ -11,6 +11,9 @@ use kiln_core::train::EVALUATION_ARTIFACT;
 
 use crate::ui::context::PanelContext;
 
+/// Points kept per series for drawing.
+const SERIES_POINTS: usize = 2000;
+
 /// Everything the compare view draws, loaded in one job.
 pub struct CompareData {
     comparison: Comparison,
@@ -25,6 +28,8 @@ pub struct CompareView {
     job: Option<JobHandle<CompareData>>,
     data: Option<Result<CompareData, String>>,
     only_differences: bool,
+    smoothing: f64,
+    log_y: bool,
 }
 
 fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
@@ -35,12 +40,16 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
         let detail = store.run_detail(id)?;
         let mut run_series = Vec::new();
         for name in &detail.series {
-            let points = store
+            let points: Vec<[f64; 2]> = store
                 .metric_history(id, name)?
                 .iter()
                 .map(|p| [p.step as f64, p.value])
                 .collect();
-            run_series.push((name.clone(), points));
+            // A few thousand points per series draw the same picture as 100,000.
+            run_series.push((
+                name.clone(),
+                kiln_core::series::downsample(&points, SERIES_POINTS),
+            ));
         }
         series.push(run_series);
         let report = detail
@@ -70,7 +79,14 @@ impl CompareView {
             ),
             data: None,
             only_differences: true,
+            smoothing: 0.0,
+            log_y: false,
         }
+    }
+
+    /// Whether the data has arrived.
+    pub fn ready(&self) -> bool {
+        matches!(self.data, Some(Ok(_)))
     }
 
     /// Collects the finished job.
@@ -146,7 +162,7 @@ impl CompareView {
             });
             ui.add_space(cx.tokens.section_gap);
             metrics_chart_ui(ui, data, &names, cx);
-            series_chart_ui(ui, data, &names, cx);
+            series_chart_ui(ui, data, &names, cx, &mut self.smoothing, &mut self.log_y);
             roc_chart_ui(ui, data, &names, cx);
             confusion_ui(ui, data, &names, cx);
         });
@@ -199,7 +215,14 @@ fn metrics_chart_ui(
         });
 }
 
-fn series_chart_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: &PanelContext<'_>) {
+fn series_chart_ui(
+    ui: &mut egui::Ui,
+    data: &CompareData,
+    names: &[String],
+    cx: &PanelContext<'_>,
+    smoothing: &mut f64,
+    log_y: &mut bool,
+) {
     let Some(first) = data
         .series
         .iter()
@@ -208,15 +231,25 @@ fn series_chart_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: 
     else {
         return;
     };
-    ui.strong(format!("{first} by step"));
+    ui.horizontal(|ui| {
+        ui.strong(format!("{first} by step"));
+        ui.add(egui::Slider::new(smoothing, 0.0..=0.99).text("smoothing"));
+        ui.checkbox(log_y, "log scale");
+    });
+    let (smoothing, log_y) = (*smoothing, *log_y);
     Plot::new("compare-series")
         .height(220.0)
         .legend(Legend::default())
         .show(ui, |plot| {
             for (r, series) in data.series.iter().enumerate() {
                 if let Some((_, points)) = series.iter().find(|(n, _)| *n == first) {
+                    let mut points = kiln_core::series::smooth(points, smoothing);
+                    if log_y {
+                        points.retain(|p| p[1] > 0.0);
+                        points.iter_mut().for_each(|p| p[1] = p[1].log10());
+                    }
                     plot.line(
-                        Line::new(names[r].as_str(), points.clone())
+                        Line::new(names[r].as_str(), points)
                             .color(cx.tokens.palette[r % cx.tokens.palette.len()]),
                     );
                 }

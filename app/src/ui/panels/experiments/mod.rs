@@ -62,6 +62,24 @@ impl ExperimentsPanel {
         &self.selected
     }
 
+    /// Selects runs and opens the compare view (the Compare button does the same).
+    pub fn compare_runs(
+        &mut self,
+        ids: Vec<String>,
+        store: &kiln_core::store::Store,
+        jobs: &kiln_core::jobs::JobRunner,
+    ) {
+        self.selected = ids.iter().cloned().collect();
+        self.comparing = Some(compare::CompareView::start(store, ids, jobs));
+    }
+
+    /// Whether the compare view has its data.
+    pub fn comparison_ready(&self) -> bool {
+        self.comparing
+            .as_ref()
+            .is_some_and(compare::CompareView::ready)
+    }
+
     /// Number of runs shown after filtering.
     pub fn shown_count(&self) -> usize {
         self.shown.len()
