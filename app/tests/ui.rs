@@ -451,3 +451,32 @@ fn runs_are_filtered_selected_and_compared() {
     harness.run_steps(2);
     harness.get_by_label("3 of 3 runs · 2 selected");
 }
+
+#[test]
+fn a_sweep_from_the_train_tab_shows_every_trial() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = profiled_penguins(home.path());
+    harness
+        .get_all_by_label("species")
+        .next()
+        .expect("column")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("role").click();
+    harness.run_steps(2);
+    harness.get_by_label("target").click();
+    harness.run_steps(2);
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    harness.get_by_label("sweep").focus();
+    harness.run_steps(2);
+    harness.get_by_label("sweep").type_text("C=0.1,1,10");
+    harness.run_steps(2);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the sweep", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Trials (3)");
+    harness.get_by_label_contains("Sweep of 3 trials");
+}

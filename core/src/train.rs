@@ -825,6 +825,7 @@ pub fn sweep(
     spaces: &BTreeMap<String, crate::tune::Space>,
     n_trials: Option<usize>,
     metric: Option<&str>,
+    board: Option<&crate::tune::TrialBoard>,
     ctx: &JobContext,
 ) -> Result<SweepOutcome, JobError> {
     use rayon::prelude::*;
@@ -835,6 +836,9 @@ pub fn sweep(
         ));
     }
     let combos = crate::tune::trials(spaces, n_trials, request.seed);
+    if let Some(board) = board {
+        board.start(&combos);
+    }
     // Check every combination before any work.
     let model = if request.model == AUTO_MODEL {
         None
@@ -886,7 +890,14 @@ pub fn sweep(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<TrainOutcome, JobError>> = specs
         .par_iter()
-        .map(|spec| {
+        .enumerate()
+        .map(|(index, spec)| {
+            let mark = |state| {
+                if let Some(board) = board {
+                    board.set(index, state);
+                }
+            };
+            mark(crate::tune::TrialState::Running);
             let outcome = run_trial(
                 store,
                 &prepared,
@@ -896,6 +907,11 @@ pub fn sweep(
                 Instant::now(),
                 ctx,
             );
+            mark(match &outcome {
+                Ok(run) => crate::tune::TrialState::Finished(run.metrics.get(&metric).copied()),
+                Err(JobError::Cancelled) => crate::tune::TrialState::Cancelled,
+                Err(JobError::Failed(m)) => crate::tune::TrialState::Failed(m.clone()),
+            });
             let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             ctx.progress(
                 finished as f32 / specs.len() as f32,

@@ -195,3 +195,60 @@ mod tests {
         );
     }
 }
+
+/// Where one trial of a sweep is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrialState {
+    /// Waiting for a core.
+    Queued,
+    /// Being trained.
+    Running,
+    /// Done, with its value of the sweep's metric.
+    Finished(Option<f64>),
+    /// Stopped by an error.
+    Failed(String),
+    /// Stopped by the user.
+    Cancelled,
+}
+
+/// One trial: its parameters and state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialStatus {
+    /// The swept parameters of this trial.
+    pub params: BTreeMap<String, String>,
+    /// Where it is.
+    pub state: TrialState,
+}
+
+/// Live per-trial progress of a sweep, shared between the sweep job and whoever draws it.
+#[derive(Debug, Clone, Default)]
+pub struct TrialBoard(std::sync::Arc<std::sync::Mutex<Vec<TrialStatus>>>);
+
+impl TrialBoard {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<TrialStatus>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lists the trials, all queued.
+    pub fn start(&self, trials: &[BTreeMap<String, String>]) {
+        *self.lock() = trials
+            .iter()
+            .map(|params| TrialStatus {
+                params: params.clone(),
+                state: TrialState::Queued,
+            })
+            .collect();
+    }
+
+    /// Updates trial `index`.
+    pub fn set(&self, index: usize, state: TrialState) {
+        if let Some(trial) = self.lock().get_mut(index) {
+            trial.state = state;
+        }
+    }
+
+    /// The trials as they are now.
+    pub fn snapshot(&self) -> Vec<TrialStatus> {
+        self.lock().clone()
+    }
+}

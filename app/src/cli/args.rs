@@ -36,6 +36,9 @@ pub enum Cmd {
         /// Read a column as another kind: numeric, categorical or text (repeatable).
         #[arg(long = "as", value_name = "COL=KIND")]
         kinds: Vec<String>,
+        /// Alert threshold, e.g. missing=0.05 or high_cardinality=100 (repeatable).
+        #[arg(long = "alert", value_name = "NAME=VALUE")]
+        alerts: Vec<String>,
     },
     /// Train a model (or a sweep) and track it as a run.
     Train(TrainArgs),

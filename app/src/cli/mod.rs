@@ -59,12 +59,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             json,
             register,
             kinds,
+            alerts,
         }) => {
             let register = match register {
                 Some(name) => Some((open_store(home)?, name)),
                 None => None,
             };
-            profile::run_profile(file, json, register, &kinds)
+            profile::run_profile(file, json, register, &kinds, &alerts)
         }
         Some(other) => Err(anyhow!("not built yet: {}", other.what())),
     }

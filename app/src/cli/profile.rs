@@ -21,10 +21,18 @@ pub fn run_profile(
     json: bool,
     register: Option<(Store, String)>,
     kinds: &[String],
+    alerts: &[String],
 ) -> Result<ExitCode> {
     let mut overrides = SchemaOverrides::default();
     for kind in kinds {
         overrides.parse_kind(kind)?;
+    }
+    let mut options = profile_options(&overrides);
+    for alert in alerts {
+        options
+            .thresholds
+            .set(alert)
+            .map_err(|e| anyhow::anyhow!("--alert {e}"))?;
     }
     let runner = JobRunner::new();
     let name = file.display().to_string();
@@ -37,7 +45,7 @@ pub fn run_profile(
             &open_table(&file, &LoadOptions::default(), &progress)?,
             &overrides,
         )?;
-        let profile = profile_table(&opened, &profile_options(&overrides), &progress)?;
+        let profile = profile_table(&opened, &options, &progress)?;
         let registered = match register {
             Some((store, dataset)) => Some(
                 register_dataset_with(&store, &dataset, &opened, &overrides)

@@ -80,7 +80,15 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
     if !sweep.is_empty() {
         let (metric, n_trials) = (args.metric.clone(), args.trials);
         let handle = runner.spawn("Sweep", move |ctx| {
-            kiln_core::train::sweep(&store, &request, &sweep, n_trials, metric.as_deref(), ctx)
+            kiln_core::train::sweep(
+                &store,
+                &request,
+                &sweep,
+                n_trials,
+                metric.as_deref(),
+                None,
+                ctx,
+            )
         });
         let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
         if args.json {

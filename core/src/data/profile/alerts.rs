@@ -38,6 +38,38 @@ impl Default for AlertThresholds {
     }
 }
 
+impl AlertThresholds {
+    /// Sets one threshold from `NAME=VALUE` (names as the fields: `missing=0.05`,
+    /// `high_cardinality=100`, `skewness=10`, ...).
+    pub fn set(&mut self, text: &str) -> Result<(), String> {
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("'{text}': expected NAME=VALUE, e.g. missing=0.05"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{text}': '{}' is not a number", value.trim()))?;
+        if !(value >= 0.0 && value.is_finite()) {
+            return Err(format!("'{text}': a threshold must be zero or more"));
+        }
+        match name.trim() {
+            "high_cardinality" => self.high_cardinality = value as usize,
+            "high_correlation" => self.high_correlation = value,
+            "imbalance" => self.imbalance = value,
+            "skewness" | "skewed" => self.skewness = value,
+            "missing" => self.missing = value,
+            "zeros" => self.zeros = value,
+            "infinite" => self.infinite = value,
+            other => {
+                return Err(format!(
+                    "unknown threshold '{other}' (high_cardinality, high_correlation, imbalance, skewness, missing, zeros, infinite)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One finding about the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -201,6 +233,20 @@ pub fn duplicate_alert(duplicates: usize, rows: usize) -> Option<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thresholds_are_set_by_name() {
+        let mut t = AlertThresholds::default();
+        t.set("missing=0.05").expect("set");
+        t.set("high_cardinality=100").expect("set");
+        assert_eq!((t.missing, t.high_cardinality), (0.05, 100));
+        assert!(
+            t.set("colour=1")
+                .expect_err("unknown")
+                .contains("unknown threshold")
+        );
+        assert!(t.set("missing=-1").is_err());
+    }
 
     #[test]
     fn imbalance_is_zero_when_balanced_and_high_when_dominated() {

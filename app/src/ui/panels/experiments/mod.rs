@@ -28,6 +28,7 @@ pub struct ExperimentsPanel {
     shown: Vec<usize>,
     selected: BTreeSet<String>,
     comparing: Option<compare::CompareView>,
+    columns: table::TableColumns,
 }
 
 impl ExperimentsPanel {
@@ -44,6 +45,7 @@ impl ExperimentsPanel {
             self.loading = None;
             match result {
                 Ok(runs) => {
+                    self.columns = table::TableColumns::of(&runs);
                     self.runs = Some(Arc::new(runs));
                     self.error = None;
                     self.refresh_shown();
@@ -209,6 +211,7 @@ impl ExperimentsPanel {
             ui,
             &runs,
             &self.shown,
+            &self.columns,
             &mut self.selected,
             self.sort.as_deref(),
             cx.tokens,

@@ -21,42 +21,57 @@ fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
     }
 }
 
+/// Metric and parameter columns of a set of runs, computed once when the runs load.
+#[derive(Debug, Clone, Default)]
+pub struct TableColumns {
+    metrics: Vec<String>,
+    params: Vec<String>,
+}
+
+impl TableColumns {
+    /// Headline metrics first, then the rest alphabetically; parameters alphabetically.
+    pub fn of(runs: &[RunDetail]) -> Self {
+        const FIRST: [&str; 6] = ["accuracy", "r2", "f1_macro", "roc_auc", "rmse", "log_loss"];
+        let mut metrics: Vec<String> = runs
+            .iter()
+            .flat_map(|r| r.metrics.keys())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|m| !m.ends_with("_std") && !m.starts_with("best_"))
+            .cloned()
+            .collect();
+        metrics.sort_by_key(|m| {
+            (
+                FIRST.iter().position(|f| f == m).unwrap_or(FIRST.len()),
+                m.clone(),
+            )
+        });
+        metrics.truncate(MAX_METRIC_COLUMNS);
+        let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
+        let params = runs
+            .iter()
+            .flat_map(|r| r.params.keys())
+            .filter(|p| !hidden.contains(p.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .take(MAX_PARAM_COLUMNS)
+            .cloned()
+            .collect();
+        Self { metrics, params }
+    }
+}
+
 /// Draws the runs in `shown` order; returns a new sort key when a header was clicked.
 pub fn runs_table_ui(
     ui: &mut egui::Ui,
     runs: &[RunDetail],
     shown: &[usize],
+    table: &TableColumns,
     selected: &mut BTreeSet<String>,
     sort: Option<&str>,
     tokens: &Tokens,
 ) -> Option<String> {
-    // Headline metrics first, then the rest alphabetically.
-    const FIRST: [&str; 6] = ["accuracy", "r2", "f1_macro", "roc_auc", "rmse", "log_loss"];
-    let mut metric_names: Vec<String> = runs
-        .iter()
-        .flat_map(|r| r.metrics.keys())
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .filter(|m| !m.ends_with("_std") && !m.starts_with("best_"))
-        .collect();
-    metric_names.sort_by_key(|m| {
-        (
-            FIRST.iter().position(|f| f == m).unwrap_or(FIRST.len()),
-            m.clone(),
-        )
-    });
-    metric_names.truncate(MAX_METRIC_COLUMNS);
-    let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
-    let param_names: Vec<String> = runs
-        .iter()
-        .flat_map(|r| r.params.keys())
-        .filter(|p| !hidden.contains(p.as_str()))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .take(MAX_PARAM_COLUMNS)
-        .collect();
+    let (metric_names, param_names) = (&table.metrics, &table.params);
     let mut columns: Vec<(String, String)> = vec![
         ("Experiment".into(), "experiment".into()),
         ("Model".into(), "model".into()),
@@ -159,7 +174,7 @@ pub fn runs_table_ui(
                                 ui.label(cell);
                             });
                         }
-                        for m in &metric_names {
+                        for m in metric_names {
                             row.col(|ui| {
                                 ui.monospace(
                                     detail
@@ -169,7 +184,7 @@ pub fn runs_table_ui(
                                 );
                             });
                         }
-                        for p in &param_names {
+                        for p in param_names {
                             row.col(|ui| {
                                 ui.label(detail.params.get(p).cloned().unwrap_or_default());
                             });

@@ -51,6 +51,7 @@ pub struct TrainForm {
     experiment: String,
     seed: String,
     job: Option<JobHandle<Trained>>,
+    trials: kiln_core::tune::TrialBoard,
     /// Outcome of the last training.
     pub result: Option<Result<Trained, String>>,
 }
@@ -67,6 +68,7 @@ impl Default for TrainForm {
             experiment: "Default".into(),
             seed: "42".into(),
             job: None,
+            trials: kiln_core::tune::TrialBoard::default(),
             result: None,
         }
     }
@@ -230,6 +232,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
                     ui.label("training… (progress and Cancel in the status bar)");
                 }
             });
+            trials_ui(ui, &form.trials, cx);
             result_ui(ui, form, cx);
         });
 }
@@ -283,15 +286,57 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
         Err(message) => form.result = Some(Err(message)),
         Ok((request, grid)) => {
             form.result = None;
+            form.trials = kiln_core::tune::TrialBoard::default();
+            let board = form.trials.clone();
             let name = format!("Training {}", request.model);
             form.job = Some(jobs.spawn(name, move |ctx| {
                 if grid.is_empty() {
                     train(&store, &request, ctx).map(Trained::Single)
                 } else {
-                    sweep(&store, &request, &grid, None, None, ctx).map(Trained::Sweep)
+                    sweep(&store, &request, &grid, None, None, Some(&board), ctx)
+                        .map(Trained::Sweep)
                 }
             }));
         }
+    }
+}
+
+/// One progress bar per trial of a running (or finished) sweep.
+fn trials_ui(ui: &mut egui::Ui, board: &kiln_core::tune::TrialBoard, cx: &PanelContext<'_>) {
+    use kiln_core::tune::TrialState;
+    let trials = board.snapshot();
+    if trials.is_empty() {
+        return;
+    }
+    ui.add_space(cx.tokens.section_gap);
+    ui.strong(format!("Trials ({})", trials.len()));
+    for (i, trial) in trials.iter().enumerate() {
+        let params: Vec<String> = trial
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        ui.horizontal(|ui| {
+            ui.add_sized([40.0, 18.0], egui::Label::new(format!("#{}", i + 1)));
+            let (fraction, text, animate) = match &trial.state {
+                TrialState::Queued => (0.0, "queued".to_owned(), false),
+                TrialState::Running => (0.5, "training".to_owned(), true),
+                TrialState::Finished(value) => (
+                    1.0,
+                    value.map_or("done".to_owned(), |v| format!("{v:.4}")),
+                    false,
+                ),
+                TrialState::Failed(m) => (1.0, format!("failed: {m}"), false),
+                TrialState::Cancelled => (0.0, "cancelled".to_owned(), false),
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .animate(animate)
+                    .text(text)
+                    .desired_width(220.0),
+            );
+            ui.label(params.join(" "));
+        });
     }
 }
 
