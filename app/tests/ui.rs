@@ -480,3 +480,62 @@ fn a_sweep_from_the_train_tab_shows_every_trial() {
     harness.get_by_label("Trials (3)");
     harness.get_by_label_contains("Sweep of 3 trials");
 }
+
+#[test]
+fn a_run_opens_in_full_and_can_be_annotated_and_deleted() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let run_id = {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        let new = kiln_core::store::NewRun {
+            experiment: "churn".into(),
+            name: Some("baseline".into()),
+            params: vec![("model".into(), "svm".into())],
+            ..Default::default()
+        };
+        store
+            .record_run(
+                &new,
+                &[("accuracy".into(), 0.9)],
+                kiln_core::store::RunStatus::Finished,
+            )
+            .expect("run")
+            .id
+    };
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("open").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the run", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label(&run_id);
+    harness.get_by_label("Note").focus();
+    harness.run_steps(2);
+    harness.get_by_label("Note").type_text("looks overfit");
+    harness.run_steps(1);
+    harness.get_by_label("Save note").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the reload", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("note saved");
+    harness.get_by_label("Delete run").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the reload", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Restore run");
+    let store = harness.state().store().expect("store").clone();
+    let run = store.run(&run_id).expect("run");
+    assert_eq!(run.note, "looks overfit");
+    assert!(run.deleted_at.is_some());
+}

@@ -2,6 +2,7 @@
 //! by any column; select runs to compare them.
 
 mod compare;
+mod detail;
 mod table;
 
 use std::collections::BTreeSet;
@@ -28,6 +29,7 @@ pub struct ExperimentsPanel {
     shown: Vec<usize>,
     selected: BTreeSet<String>,
     comparing: Option<compare::CompareView>,
+    detail: Option<detail::DetailView>,
     columns: table::TableColumns,
 }
 
@@ -55,6 +57,9 @@ impl ExperimentsPanel {
             }
         }
         if let Some(view) = &mut self.comparing {
+            view.poll();
+        }
+        if let Some(view) = &mut self.detail {
             view.poll();
         }
     }
@@ -134,6 +139,14 @@ impl ExperimentsPanel {
                 Ok(job_store.run_details(&RunQuery::default())?)
             }));
         }
+        if let Some(view) = &mut self.detail {
+            let mut close = false;
+            view.detail_ui(ui, &store, cx, &mut close);
+            if close {
+                self.detail = None;
+            }
+            return;
+        }
         if let Some(view) = &mut self.comparing {
             let mut close = false;
             view.compare_ui(ui, cx, &mut close);
@@ -207,7 +220,7 @@ impl ExperimentsPanel {
             );
             return;
         }
-        if let Some(sort) = table::runs_table_ui(
+        let action = table::runs_table_ui(
             ui,
             &runs,
             &self.shown,
@@ -215,9 +228,16 @@ impl ExperimentsPanel {
             &mut self.selected,
             self.sort.as_deref(),
             cx.tokens,
-        ) {
-            self.sort = Some(sort);
-            self.refresh_shown();
+        );
+        match action {
+            Some(table::TableAction::Sort(sort)) => {
+                self.sort = Some(sort);
+                self.refresh_shown();
+            }
+            Some(table::TableAction::Open(run_id)) => {
+                self.detail = Some(detail::DetailView::start(&store, run_id, cx.jobs));
+            }
+            None => {}
         }
     }
 }

@@ -61,7 +61,15 @@ impl TableColumns {
     }
 }
 
-/// Draws the runs in `shown` order; returns a new sort key when a header was clicked.
+/// What the user asked for in the table.
+pub enum TableAction {
+    /// Sort by this key (`-key` for descending).
+    Sort(String),
+    /// Show this run in full.
+    Open(String),
+}
+
+/// Draws the runs in `shown` order; returns what the user asked for, if anything.
 pub fn runs_table_ui(
     ui: &mut egui::Ui,
     runs: &[RunDetail],
@@ -70,7 +78,7 @@ pub fn runs_table_ui(
     selected: &mut BTreeSet<String>,
     sort: Option<&str>,
     tokens: &Tokens,
-) -> Option<String> {
+) -> Option<TableAction> {
     let (metric_names, param_names) = (&table.metrics, &table.params);
     let mut columns: Vec<(String, String)> = vec![
         ("Experiment".into(), "experiment".into()),
@@ -112,7 +120,7 @@ pub fn runs_table_ui(
                             )
                             .clicked()
                         {
-                            clicked = Some(toggle(sort, "name"));
+                            clicked = Some(TableAction::Sort(toggle(sort, "name")));
                         }
                     });
                     for (title, key) in &columns {
@@ -131,7 +139,7 @@ pub fn runs_table_ui(
                                 .on_hover_text(format!("Sort by {key}"))
                                 .clicked()
                             {
-                                clicked = Some(toggle(sort, key));
+                                clicked = Some(TableAction::Sort(toggle(sort, key)));
                             }
                         });
                     }
@@ -141,6 +149,13 @@ pub fn runs_table_ui(
                         let detail = &runs[shown[row.index()]];
                         let run = &detail.run;
                         row.col(|ui| {
+                            if ui
+                                .small_button("open")
+                                .on_hover_text(format!("Everything logged to {}", run.name))
+                                .clicked()
+                            {
+                                clicked = Some(TableAction::Open(run.id.clone()));
+                            }
                             let mut checked = selected.contains(&run.id);
                             if ui.checkbox(&mut checked, run.name.as_str()).changed() {
                                 if checked {
