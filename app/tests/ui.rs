@@ -433,8 +433,8 @@ fn runs_are_filtered_selected_and_compared() {
     harness.run_steps(2);
     harness.get_by_label("3 of 3 runs · 0 selected");
 
-    harness.get_by_label("run-a").click();
-    harness.get_by_label("run-b").click();
+    harness.get_by_label("run-a").click_accesskit();
+    harness.get_by_label("run-b").click_accesskit();
     harness.run_steps(2);
     harness.get_by_label("Compare").click();
     harness.run_steps(2);

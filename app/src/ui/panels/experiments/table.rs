@@ -107,7 +107,7 @@ pub fn runs_table_ui(
                 .striped(true)
                 .resizable(true)
                 .auto_shrink([false, false])
-                .column(Column::initial(150.0).at_least(80.0).clip(true))
+                .column(Column::initial(200.0).at_least(120.0).clip(true))
                 .columns(
                     Column::initial(105.0).at_least(50.0).clip(true),
                     columns.len(),
