@@ -539,3 +539,45 @@ fn a_run_opens_in_full_and_can_be_annotated_and_deleted() {
     assert_eq!(run.note, "looks overfit");
     assert!(run.deleted_at.is_some());
 }
+
+#[test]
+fn charts_show_parallel_coordinates_and_parameter_importance() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        for depth in 1..=5 {
+            let new = kiln_core::store::NewRun {
+                experiment: "trees".into(),
+                params: vec![
+                    ("model".into(), "random_forest".into()),
+                    ("max_depth".into(), depth.to_string()),
+                ],
+                ..Default::default()
+            };
+            store
+                .record_run(
+                    &new,
+                    &[("accuracy".into(), 0.6 + depth as f64 / 20.0)],
+                    kiln_core::store::RunStatus::Finished,
+                )
+                .expect("run");
+        }
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Charts").click();
+    harness.run_steps(3);
+    harness.get_by_label("5 of 5 runs inside the brushes");
+    harness.get_by_label("Parameter importance for accuracy (rank correlation)");
+    harness.get_by_label("max_depth");
+    harness.get_by_label("+1.000");
+}

@@ -132,3 +132,210 @@ fn fold_tests(store: &Store, a: &RunDetail, b: &RunDetail) -> StoreResult<Vec<Fo
     }
     Ok(tests)
 }
+
+/// One vertical axis of a parallel-coordinates chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Axis {
+    /// `params.NAME` or `metrics.NAME`.
+    pub key: String,
+    /// Smallest value (numeric axes) or 0 (categorical).
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// For a categorical parameter: its values, in axis order (positions 0, 1, ...).
+    pub categories: Vec<String>,
+}
+
+/// Runs as lines across parameter axes and a final metric axis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParallelCoordinates {
+    /// The axes, parameters first, the metric last.
+    pub axes: Vec<Axis>,
+    /// Per run: its id and its position on each axis (`None` where it has no value).
+    pub lines: Vec<(String, Vec<Option<f64>>)>,
+}
+
+fn param_values(runs: &[RunDetail], param: &str) -> (Vec<Option<f64>>, Vec<String>) {
+    let raw: Vec<Option<&String>> = runs.iter().map(|r| r.params.get(param)).collect();
+    if raw.iter().flatten().all(|v| v.parse::<f64>().is_ok()) {
+        return (
+            raw.iter().map(|v| v.and_then(|v| v.parse().ok())).collect(),
+            Vec::new(),
+        );
+    }
+    let categories: Vec<String> = raw
+        .iter()
+        .flatten()
+        .map(|v| (*v).clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let values = raw
+        .iter()
+        .map(|v| {
+            v.and_then(|v| categories.iter().position(|c| c == v))
+                .map(|i| i as f64)
+        })
+        .collect();
+    (values, categories)
+}
+
+/// Parallel coordinates of `runs`: the parameters that vary (at most 12) and `metric`.
+pub fn parallel_coordinates(runs: &[RunDetail], metric: &str) -> ParallelCoordinates {
+    let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    let mut axes = Vec::new();
+    let mut columns: Vec<Vec<Option<f64>>> = Vec::new();
+    for name in names {
+        let (values, categories) = param_values(runs, name);
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let (min, max) = present
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        if present.is_empty() || min == max || axes.len() >= 12 {
+            continue;
+        }
+        axes.push(Axis {
+            key: format!("params.{name}"),
+            min,
+            max,
+            categories,
+        });
+        columns.push(values);
+    }
+    let metric_values: Vec<Option<f64>> = runs
+        .iter()
+        .map(|r| r.metrics.get(metric).copied())
+        .collect();
+    let present: Vec<f64> = metric_values.iter().flatten().copied().collect();
+    let (min, max) = present
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    axes.push(Axis {
+        key: format!("metrics.{metric}"),
+        min: if present.is_empty() { 0.0 } else { min },
+        max: if present.is_empty() { 1.0 } else { max },
+        categories: Vec::new(),
+    });
+    columns.push(metric_values);
+    let lines = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.run.id.clone(), columns.iter().map(|c| c[i]).collect()))
+        .collect();
+    ParallelCoordinates { axes, lines }
+}
+
+/// How strongly one parameter goes with a metric across runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParamImportance {
+    /// Parameter name.
+    pub param: String,
+    /// Spearman rank correlation with the metric (categorical values ranked by their order).
+    pub correlation: f64,
+    /// Runs that have both.
+    pub runs: usize,
+}
+
+/// Rank correlation of every varying numeric parameter with `metric`, strongest first (the
+/// correlation half of W&B's parameter importance).
+pub fn param_importance(runs: &[RunDetail], metric: &str) -> Vec<ParamImportance> {
+    let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    let mut out = Vec::new();
+    for name in names {
+        let (values, _) = param_values(runs, name);
+        let pairs: Vec<(f64, f64)> = values
+            .iter()
+            .zip(runs)
+            .filter_map(|(v, r)| Some(((*v)?, *r.metrics.get(metric)?)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .collect();
+        if pairs.len() < 3 {
+            continue;
+        }
+        let rank = |xs: Vec<f64>| -> Vec<f64> {
+            let mut order: Vec<usize> = (0..xs.len()).collect();
+            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+            let mut ranks = vec![0.0; xs.len()];
+            let mut i = 0;
+            while i < order.len() {
+                let mut j = i + 1;
+                while j < order.len() && xs[order[j]] == xs[order[i]] {
+                    j += 1;
+                }
+                for &k in &order[i..j] {
+                    ranks[k] = (i + j + 1) as f64 / 2.0;
+                }
+                i = j;
+            }
+            ranks
+        };
+        let rx = rank(pairs.iter().map(|p| p.0).collect());
+        let ry = rank(pairs.iter().map(|p| p.1).collect());
+        let n = rx.len() as f64;
+        let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for (x, y) in rx.iter().zip(&ry) {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+            syy += (y - my) * (y - my);
+        }
+        if sxx == 0.0 || syy == 0.0 {
+            continue;
+        }
+        out.push(ParamImportance {
+            param: name.clone(),
+            correlation: sxy / (sxx * syy).sqrt(),
+            runs: pairs.len(),
+        });
+    }
+    out.sort_by(|a, b| b.correlation.abs().total_cmp(&a.correlation.abs()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewRun, RunQuery, RunStatus};
+
+    #[test]
+    fn varying_params_become_axes_and_importance_follows_the_metric() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        for depth in 1..=6 {
+            let new = NewRun {
+                experiment: "e".into(),
+                params: vec![
+                    ("max_depth".into(), depth.to_string()),
+                    (
+                        "model".into(),
+                        if depth % 2 == 0 { "a" } else { "b" }.into(),
+                    ),
+                    ("fixed".into(), "1".into()),
+                ],
+                ..NewRun::default()
+            };
+            store
+                .record_run(
+                    &new,
+                    &[("accuracy".into(), 0.5 + depth as f64 / 20.0)],
+                    RunStatus::Finished,
+                )
+                .expect("run");
+        }
+        let runs = store.run_details(&RunQuery::default()).expect("runs");
+        let chart = parallel_coordinates(&runs, "accuracy");
+        let keys: Vec<&str> = chart.axes.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["params.max_depth", "params.model", "metrics.accuracy"]
+        );
+        assert_eq!(chart.axes[1].categories, ["a", "b"]);
+        let importance = param_importance(&runs, "accuracy");
+        assert_eq!(importance[0].param, "max_depth");
+        assert!((importance[0].correlation - 1.0).abs() < 1e-12);
+    }
+}

@@ -98,6 +98,10 @@ impl KilnApp {
             settings.workspace = workspace;
         }
         let mut explore = ExplorePanel::default();
+        let mut experiments = ExperimentsPanel::default();
+        if options.explore_view.as_deref() == Some("charts") {
+            experiments.show_charts();
+        }
         explore.set_initial_view(options.explore_view);
         let jobs = JobRunner::new();
         if let Ok(store) = &store {
@@ -117,7 +121,7 @@ impl KilnApp {
             jobs,
             commands: Vec::new(),
             explore,
-            experiments: ExperimentsPanel::default(),
+            experiments,
             picker: options.picker,
             pending_pick: None,
             applied_theme: None,

@@ -4,6 +4,7 @@ pub mod bars;
 pub mod data_grid;
 pub mod heatmap;
 pub mod histogram;
+pub mod parallel_coords;
 
 use std::ops::RangeInclusive;
 

@@ -31,6 +31,18 @@ pub struct ExperimentsPanel {
     comparing: Option<compare::CompareView>,
     detail: Option<detail::DetailView>,
     columns: table::TableColumns,
+    charts: Option<ChartsState>,
+    /// Bumped whenever the shown runs change (charts recompute then).
+    generation: u64,
+}
+
+/// The charts view: parallel coordinates and parameter importance of the shown runs.
+struct ChartsState {
+    metric: String,
+    computed_for: Option<(String, u64)>,
+    parallel: Option<kiln_core::compare::ParallelCoordinates>,
+    importance: Vec<kiln_core::compare::ParamImportance>,
+    brushes: crate::ui::widgets::parallel_coords::Brushes,
 }
 
 impl ExperimentsPanel {
@@ -67,6 +79,17 @@ impl ExperimentsPanel {
     /// Run ids currently selected.
     pub fn selected(&self) -> &BTreeSet<String> {
         &self.selected
+    }
+
+    /// Shows the charts view (parallel coordinates and parameter importance).
+    pub fn show_charts(&mut self) {
+        self.charts = Some(ChartsState {
+            metric: self.columns.first_metric().unwrap_or_default(),
+            computed_for: None,
+            parallel: None,
+            importance: Vec::new(),
+            brushes: Default::default(),
+        });
     }
 
     /// Selects runs and opens the compare view (the Compare button does the same).
@@ -161,6 +184,22 @@ impl ExperimentsPanel {
                 self.runs = None;
                 self.error = None;
             }
+            let charts_label = if self.charts.is_some() {
+                "Table"
+            } else {
+                "Charts"
+            };
+            if ui
+                .button(charts_label)
+                .on_hover_text("Parallel coordinates and parameter importance of the shown runs")
+                .clicked()
+            {
+                if self.charts.is_some() {
+                    self.charts = None;
+                } else {
+                    self.show_charts();
+                }
+            }
             let compare = ui.add_enabled(self.selected.len() >= 2, egui::Button::new("Compare"));
             if compare
                 .on_hover_text("Select two or more runs with their check boxes")
@@ -220,6 +259,10 @@ impl ExperimentsPanel {
             );
             return;
         }
+        if self.charts.is_some() {
+            self.charts_ui(ui, &runs, cx);
+            return;
+        }
         let action = table::runs_table_ui(
             ui,
             &runs,
@@ -238,6 +281,84 @@ impl ExperimentsPanel {
                 self.detail = Some(detail::DetailView::start(&store, run_id, cx.jobs));
             }
             None => {}
+        }
+    }
+
+    fn charts_ui(&mut self, ui: &mut egui::Ui, runs: &[RunDetail], cx: &mut PanelContext<'_>) {
+        let metrics = self.columns.metrics().to_vec();
+        let generation = self.generation;
+        let shown: Vec<RunDetail> = self.shown.iter().map(|&i| runs[i].clone()).collect();
+        let Some(state) = &mut self.charts else {
+            return;
+        };
+        // Charts opened before the runs arrived start on the headline metric.
+        if state.metric.is_empty()
+            && let Some(first) = metrics.first()
+        {
+            state.metric = first.clone();
+        }
+        ui.horizontal(|ui| {
+            ui.label("metric");
+            egui::ComboBox::new("charts-metric", "colour and last axis")
+                .selected_text(state.metric.clone())
+                .show_ui(ui, |ui| {
+                    for m in &metrics {
+                        ui.selectable_value(&mut state.metric, m.clone(), m);
+                    }
+                });
+            if !state.brushes.is_empty() && ui.button("Clear brushes").clicked() {
+                state.brushes.clear();
+            }
+        });
+        let key = (state.metric.clone(), generation);
+        if state.computed_for.as_ref() != Some(&key) {
+            // A pass over the shown runs; thousands of runs take milliseconds.
+            state.parallel = Some(kiln_core::compare::parallel_coordinates(
+                &shown,
+                &state.metric,
+            ));
+            state.importance = kiln_core::compare::param_importance(&shown, &state.metric);
+            state.brushes.clear();
+            state.computed_for = Some(key);
+        }
+        ui.strong("Parallel coordinates (drag along an axis to brush, double-click to clear)");
+        if let Some(parallel) = &state.parallel {
+            let passing = crate::ui::widgets::parallel_coords::parallel_coordinates_ui(
+                ui,
+                parallel,
+                &mut state.brushes,
+                cx.tokens,
+            );
+            ui.label(format!(
+                "{} of {} runs inside the brushes",
+                passing.len(),
+                parallel.lines.len()
+            ));
+            if !state.brushes.is_empty() && ui.button("Select these runs").clicked() {
+                self.selected = passing.into_iter().collect();
+            }
+        }
+        ui.add_space(cx.tokens.section_gap);
+        ui.strong(format!(
+            "Parameter importance for {} (rank correlation)",
+            state.metric
+        ));
+        if state.importance.is_empty() {
+            ui.label("No parameter varies with this metric across the shown runs.");
+        } else {
+            egui::Grid::new("param-importance")
+                .striped(true)
+                .show(ui, |ui| {
+                    for p in &state.importance {
+                        ui.label(&p.param);
+                        let bar = egui::ProgressBar::new(p.correlation.abs() as f32)
+                            .desired_width(200.0)
+                            .text(format!("{:+.3}", p.correlation));
+                        ui.add(bar);
+                        ui.label(format!("{} runs", p.runs));
+                        ui.end_row();
+                    }
+                });
         }
     }
 }

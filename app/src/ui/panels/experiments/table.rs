@@ -29,6 +29,16 @@ pub struct TableColumns {
 }
 
 impl TableColumns {
+    /// The metric columns.
+    pub fn metrics(&self) -> &[String] {
+        &self.metrics
+    }
+
+    /// The headline metric, if any run has a metric.
+    pub fn first_metric(&self) -> Option<String> {
+        self.metrics.first().cloned()
+    }
+
     /// Headline metrics first, then the rest alphabetically; parameters alphabetically.
     pub fn of(runs: &[RunDetail]) -> Self {
         const FIRST: [&str; 6] = ["accuracy", "r2", "f1_macro", "roc_auc", "rmse", "log_loss"];
