@@ -581,3 +581,48 @@ fn charts_show_parallel_coordinates_and_parameter_importance() {
     harness.get_by_label("max_depth");
     harness.get_by_label("+1.000");
 }
+
+#[test]
+fn the_shown_runs_export_to_csv() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        let new = kiln_core::store::NewRun {
+            experiment: "e".into(),
+            params: vec![("model".into(), "ridge".into())],
+            ..Default::default()
+        };
+        store
+            .record_run(
+                &new,
+                &[("r2".into(), 0.5)],
+                kiln_core::store::RunStatus::Finished,
+            )
+            .expect("run");
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("Export CSV").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the export", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label_contains("exported to");
+    let exported: Vec<_> = std::fs::read_dir(home.path().join("exports"))
+        .expect("exports")
+        .collect();
+    assert_eq!(exported.len(), 1);
+    let text = std::fs::read_to_string(exported[0].as_ref().expect("entry").path()).expect("csv");
+    assert!(text.starts_with(
+        "run_id,experiment,status,model,start_time,duration_s,params.model,metrics.r2"
+    ));
+}

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod eval;
+pub mod export;
 pub mod features;
 pub mod jobs;
 pub mod models;

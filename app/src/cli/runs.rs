@@ -1,6 +1,5 @@
 //! `kiln runs`: list runs and show one, as text, JSON or CSV.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -36,7 +35,7 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                     serde_json::to_string_pretty(&json!({ "runs": runs }))?
                 );
             } else if args.csv {
-                print!("{}", runs_csv(&details));
+                print!("{}", kiln_core::export::runs_csv(&details));
             } else {
                 print_table(&details);
             }
@@ -173,75 +172,5 @@ fn print_table(details: &[RunDetail]) {
             "{:<32}  {:<20}  {:<9}  {:<24}  {:>10}",
             d.run.id, d.run.experiment, d.run.status, d.run.start_time, duration
         );
-    }
-}
-
-/// Runs as CSV: fixed columns, then `params.<name>` and `metrics.<name>` (sorted).
-pub fn runs_csv(details: &[RunDetail]) -> String {
-    let params: BTreeSet<&String> = details.iter().flat_map(|d| d.params.keys()).collect();
-    let metrics: BTreeSet<&String> = details.iter().flat_map(|d| d.metrics.keys()).collect();
-    let mut header: Vec<String> = [
-        "run_id",
-        "experiment",
-        "status",
-        "model",
-        "start_time",
-        "duration_s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(params.iter().map(|p| format!("params.{p}")));
-    header.extend(metrics.iter().map(|m| format!("metrics.{m}")));
-    let mut out = csv_line(&header);
-    for d in details {
-        let mut row = vec![
-            d.run.id.clone(),
-            d.run.experiment.clone(),
-            d.run.status.to_string(),
-            d.params.get("model").cloned().unwrap_or_default(),
-            d.run.start_time.clone(),
-            d.run
-                .duration_s()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        ];
-        row.extend(
-            params
-                .iter()
-                .map(|p| d.params.get(*p).cloned().unwrap_or_default()),
-        );
-        row.extend(
-            metrics
-                .iter()
-                .map(|m| d.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()),
-        );
-        out.push_str(&csv_line(&row));
-    }
-    out
-}
-
-fn csv_line(fields: &[String]) -> String {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| {
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f.clone()
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_with_commas_and_quotes_are_quoted() {
-        let line = csv_line(&["a".into(), "b,c".into(), "say \"hi\"".into()]);
-        assert_eq!(line, "a,\"b,c\",\"say \"\"hi\"\"\"\n");
     }
 }

@@ -32,8 +32,19 @@ pub struct ExperimentsPanel {
     detail: Option<detail::DetailView>,
     columns: table::TableColumns,
     charts: Option<ChartsState>,
+    export: Option<JobHandle<std::path::PathBuf>>,
+    export_message: Option<Result<String, String>>,
     /// Bumped whenever the shown runs change (charts recompute then).
     generation: u64,
+}
+
+/// A file-name-safe timestamp (UTC), from the store's clock format.
+fn chrono_stamp() -> String {
+    kiln_core::store::now_rfc3339()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(14)
+        .collect()
 }
 
 /// The charts view: parallel coordinates and parameter importance of the shown runs.
@@ -73,6 +84,16 @@ impl ExperimentsPanel {
         }
         if let Some(view) = &mut self.detail {
             view.poll();
+        }
+        if let Some(job) = &self.export
+            && let Some(result) = job.try_result()
+        {
+            self.export = None;
+            self.export_message = Some(
+                result
+                    .map(|path| format!("exported to {}", path.display()))
+                    .map_err(|e| e.to_string()),
+            );
         }
     }
 
@@ -209,6 +230,24 @@ impl ExperimentsPanel {
                 self.comparing = Some(compare::CompareView::start(&store, ids, cx.jobs));
             }
             if let Some(runs) = &self.runs {
+                let export = ui.add_enabled(self.export.is_none(), egui::Button::new("Export CSV"));
+                if export
+                    .on_hover_text(
+                        "Write the shown runs, in this order, to a CSV file in the store",
+                    )
+                    .clicked()
+                {
+                    let rows: Vec<RunDetail> =
+                        self.shown.iter().map(|&i| runs[i].clone()).collect();
+                    let dir = store.home().join("exports");
+                    self.export = Some(cx.jobs.spawn("Exporting runs", move |_| {
+                        std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
+                        let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
+                        std::fs::write(&path, kiln_core::export::runs_csv(&rows))
+                            .map_err(JobError::failed)?;
+                        Ok(path)
+                    }));
+                }
                 ui.label(format!(
                     "{} of {} runs · {} selected",
                     self.shown.len(),
@@ -243,6 +282,15 @@ impl ExperimentsPanel {
                 self.refresh_shown();
             }
         });
+        match &self.export_message {
+            Some(Ok(m)) => {
+                ui.colored_label(cx.tokens.good, m);
+            }
+            Some(Err(m)) => {
+                ui.colored_label(cx.tokens.bad, m);
+            }
+            None => {}
+        }
         if let Some(error) = &self.filter_error {
             ui.colored_label(cx.tokens.bad, format!("Filter: {error}"));
         }
