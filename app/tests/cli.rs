@@ -255,3 +255,34 @@ fn runs_can_be_filtered_and_sorted_with_mlflow_syntax_plus_or() {
     );
     assert!(stderr(&bad).contains("at character"), "{}", stderr(&bad));
 }
+
+#[test]
+fn runs_group_by_a_key_with_aggregates() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(home.path()).expect("store");
+    for (model, accuracy) in [("svm", 0.9), ("svm", 0.8), ("ridge", 0.5)] {
+        let new = NewRun {
+            experiment: "e".into(),
+            params: vec![("model".into(), model.into())],
+            ..NewRun::default()
+        };
+        store
+            .record_run(&new, &[("accuracy".into(), accuracy)], RunStatus::Finished)
+            .expect("run");
+    }
+    let output = kiln(
+        home.path(),
+        &["runs", "--group-by", "params.model", "--json"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let svm = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["value"] == "svm")
+        .expect("svm")
+        .clone();
+    assert_eq!(svm["runs"], 2);
+    assert!((svm["metrics"]["accuracy"]["mean"].as_f64().unwrap() - 0.85).abs() < 1e-12);
+}

@@ -450,6 +450,13 @@ fn runs_are_filtered_selected_and_compared() {
     harness.get_by_label("Back to runs").click();
     harness.run_steps(2);
     harness.get_by_label("3 of 3 runs · 2 selected");
+
+    harness.get_by_label("aggregate rows").click();
+    harness.run_steps(2);
+    harness.get_by_label("model").click();
+    harness.run_steps(3);
+    harness.get_by_label("accuracy (mean ± std)");
+    harness.get_by_label("0.9300 ± 0.0283");
 }
 
 #[test]

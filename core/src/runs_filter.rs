@@ -438,3 +438,150 @@ mod tests {
         assert!(sort_runs(&mut r, "bogus").is_err());
     }
 }
+
+/// Summary of one metric over a group of runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Aggregate {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation (ddof = 1; 0 for one run).
+    pub std: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+    /// Runs that have the metric.
+    pub count: usize,
+}
+
+/// Runs sharing one value of the group key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunGroup {
+    /// The key's value (`(none)` for runs without it).
+    pub value: String,
+    /// Runs in the group.
+    pub runs: usize,
+    /// Aggregates of each metric.
+    pub metrics: std::collections::BTreeMap<String, Aggregate>,
+}
+
+/// Groups runs by the value of `key` (`params.max_depth`, `tags.owner`, `model`, ...), with
+/// every metric aggregated; groups sorted by value (numerically when they are numbers).
+pub fn group_runs(runs: &[RunDetail], key: &str) -> Result<Vec<RunGroup>, String> {
+    let key = parse_key(key)?;
+    let mut groups: std::collections::BTreeMap<String, Vec<&RunDetail>> =
+        std::collections::BTreeMap::new();
+    for run in runs {
+        groups
+            .entry(key_value(run, &key).unwrap_or_else(|| "(none)".into()))
+            .or_default()
+            .push(run);
+    }
+    let mut out: Vec<RunGroup> = groups
+        .into_iter()
+        .map(|(value, members)| {
+            let mut values: std::collections::BTreeMap<String, Vec<f64>> =
+                std::collections::BTreeMap::new();
+            for run in &members {
+                for (name, v) in &run.metrics {
+                    values.entry(name.clone()).or_default().push(*v);
+                }
+            }
+            let metrics = values
+                .into_iter()
+                .map(|(name, v)| {
+                    let n = v.len() as f64;
+                    let mean = v.iter().sum::<f64>() / n;
+                    let std = if v.len() > 1 {
+                        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+                    } else {
+                        0.0
+                    };
+                    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+                    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (
+                        name,
+                        Aggregate {
+                            mean,
+                            std,
+                            min,
+                            max,
+                            count: v.len(),
+                        },
+                    )
+                })
+                .collect();
+            RunGroup {
+                value,
+                runs: members.len(),
+                metrics,
+            }
+        })
+        .collect();
+    out.sort_by(
+        |a, b| match (a.value.parse::<f64>(), b.value.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.value.cmp(&b.value),
+        },
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+
+    #[test]
+    fn runs_group_by_a_param_with_mean_and_spread() {
+        let mut runs = Vec::new();
+        for (i, (model, acc)) in [("svm", 0.9), ("svm", 0.8), ("ridge", 0.5)]
+            .iter()
+            .enumerate()
+        {
+            let mut r = tests_support::run(&i.to_string(), model, *acc);
+            r.params.insert("model".into(), (*model).into());
+            runs.push(r);
+        }
+        let groups = group_runs(&runs, "params.model").expect("groups");
+        assert_eq!(groups.len(), 2);
+        let svm = groups.iter().find(|g| g.value == "svm").expect("svm");
+        assert_eq!(svm.runs, 2);
+        let acc = &svm.metrics["accuracy"];
+        assert!((acc.mean - 0.85).abs() < 1e-12);
+        assert!((acc.std - 0.070_710_678_118_654_76).abs() < 1e-12);
+        assert!(group_runs(&runs, "bogus").is_err());
+    }
+
+    mod tests_support {
+        use crate::store::{Run, RunDetail, RunStatus};
+        use std::collections::BTreeMap;
+
+        pub fn run(id: &str, model: &str, accuracy: f64) -> RunDetail {
+            RunDetail {
+                run: Run {
+                    id: id.into(),
+                    experiment_id: 1,
+                    experiment: "e".into(),
+                    name: id.into(),
+                    status: RunStatus::Finished,
+                    start_time: String::new(),
+                    end_time: None,
+                    seed: None,
+                    dataset_fingerprint: None,
+                    dataset_version_id: None,
+                    parent_run_id: None,
+                    kiln_version: String::new(),
+                    git_commit: None,
+                    error: None,
+                    note: String::new(),
+                    deleted_at: None,
+                },
+                params: BTreeMap::from([("model".into(), model.into())]),
+                metrics: BTreeMap::from([("accuracy".into(), accuracy)]),
+                tags: BTreeMap::new(),
+                artifacts: Vec::new(),
+                series: Vec::new(),
+            }
+        }
+    }
+}

@@ -213,6 +213,9 @@ pub struct RunsArgs {
     /// Sort key, e.g. `metrics.accuracy` or `-start_time` (descending).
     #[arg(long, allow_hyphen_values = true)]
     pub sort: Option<String>,
+    /// Aggregate the runs by this key (e.g. params.model): count, mean, std, min, max per metric.
+    #[arg(long, value_name = "KEY")]
+    pub group_by: Option<String>,
     /// Print JSON.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,

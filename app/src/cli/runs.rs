@@ -28,6 +28,28 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                 kiln_core::runs_filter::sort_runs(&mut details, sort)
                     .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
             }
+            if let Some(key) = &args.group_by {
+                let groups = kiln_core::runs_filter::group_runs(&details, key)
+                    .map_err(|e| anyhow::anyhow!("--group-by: {e}"))?;
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &json!({ "group_by": key, "groups": groups })
+                        )?
+                    );
+                } else {
+                    for g in &groups {
+                        let metrics: Vec<String> = g
+                            .metrics
+                            .iter()
+                            .map(|(m, a)| format!("{m} {:.4}±{:.4}", a.mean, a.std))
+                            .collect();
+                        println!("{:<20} {:>5} runs  {}", g.value, g.runs, metrics.join("  "));
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if args.json {
                 let runs: Vec<Value> = details.iter().map(run_json).collect();
                 println!(

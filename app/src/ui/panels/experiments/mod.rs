@@ -32,6 +32,12 @@ pub struct ExperimentsPanel {
     detail: Option<detail::DetailView>,
     columns: table::TableColumns,
     charts: Option<ChartsState>,
+    group_by: String,
+    groups: Option<(
+        String,
+        u64,
+        Result<Vec<kiln_core::runs_filter::RunGroup>, String>,
+    )>,
     export: Option<JobHandle<std::path::PathBuf>>,
     export_message: Option<Result<String, String>>,
     /// Bumped whenever the shown runs change (charts recompute then).
@@ -291,6 +297,7 @@ impl ExperimentsPanel {
             }
             None => {}
         }
+        self.group_ui(ui, cx);
         if let Some(error) = &self.filter_error {
             ui.colored_label(cx.tokens.bad, format!("Filter: {error}"));
         }
@@ -407,6 +414,74 @@ impl ExperimentsPanel {
                         ui.end_row();
                     }
                 });
+        }
+    }
+
+    /// The group-by chooser and, when a key is chosen, one aggregate row per group.
+    fn group_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
+        let Some(runs) = self.runs.clone() else {
+            return;
+        };
+        let mut keys = vec![
+            String::new(),
+            "model".to_owned(),
+            "status".to_owned(),
+            "experiment".to_owned(),
+        ];
+        keys.extend(self.columns.params().iter().map(|p| format!("params.{p}")));
+        ui.horizontal(|ui| {
+            ui.label("Group by");
+            egui::ComboBox::new("group-by", "aggregate rows")
+                .selected_text(if self.group_by.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    self.group_by.clone()
+                })
+                .show_ui(ui, |ui| {
+                    for k in &keys {
+                        let label = if k.is_empty() { "(none)" } else { k.as_str() };
+                        ui.selectable_value(&mut self.group_by, k.clone(), label);
+                    }
+                });
+        });
+        if self.group_by.is_empty() {
+            self.groups = None;
+            return;
+        }
+        let stale = self.groups.as_ref().is_none_or(|(key, generation, _)| {
+            *key != self.group_by || *generation != self.generation
+        });
+        if stale {
+            let shown: Vec<RunDetail> = self.shown.iter().map(|&i| runs[i].clone()).collect();
+            let groups = kiln_core::runs_filter::group_runs(&shown, &self.group_by);
+            self.groups = Some((self.group_by.clone(), self.generation, groups));
+        }
+        let metrics: Vec<String> = self.columns.metrics().iter().take(4).cloned().collect();
+        match self.groups.as_ref().map(|(_, _, g)| g) {
+            Some(Ok(groups)) => {
+                egui::Grid::new("run-groups").striped(true).show(ui, |ui| {
+                    ui.strong(self.group_by.as_str());
+                    ui.strong("runs");
+                    for m in &metrics {
+                        ui.strong(format!("{m} (mean ± std)"));
+                    }
+                    ui.end_row();
+                    for g in groups {
+                        ui.label(&g.value);
+                        ui.label(g.runs.to_string());
+                        for m in &metrics {
+                            ui.monospace(g.metrics.get(m).map_or(String::new(), |a| {
+                                format!("{:.4} ± {:.4}", a.mean, a.std)
+                            }));
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+            Some(Err(e)) => {
+                ui.colored_label(cx.tokens.bad, e);
+            }
+            None => {}
         }
     }
 }

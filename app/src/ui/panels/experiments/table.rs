@@ -34,6 +34,11 @@ impl TableColumns {
         &self.metrics
     }
 
+    /// The parameter columns.
+    pub fn params(&self) -> &[String] {
+        &self.params
+    }
+
     /// The headline metric, if any run has a metric.
     pub fn first_metric(&self) -> Option<String> {
         self.metrics.first().cloned()
