@@ -584,7 +584,7 @@ fn charts_show_parallel_coordinates_and_parameter_importance() {
     harness.get_by_label("Charts").click();
     harness.run_steps(3);
     harness.get_by_label("5 of 5 runs inside the brushes");
-    harness.get_by_label("Parameter importance for accuracy (rank correlation)");
+    harness.get_by_label_contains("Parameter importance for accuracy (rank correlation");
     harness.get_by_label("max_depth");
     harness.get_by_label("+1.000");
 }

@@ -236,14 +236,107 @@ pub struct ParamImportance {
     pub param: String,
     /// Spearman rank correlation with the metric (categorical values ranked by their order).
     pub correlation: f64,
+    /// Drop in R² of a random forest predicting the metric from all parameters when this one
+    /// is shuffled (W&B's importance, by permutation); `None` with too few runs.
+    pub forest: Option<f64>,
     /// Runs that have both.
     pub runs: usize,
+}
+
+/// Permutation importance of each parameter in a random forest that predicts `metric` from the
+/// varying parameters (at least 8 runs with the metric are needed).
+fn forest_importance(runs: &[RunDetail], metric: &str, params: &[String]) -> BTreeMap<String, f64> {
+    use crate::models::tree::{MaxFeatures, Target, TreeParams, fit_forest};
+    let rows: Vec<&RunDetail> = runs
+        .iter()
+        .filter(|r| r.metrics.get(metric).is_some_and(|v| v.is_finite()))
+        .collect();
+    if rows.len() < 8 || params.is_empty() {
+        return BTreeMap::new();
+    }
+    let owned: Vec<RunDetail> = rows.iter().map(|r| (*r).clone()).collect();
+    let columns: Vec<Vec<f64>> = params
+        .iter()
+        .map(|p| {
+            param_values(&owned, p)
+                .0
+                .into_iter()
+                .map(|v| v.unwrap_or(-1.0))
+                .collect()
+        })
+        .collect();
+    let y: Vec<f64> = rows.iter().map(|r| r.metrics[metric]).collect();
+    let cols = params.len();
+    let values: Vec<f64> = (0..rows.len())
+        .flat_map(|i| columns.iter().map(move |c| c[i]))
+        .collect();
+    let x = crate::features::Matrix {
+        values: values.clone(),
+        rows: rows.len(),
+        cols,
+    };
+    let tree = TreeParams {
+        max_depth: Some(8),
+        min_samples_split: 2,
+        min_samples_leaf: 1,
+        max_features: MaxFeatures::All,
+    };
+    let forest = fit_forest(&x, Target::Values(&y), 50, true, tree, 7);
+    let score = |v: &[f64], used: &[usize]| {
+        let m = crate::features::Matrix {
+            values: v.to_vec(),
+            rows: used.len(),
+            cols,
+        };
+        let predicted: Vec<f64> = forest.predict(&m).into_iter().map(|p| p[0]).collect();
+        let truth: Vec<f64> = used.iter().map(|&i| y[i]).collect();
+        crate::eval::r2(&truth, &predicted).unwrap_or(f64::NAN)
+    };
+    let groups: Vec<(String, Vec<usize>)> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.clone(), vec![i]))
+        .collect();
+    crate::eval::permutation_importance(&values, cols, &groups, &score, 7)
+        .into_iter()
+        .map(|imp| (imp.feature, imp.mean))
+        .collect()
+}
+
+/// Least-squares line `y = slope * x + intercept` through `points` (`None` for fewer than two
+/// distinct x).
+pub fn trend_line(points: &[[f64; 2]]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let (mx, my) = (
+        points.iter().map(|p| p[0]).sum::<f64>() / n,
+        points.iter().map(|p| p[1]).sum::<f64>() / n,
+    );
+    let sxx: f64 = points.iter().map(|p| (p[0] - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = points.iter().map(|p| (p[0] - mx) * (p[1] - my)).sum();
+    let slope = sxy / sxx;
+    Some((slope, my - slope * mx))
 }
 
 /// Rank correlation of every varying numeric parameter with `metric`, strongest first (the
 /// correlation half of W&B's parameter importance).
 pub fn param_importance(runs: &[RunDetail], metric: &str) -> Vec<ParamImportance> {
     let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    let varying: Vec<String> = names
+        .iter()
+        .filter(|name| {
+            let (values, _) = param_values(runs, name);
+            let present: Vec<f64> = values.into_iter().flatten().collect();
+            present.iter().any(|v| Some(v) != present.first())
+        })
+        .map(|n| (*n).clone())
+        .collect();
+    let forest = forest_importance(runs, metric, &varying);
     let mut out = Vec::new();
     for name in names {
         let (values, _) = param_values(runs, name);
@@ -289,6 +382,7 @@ pub fn param_importance(runs: &[RunDetail], metric: &str) -> Vec<ParamImportance
         out.push(ParamImportance {
             param: name.clone(),
             correlation: sxy / (sxx * syy).sqrt(),
+            forest: forest.get(name.as_str()).copied(),
             runs: pairs.len(),
         });
     }
@@ -337,5 +431,9 @@ mod tests {
         let importance = param_importance(&runs, "accuracy");
         assert_eq!(importance[0].param, "max_depth");
         assert!((importance[0].correlation - 1.0).abs() < 1e-12);
+        assert_eq!(
+            trend_line(&[[0.0, 1.0], [1.0, 3.0], [2.0, 5.0]]),
+            Some((2.0, 1.0))
+        );
     }
 }

@@ -44,6 +44,81 @@ pub struct ExperimentsPanel {
     generation: u64,
 }
 
+/// A parameter or metric of the shown runs against the chosen metric, with its trend line.
+fn scatter_ui(
+    ui: &mut egui::Ui,
+    shown: &[RunDetail],
+    state: &mut ChartsState,
+    metrics: &[String],
+    cx: &PanelContext<'_>,
+) {
+    let mut choices: Vec<String> = state
+        .importance
+        .iter()
+        .map(|p| format!("params.{}", p.param))
+        .collect();
+    choices.extend(
+        metrics
+            .iter()
+            .filter(|m| **m != state.metric)
+            .map(|m| format!("metrics.{m}")),
+    );
+    if state.scatter_x.is_empty() {
+        state.scatter_x = choices.first().cloned().unwrap_or_default();
+    }
+    ui.horizontal(|ui| {
+        ui.strong(format!("{} against", state.metric));
+        egui::ComboBox::new("scatter-x", "x axis")
+            .selected_text(state.scatter_x.clone())
+            .show_ui(ui, |ui| {
+                for c in &choices {
+                    ui.selectable_value(&mut state.scatter_x, c.clone(), c);
+                }
+            });
+    });
+    let Ok(key) = kiln_core::runs_filter::parse_key(&state.scatter_x) else {
+        return;
+    };
+    let metric = kiln_core::runs_filter::Key::Metric(state.metric.clone());
+    let points: Vec<[f64; 2]> = shown
+        .iter()
+        .filter_map(|r| {
+            let x = kiln_core::runs_filter::key_value(r, &key)?
+                .parse::<f64>()
+                .ok()?;
+            let y = kiln_core::runs_filter::key_value(r, &metric)?
+                .parse::<f64>()
+                .ok()?;
+            Some([x, y])
+        })
+        .collect();
+    if points.is_empty() {
+        ui.label("No run has numbers on both axes.");
+        return;
+    }
+    let trend = kiln_core::compare::trend_line(&points);
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p[0]), b.max(p[0]))
+        });
+    egui_plot::Plot::new("runs-scatter")
+        .height(240.0)
+        .x_axis_label(state.scatter_x.clone())
+        .y_axis_label(state.metric.clone())
+        .show(ui, |plot| {
+            plot.points(
+                egui_plot::Points::new("runs", points)
+                    .radius(3.0)
+                    .color(cx.tokens.palette[0]),
+            );
+            if let Some((slope, intercept)) = trend {
+                let line = vec![[lo, slope * lo + intercept], [hi, slope * hi + intercept]];
+                plot.line(egui_plot::Line::new("trend", line).color(cx.tokens.accent));
+            }
+        });
+}
+
 /// A file-name-safe timestamp (UTC), from the store's clock format.
 fn chrono_stamp() -> String {
     kiln_core::store::now_rfc3339()
@@ -56,6 +131,7 @@ fn chrono_stamp() -> String {
 /// The charts view: parallel coordinates and parameter importance of the shown runs.
 struct ChartsState {
     metric: String,
+    scatter_x: String,
     computed_for: Option<(String, u64)>,
     parallel: Option<kiln_core::compare::ParallelCoordinates>,
     importance: Vec<kiln_core::compare::ParamImportance>,
@@ -112,6 +188,7 @@ impl ExperimentsPanel {
     pub fn show_charts(&mut self) {
         self.charts = Some(ChartsState {
             metric: self.columns.first_metric().unwrap_or_default(),
+            scatter_x: String::new(),
             computed_for: None,
             parallel: None,
             importance: Vec::new(),
@@ -394,8 +471,10 @@ impl ExperimentsPanel {
             }
         }
         ui.add_space(cx.tokens.section_gap);
+        scatter_ui(ui, &shown, state, &metrics, cx);
+        ui.add_space(cx.tokens.section_gap);
         ui.strong(format!(
-            "Parameter importance for {} (rank correlation)",
+            "Parameter importance for {} (rank correlation; random-forest permutation drop in R²)",
             state.metric
         ));
         if state.importance.is_empty() {
@@ -410,6 +489,9 @@ impl ExperimentsPanel {
                             .desired_width(200.0)
                             .text(format!("{:+.3}", p.correlation));
                         ui.add(bar);
+                        ui.label(p.forest.map_or("forest: too few runs".to_owned(), |f| {
+                            format!("forest: {f:+.3} R²")
+                        }));
                         ui.label(format!("{} runs", p.runs));
                         ui.end_row();
                     }
