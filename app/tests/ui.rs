@@ -633,3 +633,52 @@ fn the_shown_runs_export_to_csv() {
         "run_id,experiment,status,model,start_time,duration_s,params.model,metrics.r2"
     ));
 }
+
+#[test]
+fn views_are_saved_and_step_metrics_can_show_their_minimum() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        let run = store
+            .start_run(&kiln_core::store::NewRun {
+                experiment: "e".into(),
+                name: Some("curve".into()),
+                ..Default::default()
+            })
+            .expect("run");
+        store
+            .log_metric_steps(&run.id, "loss", &[(0, 0.9), (1, 0.2), (2, 0.4)])
+            .expect("steps");
+        store
+            .finish_run(&run.id, kiln_core::store::RunStatus::Finished, None)
+            .expect("finish");
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("0.4000");
+    harness.get_by_label("step metrics").click();
+    harness.run_steps(2);
+    harness.get_by_label("min").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the summaries", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("0.2000");
+
+    harness.get_by_label("name").focus();
+    harness.run_steps(2);
+    harness.get_by_label("name").type_text("curves");
+    harness.run_steps(1);
+    harness.get_by_label("Save view").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().settings().saved_views[0].name, "curves");
+}

@@ -326,3 +326,22 @@ fn an_unusable_store_location_gives_a_clear_error() {
     assert!(matches!(err, StoreError::Location { .. }), "{err:?}");
     assert!(err.to_string().contains("not-a-folder"), "{err}");
 }
+
+#[test]
+fn step_series_summarise_by_min_max_and_mean() {
+    let (_dir, store) = fresh();
+    let run = store
+        .start_run(&NewRun {
+            experiment: "e".into(),
+            ..NewRun::default()
+        })
+        .expect("start");
+    store
+        .log_metric_steps(&run.id, "loss", &[(0, 3.0), (1, 1.0), (2, 2.0)])
+        .expect("steps");
+    let key = (run.id.clone(), "loss".to_string());
+    assert_eq!(store.series_summaries("min").expect("min")[&key], 1.0);
+    assert_eq!(store.series_summaries("max").expect("max")[&key], 3.0);
+    assert_eq!(store.series_summaries("mean").expect("mean")[&key], 2.0);
+    assert!(store.series_summaries("median").is_err());
+}

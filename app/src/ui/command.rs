@@ -23,4 +23,8 @@ pub enum Command {
     ClearRecentFiles,
     /// Stop a background job.
     CancelJob(JobId),
+    /// Remember a view of the runs table (replacing one of the same name).
+    SaveRunsView(super::settings::SavedView),
+    /// Forget a saved view.
+    DeleteRunsView(String),
 }

@@ -298,6 +298,13 @@ impl KilnApp {
                 }
                 Command::ClearRecentFiles => self.settings.recent_files.clear(),
                 Command::CancelJob(id) => self.jobs.cancel(id),
+                Command::SaveRunsView(view) => {
+                    self.settings.saved_views.retain(|v| v.name != view.name);
+                    self.settings.saved_views.push(view);
+                }
+                Command::DeleteRunsView(name) => {
+                    self.settings.saved_views.retain(|v| v.name != name)
+                }
             }
         }
     }

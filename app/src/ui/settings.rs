@@ -21,6 +21,22 @@ pub struct UiSettings {
     pub theme: ThemeChoice,
     /// Most recently opened files, newest first.
     pub recent_files: Vec<PathBuf>,
+    /// Saved views of the Experiments workspace.
+    pub saved_views: Vec<SavedView>,
+}
+
+/// A named filter, sort and grouping of the runs table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedView {
+    /// Name shown in the chooser.
+    pub name: String,
+    /// Filter expression.
+    pub filter: String,
+    /// Sort key (`-key` descending), empty for none.
+    pub sort: String,
+    /// Group-by key, empty for none.
+    pub group_by: String,
 }
 
 impl UiSettings {

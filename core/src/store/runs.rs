@@ -384,6 +384,31 @@ impl Store {
             .collect())
     }
 
+    /// One summary of every step series of every run: `(run id, series name) -> value`, where
+    /// `how` is `min`, `max` or `mean` (the scalar metric already holds the last value).
+    pub fn series_summaries(
+        &self,
+        how: &str,
+    ) -> StoreResult<std::collections::HashMap<(String, String), f64>> {
+        let function = match how {
+            "min" => "MIN",
+            "max" => "MAX",
+            "mean" => "AVG",
+            other => {
+                return Err(StoreError::Invalid {
+                    what: "series summary",
+                    reason: format!("'{other}' (expected min, max or mean)"),
+                });
+            }
+        };
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT run_id, key, {function}(value) FROM metric_steps GROUP BY run_id, key"
+        ))?;
+        let rows = stmt.query_map([], |row| Ok(((row.get(0)?, row.get(1)?), row.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// All points of one step-series metric, by step.
     pub fn metric_history(&self, run_id: &str, key: &str) -> StoreResult<Vec<MetricPoint>> {
         let conn = self.lock();

@@ -33,6 +33,9 @@ pub struct ExperimentsPanel {
     columns: table::TableColumns,
     charts: Option<ChartsState>,
     group_by: String,
+    view_name: String,
+    step_summary: String,
+    summaries: Option<(String, JobHandle<SeriesSummaries>)>,
     groups: Option<(
         String,
         u64,
@@ -119,6 +122,9 @@ fn scatter_ui(
         });
 }
 
+/// Per (run, series) summary values loaded for the step-metric chooser.
+type SeriesSummaries = std::collections::HashMap<(String, String), f64>;
+
 /// A file-name-safe timestamp (UTC), from the store's clock format.
 fn chrono_stamp() -> String {
     kiln_core::store::now_rfc3339()
@@ -166,6 +172,26 @@ impl ExperimentsPanel {
         }
         if let Some(view) = &mut self.detail {
             view.poll();
+        }
+        if let Some((how, job)) = &self.summaries
+            && let Some(result) = job.try_result()
+        {
+            let how = how.clone();
+            self.summaries = None;
+            if let (Ok(values), Some(runs)) = (result, &self.runs) {
+                // Series metrics show their chosen summary instead of the last value.
+                let mut runs = runs.as_ref().clone();
+                for run in &mut runs {
+                    for (key, value) in run.metrics.iter_mut() {
+                        if let Some(v) = values.get(&(run.run.id.clone(), key.clone())) {
+                            *value = *v;
+                        }
+                    }
+                }
+                self.runs = Some(Arc::new(runs));
+                self.step_summary = how;
+                self.refresh_shown();
+            }
         }
         if let Some(job) = &self.export
             && let Some(result) = job.try_result()
@@ -374,6 +400,7 @@ impl ExperimentsPanel {
             }
             None => {}
         }
+        self.views_ui(ui, cx, &store);
         self.group_ui(ui, cx);
         if let Some(error) = &self.filter_error {
             ui.colored_label(cx.tokens.bad, format!("Filter: {error}"));
@@ -565,5 +592,98 @@ impl ExperimentsPanel {
             }
             None => {}
         }
+    }
+
+    /// Saved views (filter, sort, grouping) and the summary shown for step-series metrics.
+    fn views_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &mut PanelContext<'_>,
+        store: &kiln_core::store::Store,
+    ) {
+        ui.horizontal(|ui| {
+            let mut chosen = None;
+            egui::ComboBox::new("saved-views", "saved views")
+                .selected_text("(choose)")
+                .show_ui(ui, |ui| {
+                    for view in &cx.settings.saved_views {
+                        if ui.selectable_label(false, &view.name).clicked() {
+                            chosen = Some(view.clone());
+                        }
+                    }
+                });
+            if let Some(view) = chosen {
+                self.filter_text = view.filter.clone();
+                self.filter = if view.filter.trim().is_empty() {
+                    None
+                } else {
+                    parse_run_filter(&view.filter).ok()
+                };
+                self.filter_error = None;
+                self.sort = (!view.sort.is_empty()).then(|| view.sort.clone());
+                self.group_by = view.group_by.clone();
+                self.view_name = view.name.clone();
+                self.refresh_shown();
+            }
+            let l = ui.label("name");
+            ui.add(egui::TextEdit::singleline(&mut self.view_name).desired_width(120.0))
+                .labelled_by(l.id);
+            if ui
+                .add_enabled(
+                    !self.view_name.trim().is_empty(),
+                    egui::Button::new("Save view"),
+                )
+                .clicked()
+            {
+                cx.send(crate::ui::command::Command::SaveRunsView(
+                    crate::ui::settings::SavedView {
+                        name: self.view_name.trim().to_owned(),
+                        filter: self.filter_text.clone(),
+                        sort: self.sort.clone().unwrap_or_default(),
+                        group_by: self.group_by.clone(),
+                    },
+                ));
+            }
+            if cx
+                .settings
+                .saved_views
+                .iter()
+                .any(|v| v.name == self.view_name.trim())
+                && ui.button("Delete view").clicked()
+            {
+                cx.send(crate::ui::command::Command::DeleteRunsView(
+                    self.view_name.trim().to_owned(),
+                ));
+            }
+            ui.separator();
+            let current = if self.step_summary.is_empty() {
+                "last".to_owned()
+            } else {
+                self.step_summary.clone()
+            };
+            let mut wanted = current.clone();
+            egui::ComboBox::new("step-summary", "step metrics")
+                .selected_text(wanted.clone())
+                .show_ui(ui, |ui| {
+                    for how in ["last", "min", "max", "mean"] {
+                        ui.selectable_value(&mut wanted, how.to_owned(), how);
+                    }
+                });
+            if wanted != current {
+                if wanted == "last" {
+                    // The stored scalar is the last value: reload.
+                    self.step_summary.clear();
+                    self.runs = None;
+                } else {
+                    let (job_store, how) = (store.clone(), wanted.clone());
+                    let job = cx
+                        .jobs
+                        .spawn(format!("Summarising step metrics ({how})"), move |_| {
+                            Ok(job_store.series_summaries(&how)?)
+                        });
+                    self.summaries = Some((wanted, job));
+                }
+            }
+        });
     }
 }
