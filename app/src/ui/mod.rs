@@ -99,8 +99,10 @@ impl KilnApp {
         }
         let mut explore = ExplorePanel::default();
         let mut experiments = ExperimentsPanel::default();
-        if options.explore_view.as_deref() == Some("charts") {
-            experiments.show_charts();
+        match options.explore_view.as_deref() {
+            Some("charts") => experiments.show_charts(),
+            Some("compare") => experiments.compare_newest_when_loaded(),
+            _ => {}
         }
         explore.set_initial_view(options.explore_view);
         let jobs = JobRunner::new();

@@ -14,8 +14,20 @@ pub struct Curve {
     pub x: Vec<f64>,
     /// Vertical coordinates.
     pub y: Vec<f64>,
-    /// The score threshold of each point (empty for calibration curves).
+    /// The score threshold of each point (empty for calibration curves). JSON has no
+    /// infinity: the ROC curve's first threshold (+inf) is written as `null` and read back.
+    #[serde(deserialize_with = "nulls_as_infinity")]
     pub thresholds: Vec<f64>,
+}
+
+fn nulls_as_infinity<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<f64>, D::Error> {
+    let values: Vec<Option<f64>> = Deserialize::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::INFINITY))
+        .collect())
 }
 
 /// Confusion counts at each distinct score, from the highest score down (scikit-learn's
@@ -221,6 +233,19 @@ pub fn calibration_curve(
         y,
         thresholds: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn a_roc_curve_survives_a_json_round_trip() {
+        let curve = roc_curve(&[true, false, true], &[0.9, 0.2, 0.6]).expect("curve");
+        let back: Curve =
+            serde_json::from_str(&serde_json::to_string(&curve).expect("json")).expect("parse");
+        assert_eq!(back, curve);
+    }
 }
 
 #[cfg(test)]

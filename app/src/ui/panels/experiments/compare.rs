@@ -163,7 +163,11 @@ impl CompareView {
             ui.add_space(cx.tokens.section_gap);
             metrics_chart_ui(ui, data, &names, cx);
             series_chart_ui(ui, data, &names, cx, &mut self.smoothing, &mut self.log_y);
-            roc_chart_ui(ui, data, &names, cx);
+            ui.horizontal_wrapped(|ui| {
+                for kind in [CurveKind::Roc, CurveKind::PrecisionRecall, CurveKind::Calibration] {
+                    ui.vertical(|ui| curve_chart_ui(ui, data, &names, cx, kind));
+                }
+            });
             confusion_ui(ui, data, &names, cx);
         });
     }
@@ -257,32 +261,82 @@ fn series_chart_ui(
         });
 }
 
-fn roc_chart_ui(ui: &mut egui::Ui, data: &CompareData, names: &[String], cx: &PanelContext<'_>) {
+/// Which curve of a class to draw.
+#[derive(Clone, Copy)]
+enum CurveKind {
+    Roc,
+    PrecisionRecall,
+    Calibration,
+}
+
+fn curve_chart_ui(
+    ui: &mut egui::Ui,
+    data: &CompareData,
+    names: &[String],
+    cx: &PanelContext<'_>,
+    kind: CurveKind,
+) {
     let curves: Vec<(usize, String, Vec<[f64; 2]>)> = data
         .reports
         .iter()
         .enumerate()
         .filter_map(|(r, report)| {
             let class = report.as_ref()?.curves.first()?;
-            let roc = class.roc.as_ref()?;
+            let curve = match kind {
+                CurveKind::Roc => class.roc.as_ref(),
+                CurveKind::PrecisionRecall => class.precision_recall.as_ref(),
+                CurveKind::Calibration => class.calibration.as_ref(),
+            }?;
             Some((
                 r,
                 class.class.clone(),
-                roc.x.iter().zip(&roc.y).map(|(x, y)| [*x, *y]).collect(),
+                curve
+                    .x
+                    .iter()
+                    .zip(&curve.y)
+                    .map(|(x, y)| [*x, *y])
+                    .collect(),
             ))
         })
         .collect();
     if curves.is_empty() {
         return;
     }
-    ui.strong("ROC curves");
-    Plot::new("compare-roc")
-        .height(260.0)
+    let (title, id, x_label, y_label) = match kind {
+        CurveKind::Roc => (
+            "ROC curves",
+            "compare-roc",
+            "false positive rate",
+            "true positive rate",
+        ),
+        CurveKind::PrecisionRecall => (
+            "Precision-recall curves",
+            "compare-pr",
+            "recall",
+            "precision",
+        ),
+        CurveKind::Calibration => (
+            "Calibration",
+            "compare-calibration",
+            "mean predicted probability",
+            "observed frequency",
+        ),
+    };
+    ui.strong(title);
+    Plot::new(id)
+        .height(240.0)
+        .width(360.0)
         .data_aspect(1.0)
         .legend(Legend::default())
-        .x_axis_label("false positive rate")
-        .y_axis_label("true positive rate")
+        .x_axis_label(x_label)
+        .y_axis_label(y_label)
         .show(ui, |plot| {
+            if matches!(kind, CurveKind::Calibration) {
+                plot.line(
+                    Line::new("perfectly calibrated", vec![[0.0, 0.0], [1.0, 1.0]])
+                        .color(cx.tokens.muted),
+                );
+            }
             for (r, class, points) in curves {
                 let name = format!("{} ({class})", names[r]);
                 plot.line(

@@ -33,6 +33,7 @@ pub struct ExperimentsPanel {
     columns: table::TableColumns,
     charts: Option<ChartsState>,
     group_by: String,
+    compare_newest: bool,
     view_name: String,
     step_summary: String,
     summaries: Option<(String, JobHandle<SeriesSummaries>)>,
@@ -210,6 +211,11 @@ impl ExperimentsPanel {
         &self.selected
     }
 
+    /// Compares the newest runs (up to four) as soon as the runs are loaded (for screenshots).
+    pub fn compare_newest_when_loaded(&mut self) {
+        self.compare_newest = true;
+    }
+
     /// Shows the charts view (parallel coordinates and parameter importance).
     pub fn show_charts(&mut self) {
         self.charts = Some(ChartsState {
@@ -291,6 +297,20 @@ impl ExperimentsPanel {
                 ctx.message("reading the store");
                 Ok(job_store.run_details(&RunQuery::default())?)
             }));
+        }
+        if self.compare_newest
+            && let Some(runs) = &self.runs
+        {
+            self.compare_newest = false;
+            let ids: Vec<String> = runs
+                .iter()
+                .filter(|r| r.tags.get("kind").is_none_or(|k| k != "sweep"))
+                .take(4)
+                .map(|r| r.run.id.clone())
+                .collect();
+            if ids.len() >= 2 {
+                self.compare_runs(ids, &store, cx.jobs);
+            }
         }
         if let Some(view) = &mut self.detail {
             let mut close = false;
