@@ -682,3 +682,43 @@ fn views_are_saved_and_step_metrics_can_show_their_minimum() {
     harness.run_steps(2);
     assert_eq!(harness.state().settings().saved_views[0].name, "curves");
 }
+
+#[test]
+fn the_column_chooser_hides_and_shows_columns() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        let new = kiln_core::store::NewRun {
+            experiment: "e".into(),
+            ..Default::default()
+        };
+        store
+            .record_run(
+                &new,
+                &[("accuracy".into(), 0.5), ("f1_macro".into(), 0.4)],
+                kiln_core::store::RunStatus::Finished,
+            )
+            .expect("run");
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("accuracy");
+    harness.get_by_label("Columns").click();
+    harness.run_steps(2);
+    harness.get_by_label("metrics.accuracy").click();
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label("accuracy").is_none(),
+        "the accuracy column is hidden"
+    );
+    harness.get_by_label("f1_macro");
+}

@@ -159,7 +159,9 @@ impl ExperimentsPanel {
             self.loading = None;
             match result {
                 Ok(runs) => {
-                    self.columns = table::TableColumns::of(&runs);
+                    let mut columns = table::TableColumns::of(&runs);
+                    columns.keep_choices(&self.columns);
+                    self.columns = columns;
                     self.runs = Some(Arc::new(runs));
                     self.error = None;
                     self.refresh_shown();
@@ -334,6 +336,7 @@ impl ExperimentsPanel {
                 self.runs = None;
                 self.error = None;
             }
+            self.columns.chooser_ui(ui);
             let charts_label = if self.charts.is_some() {
                 "Table"
             } else {

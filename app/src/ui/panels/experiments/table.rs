@@ -26,10 +26,12 @@ fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
 pub struct TableColumns {
     metrics: Vec<String>,
     params: Vec<String>,
+    /// Every metric and parameter column, in order, with whether it is shown.
+    all: Vec<(String, bool)>,
 }
 
 impl TableColumns {
-    /// The metric columns.
+    /// The metric columns (shown or not).
     pub fn metrics(&self) -> &[String] {
         &self.metrics
     }
@@ -63,16 +65,56 @@ impl TableColumns {
         });
         metrics.truncate(MAX_METRIC_COLUMNS);
         let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
-        let params = runs
+        let params: Vec<String> = runs
             .iter()
             .flat_map(|r| r.params.keys())
             .filter(|p| !hidden.contains(p.as_str()))
             .collect::<BTreeSet<_>>()
             .into_iter()
-            .take(MAX_PARAM_COLUMNS)
             .cloned()
             .collect();
-        Self { metrics, params }
+        let all = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("metrics.{m}"), i < MAX_METRIC_COLUMNS))
+            .chain(
+                params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("params.{p}"), i < MAX_PARAM_COLUMNS)),
+            )
+            .collect();
+        Self {
+            metrics,
+            params,
+            all,
+        }
+    }
+
+    /// Keeps the user's shown/hidden choices from `previous` for columns both share.
+    pub fn keep_choices(&mut self, previous: &TableColumns) {
+        for (key, shown) in &mut self.all {
+            if let Some((_, was)) = previous.all.iter().find(|(k, _)| k == key) {
+                *shown = *was;
+            }
+        }
+    }
+
+    fn shown(&self, key: &str) -> bool {
+        self.all.iter().any(|(k, s)| k == key && *s)
+    }
+
+    /// The chooser: a menu of every metric and parameter column with a check box.
+    pub fn chooser_ui(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Columns", |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(400.0)
+                .show(ui, |ui| {
+                    for (key, shown) in &mut self.all {
+                        ui.checkbox(shown, key.as_str());
+                    }
+                });
+        });
     }
 }
 
@@ -94,7 +136,19 @@ pub fn runs_table_ui(
     sort: Option<&str>,
     tokens: &Tokens,
 ) -> Option<TableAction> {
-    let (metric_names, param_names) = (&table.metrics, &table.params);
+    let metric_names: Vec<String> = table
+        .metrics
+        .iter()
+        .filter(|m| table.shown(&format!("metrics.{m}")))
+        .cloned()
+        .collect();
+    let param_names: Vec<String> = table
+        .params
+        .iter()
+        .filter(|p| table.shown(&format!("params.{p}")))
+        .cloned()
+        .collect();
+    let (metric_names, param_names) = (&metric_names, &param_names);
     let mut columns: Vec<(String, String)> = vec![
         ("Experiment".into(), "experiment".into()),
         ("Model".into(), "model".into()),
