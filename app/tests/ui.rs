@@ -722,3 +722,56 @@ fn the_column_chooser_hides_and_shows_columns() {
     );
     harness.get_by_label("f1_macro");
 }
+
+#[test]
+fn grouped_runs_compare_as_mean_and_std_bands() {
+    let home = tempfile::tempdir().expect("tempdir");
+    {
+        let store = kiln_core::store::Store::open(home.path()).expect("store");
+        for (i, model) in ["svm", "svm", "ridge", "ridge"].iter().enumerate() {
+            let run = store
+                .start_run(&kiln_core::store::NewRun {
+                    experiment: "e".into(),
+                    name: Some(format!("r{i}")),
+                    params: vec![("model".into(), (*model).into())],
+                    ..Default::default()
+                })
+                .expect("run");
+            let points: Vec<(i64, f64)> = (0..50)
+                .map(|s| (s, 1.0 / (s as f64 + 1.0) + i as f64 * 0.01))
+                .collect();
+            store
+                .log_metric_steps(&run.id, "loss", &points)
+                .expect("series");
+            store
+                .finish_run(&run.id, kiln_core::store::RunStatus::Finished, None)
+                .expect("finish");
+        }
+    }
+    let mut harness = harness(
+        home.path(),
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    step_until(&mut harness, "runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("aggregate rows").click();
+    harness.run_steps(2);
+    harness.get_by_label("model").click();
+    harness.run_steps(2);
+    for name in ["r0", "r1", "r2", "r3"] {
+        harness.get_by_label(name).click_accesskit();
+    }
+    harness.run_steps(2);
+    harness.get_by_label("Compare").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the comparison", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness.get_by_label("mean ± std by model");
+    harness.get_by_label("wall time");
+}

@@ -76,3 +76,69 @@ mod tests {
         );
     }
 }
+
+/// Mean and standard deviation across series at each x present in any of them (the band W&B
+/// draws for grouped runs): `(x, mean, std)` sorted by x; std is 0 where one series has the x.
+pub fn mean_band(series: &[Vec<[f64; 2]>]) -> Vec<[f64; 3]> {
+    let mut by_x: std::collections::BTreeMap<u64, (f64, Vec<f64>)> =
+        std::collections::BTreeMap::new();
+    for points in series {
+        for p in points {
+            // Order floats by their bits (x values here are steps or seconds, never negative).
+            by_x.entry(p[0].max(0.0).to_bits())
+                .or_insert_with(|| (p[0], Vec::new()))
+                .1
+                .push(p[1]);
+        }
+    }
+    by_x.into_values()
+        .map(|(x, ys)| {
+            let n = ys.len() as f64;
+            let mean = ys.iter().sum::<f64>() / n;
+            let std = if ys.len() > 1 {
+                (ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            [x, mean, std]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod band_tests {
+    use super::*;
+
+    #[test]
+    fn the_band_is_the_mean_and_spread_at_each_step() {
+        let band = mean_band(&[
+            vec![[0.0, 1.0], [1.0, 2.0]],
+            vec![[0.0, 3.0], [1.0, 2.0], [2.0, 5.0]],
+        ]);
+        assert_eq!(band[0], [0.0, 2.0, 2f64.sqrt()]);
+        assert_eq!(band[1], [1.0, 2.0, 0.0]);
+        assert_eq!(band[2], [2.0, 5.0, 0.0]);
+    }
+}
+
+/// Points of a series against wall time: seconds since its first point.
+pub fn wall_time_points(points: &[crate::store::MetricPoint]) -> Vec<[f64; 2]> {
+    let seconds: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| {
+            chrono::DateTime::parse_from_rfc3339(&p.wall_time)
+                .ok()
+                .map(|t| t.timestamp_millis() as f64 / 1000.0)
+        })
+        .collect();
+    let start = seconds
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    points
+        .iter()
+        .zip(seconds)
+        .filter_map(|(p, s)| s.map(|s| [s - start, p.value]))
+        .collect()
+}

@@ -17,8 +17,10 @@ const SERIES_POINTS: usize = 2000;
 /// Everything the compare view draws, loaded in one job.
 pub struct CompareData {
     comparison: Comparison,
-    /// Per run: its step series by name.
+    /// Per run: its step series by name, against step.
     series: Vec<Vec<(String, Vec<[f64; 2]>)>>,
+    /// The same series against wall time (seconds since the series' first point).
+    wall: Vec<Vec<(String, Vec<[f64; 2]>)>>,
     /// Per run: its evaluation report, when it has one.
     reports: Vec<Option<EvaluationReport>>,
 }
@@ -30,16 +32,28 @@ pub struct CompareView {
     only_differences: bool,
     smoothing: f64,
     log_y: bool,
+    wall_time: bool,
+    /// Group key from the runs table (`params.NAME` or `model`), to draw groups as bands.
+    group_by: Option<String>,
+    grouped: bool,
 }
 
 fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
     let comparison = compare_runs(store, ids)?;
     let mut series = Vec::new();
+    let mut wall = Vec::new();
     let mut reports = Vec::new();
     for id in ids {
         let detail = store.run_detail(id)?;
         let mut run_series = Vec::new();
+        let mut run_wall = Vec::new();
         for name in &detail.series {
+            let history = store.metric_history(id, name)?;
+            let by_time = kiln_core::series::wall_time_points(&history);
+            run_wall.push((
+                name.clone(),
+                kiln_core::series::downsample(&by_time, SERIES_POINTS),
+            ));
             let points: Vec<[f64; 2]> = store
                 .metric_history(id, name)?
                 .iter()
@@ -52,6 +66,7 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
             ));
         }
         series.push(run_series);
+        wall.push(run_wall);
         let report = detail
             .artifacts
             .iter()
@@ -63,13 +78,19 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
     Ok(CompareData {
         comparison,
         series,
+        wall,
         reports,
     })
 }
 
 impl CompareView {
     /// Starts loading the comparison of `ids`.
-    pub fn start(store: &Store, ids: Vec<String>, jobs: &JobRunner) -> Self {
+    pub fn start(
+        store: &Store,
+        ids: Vec<String>,
+        group_by: Option<String>,
+        jobs: &JobRunner,
+    ) -> Self {
         let store = store.clone();
         Self {
             job: Some(
@@ -81,6 +102,9 @@ impl CompareView {
             only_differences: true,
             smoothing: 0.0,
             log_y: false,
+            wall_time: false,
+            grouped: group_by.is_some(),
+            group_by,
         }
     }
 
@@ -162,7 +186,16 @@ impl CompareView {
             });
             ui.add_space(cx.tokens.section_gap);
             metrics_chart_ui(ui, data, &names, cx);
-            series_chart_ui(ui, data, &names, cx, &mut self.smoothing, &mut self.log_y);
+            let mut options = SeriesOptions {
+                smoothing: self.smoothing,
+                log_y: self.log_y,
+                wall_time: self.wall_time,
+                group_by: self.group_by.clone(),
+                grouped: self.grouped,
+            };
+            series_chart_ui(ui, data, &names, cx, &mut options);
+            (self.smoothing, self.log_y, self.wall_time, self.grouped) =
+                (options.smoothing, options.log_y, options.wall_time, options.grouped);
             ui.horizontal_wrapped(|ui| {
                 for kind in [CurveKind::Roc, CurveKind::PrecisionRecall, CurveKind::Calibration] {
                     ui.vertical(|ui| curve_chart_ui(ui, data, &names, cx, kind));
@@ -219,13 +252,33 @@ fn metrics_chart_ui(
         });
 }
 
+/// How the step-series chart is drawn.
+struct SeriesOptions {
+    smoothing: f64,
+    log_y: bool,
+    wall_time: bool,
+    group_by: Option<String>,
+    grouped: bool,
+}
+
+/// The group of run `r` under `key` (`params.NAME` or `model`).
+fn group_of(data: &CompareData, key: &str, r: usize) -> String {
+    let param = key
+        .strip_prefix("params.")
+        .unwrap_or(if key == "model" { "model" } else { key });
+    data.comparison
+        .params
+        .get(param)
+        .and_then(|values| values.get(r).cloned().flatten())
+        .unwrap_or_else(|| "(none)".into())
+}
+
 fn series_chart_ui(
     ui: &mut egui::Ui,
     data: &CompareData,
     names: &[String],
     cx: &PanelContext<'_>,
-    smoothing: &mut f64,
-    log_y: &mut bool,
+    o: &mut SeriesOptions,
 ) {
     let Some(first) = data
         .series
@@ -236,22 +289,71 @@ fn series_chart_ui(
         return;
     };
     ui.horizontal(|ui| {
-        ui.strong(format!("{first} by step"));
-        ui.add(egui::Slider::new(smoothing, 0.0..=0.99).text("smoothing"));
-        ui.checkbox(log_y, "log scale");
+        ui.strong(format!(
+            "{first} by {}",
+            if o.wall_time { "wall time (s)" } else { "step" }
+        ));
+        ui.add(egui::Slider::new(&mut o.smoothing, 0.0..=0.99).text("smoothing"));
+        ui.checkbox(&mut o.log_y, "log scale");
+        ui.checkbox(&mut o.wall_time, "wall time");
+        if let Some(key) = &o.group_by {
+            ui.checkbox(&mut o.grouped, format!("mean ± std by {key}"));
+        }
     });
-    let (smoothing, log_y) = (*smoothing, *log_y);
+    let source = if o.wall_time {
+        &data.wall
+    } else {
+        &data.series
+    };
+    let prepare = |points: &Vec<[f64; 2]>| {
+        let mut points = kiln_core::series::smooth(points, o.smoothing);
+        if o.log_y {
+            points.retain(|p| p[1] > 0.0);
+            points.iter_mut().for_each(|p| p[1] = p[1].log10());
+        }
+        points
+    };
+    let per_run: Vec<(usize, Vec<[f64; 2]>)> = source
+        .iter()
+        .enumerate()
+        .filter_map(|(r, series)| {
+            series
+                .iter()
+                .find(|(n, _)| *n == first)
+                .map(|(_, p)| (r, prepare(p)))
+        })
+        .collect();
     Plot::new("compare-series")
         .height(220.0)
         .legend(Legend::default())
-        .show(ui, |plot| {
-            for (r, series) in data.series.iter().enumerate() {
-                if let Some((_, points)) = series.iter().find(|(n, _)| *n == first) {
-                    let mut points = kiln_core::series::smooth(points, smoothing);
-                    if log_y {
-                        points.retain(|p| p[1] > 0.0);
-                        points.iter_mut().for_each(|p| p[1] = p[1].log10());
-                    }
+        .show(ui, |plot| match (&o.group_by, o.grouped) {
+            (Some(key), true) => {
+                let mut groups: std::collections::BTreeMap<String, Vec<Vec<[f64; 2]>>> =
+                    Default::default();
+                for (r, points) in &per_run {
+                    groups
+                        .entry(group_of(data, key, *r))
+                        .or_default()
+                        .push(points.clone());
+                }
+                for (g, (name, members)) in groups.into_iter().enumerate() {
+                    let color = cx.tokens.palette[g % cx.tokens.palette.len()];
+                    let band = kiln_core::series::mean_band(&members);
+                    let xs: Vec<f64> = band.iter().map(|b| b[0]).collect();
+                    let lo: Vec<f64> = band.iter().map(|b| b[1] - b[2]).collect();
+                    let hi: Vec<f64> = band.iter().map(|b| b[1] + b[2]).collect();
+                    plot.add(
+                        egui_plot::FilledArea::new(format!("{name} ± std"), &xs, &lo, &hi)
+                            .fill_color(color.gamma_multiply(0.3)),
+                    );
+                    let mean: Vec<[f64; 2]> = band.iter().map(|b| [b[0], b[1]]).collect();
+                    plot.line(
+                        Line::new(format!("{name} (n={})", members.len()), mean).color(color),
+                    );
+                }
+            }
+            _ => {
+                for (r, points) in per_run {
                     plot.line(
                         Line::new(names[r].as_str(), points)
                             .color(cx.tokens.palette[r % cx.tokens.palette.len()]),

@@ -238,7 +238,12 @@ impl ExperimentsPanel {
         jobs: &kiln_core::jobs::JobRunner,
     ) {
         self.selected = ids.iter().cloned().collect();
-        self.comparing = Some(compare::CompareView::start(store, ids, jobs));
+        self.comparing = Some(compare::CompareView::start(
+            store,
+            ids,
+            (!self.group_by.is_empty()).then(|| self.group_by.clone()),
+            jobs,
+        ));
     }
 
     /// Whether the compare view has its data.
@@ -359,7 +364,12 @@ impl ExperimentsPanel {
                 .clicked()
             {
                 let ids: Vec<String> = self.selected.iter().cloned().collect();
-                self.comparing = Some(compare::CompareView::start(&store, ids, cx.jobs));
+                self.comparing = Some(compare::CompareView::start(
+                    &store,
+                    ids,
+                    (!self.group_by.is_empty()).then(|| self.group_by.clone()),
+                    cx.jobs,
+                ));
             }
             if let Some(runs) = &self.runs {
                 let export = ui.add_enabled(self.export.is_none(), egui::Button::new("Export CSV"));
