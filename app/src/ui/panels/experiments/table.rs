@@ -28,6 +28,8 @@ pub struct TableColumns {
     params: Vec<String>,
     /// Every metric and parameter column, in order, with whether it is shown.
     all: Vec<(String, bool)>,
+    /// Columns pinned next to the run name, in pinning order.
+    pinned: Vec<String>,
 }
 
 impl TableColumns {
@@ -88,6 +90,7 @@ impl TableColumns {
             metrics,
             params,
             all,
+            pinned: Vec::new(),
         }
     }
 
@@ -98,6 +101,12 @@ impl TableColumns {
                 *shown = *was;
             }
         }
+        self.pinned = previous
+            .pinned
+            .iter()
+            .filter(|p| self.all.iter().any(|(k, _)| k == *p))
+            .cloned()
+            .collect();
     }
 
     fn shown(&self, key: &str) -> bool {
@@ -149,13 +158,33 @@ pub fn runs_table_ui(
         .cloned()
         .collect();
     let (metric_names, param_names) = (&metric_names, &param_names);
-    let mut columns: Vec<(String, String)> = vec![
+    let pinned: Vec<(String, kiln_core::runs_filter::Key)> = table
+        .pinned
+        .iter()
+        .filter(|k| table.shown(k))
+        .filter_map(|k| {
+            kiln_core::runs_filter::parse_key(k)
+                .ok()
+                .map(|key| (k.clone(), key))
+        })
+        .collect();
+    let mut columns: Vec<(String, String)> = pinned
+        .iter()
+        .map(|(k, _)| {
+            (
+                k.split_once('.')
+                    .map_or(k.clone(), |(_, n)| format!("{n} (pinned)")),
+                k.clone(),
+            )
+        })
+        .collect();
+    columns.extend([
         ("Experiment".into(), "experiment".into()),
         ("Model".into(), "model".into()),
         ("Status".into(), "status".into()),
         ("Started".into(), "start_time".into()),
         ("Duration".into(), "duration_s".into()),
-    ];
+    ]);
     columns.extend(
         metric_names
             .iter()
@@ -253,6 +282,18 @@ pub fn runs_table_ui(
                             ),
                             egui::RichText::new(duration),
                         ];
+                        for (_, key) in &pinned {
+                            let value =
+                                kiln_core::runs_filter::key_value(detail, key).unwrap_or_default();
+                            let text = value
+                                .parse::<f64>()
+                                .ok()
+                                .filter(|_| value.contains('.'))
+                                .map_or(value.clone(), |v| format!("{v:.4}"));
+                            row.col(|ui| {
+                                ui.label(text);
+                            });
+                        }
                         for cell in cells {
                             row.col(|ui| {
                                 ui.label(cell);
