@@ -236,6 +236,7 @@ pub fn key_value(run: &RunDetail, key: &Key) -> Option<String> {
             "run_id" => Some(run.run.id.clone()),
             "start_time" => Some(run.run.start_time.clone()),
             "duration_s" => run.run.duration_s().map(|d| d.to_string()),
+            "dataset" => run.run.dataset_fingerprint.clone(),
             _ => None,
         },
     }

@@ -184,6 +184,7 @@ pub fn runs_table_ui(
         ("Status".into(), "status".into()),
         ("Started".into(), "start_time".into()),
         ("Duration".into(), "duration_s".into()),
+        ("Data".into(), "dataset".into()),
     ]);
     columns.extend(
         metric_names
@@ -281,6 +282,13 @@ pub fn runs_table_ui(
                                     .replace('T', " "),
                             ),
                             egui::RichText::new(duration),
+                            egui::RichText::new(
+                                run.dataset_fingerprint
+                                    .as_deref()
+                                    .map_or(String::new(), |f| {
+                                        format!("{}…", &f[..f.len().min(8)])
+                                    }),
+                            ),
                         ];
                         for (_, key) in &pinned {
                             let value =
