@@ -49,9 +49,6 @@ pub enum ModelError {
         /// What is allowed.
         reason: String,
     },
-    /// The model is named in Kiln's contract but not built yet.
-    #[error("model '{0}' is not built yet")]
-    NotBuilt(String),
 }
 
 /// Every model name Kiln knows.

@@ -1,10 +1,10 @@
-//! Deploy workspace: local serving, traffic replay, monitoring (not built yet).
+//! Deploy workspace: local serving, traffic replay, monitoring (its issue is open; the panel lists what it will hold).
 
 use crate::ui::context::PanelContext;
 
 /// Draws the Deploy workspace.
 pub fn deploy_ui(ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
-    super::not_built_yet_ui(
+    super::coming_workspace_ui(
         ui,
         "Deploy",
         "Serve a model version over HTTP on this machine and watch it under traffic.",

@@ -6,9 +6,9 @@ pub mod experiments;
 pub mod explore;
 pub mod registry;
 
-/// Heading plus a plain statement of what a workspace will hold, for workspaces whose issue
-/// has not landed yet: nothing fake is drawn in their place.
-pub fn not_built_yet_ui(
+/// Heading plus a plain list of what a workspace will hold, for the workspaces whose issues are
+/// still open (Registry, Deploy): the user sees what is coming and no invented content.
+pub fn coming_workspace_ui(
     ui: &mut egui::Ui,
     title: &str,
     summary: &str,

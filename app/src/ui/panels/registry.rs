@@ -1,10 +1,10 @@
-//! Registry workspace: model versions, stages, gates, audit trail (not built yet).
+//! Registry workspace: model versions, stages, gates, audit trail (its issue is open; the panel lists what it will hold).
 
 use crate::ui::context::PanelContext;
 
 /// Draws the Registry workspace.
 pub fn registry_ui(ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
-    super::not_built_yet_ui(
+    super::coming_workspace_ui(
         ui,
         "Registry",
         "Version models with lineage to their runs and data, and promote them through stages.",
