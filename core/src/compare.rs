@@ -155,7 +155,7 @@ pub struct ParallelCoordinates {
     pub lines: Vec<(String, Vec<Option<f64>>)>,
 }
 
-fn param_values(runs: &[RunDetail], param: &str) -> (Vec<Option<f64>>, Vec<String>) {
+fn param_values(runs: &[&RunDetail], param: &str) -> (Vec<Option<f64>>, Vec<String>) {
     let raw: Vec<Option<&String>> = runs.iter().map(|r| r.params.get(param)).collect();
     if raw.iter().flatten().all(|v| v.parse::<f64>().is_ok()) {
         return (
@@ -181,7 +181,7 @@ fn param_values(runs: &[RunDetail], param: &str) -> (Vec<Option<f64>>, Vec<Strin
 }
 
 /// Parallel coordinates of `runs`: the parameters that vary (at most 12) and `metric`.
-pub fn parallel_coordinates(runs: &[RunDetail], metric: &str) -> ParallelCoordinates {
+pub fn parallel_coordinates(runs: &[&RunDetail], metric: &str) -> ParallelCoordinates {
     let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
     let mut axes = Vec::new();
     let mut columns: Vec<Vec<Option<f64>>> = Vec::new();
@@ -245,20 +245,24 @@ pub struct ParamImportance {
 
 /// Permutation importance of each parameter in a random forest that predicts `metric` from the
 /// varying parameters (at least 8 runs with the metric are needed).
-fn forest_importance(runs: &[RunDetail], metric: &str, params: &[String]) -> BTreeMap<String, f64> {
+fn forest_importance(
+    runs: &[&RunDetail],
+    metric: &str,
+    params: &[String],
+) -> BTreeMap<String, f64> {
     use crate::models::tree::{MaxFeatures, Target, TreeParams, fit_forest};
     let rows: Vec<&RunDetail> = runs
         .iter()
+        .copied()
         .filter(|r| r.metrics.get(metric).is_some_and(|v| v.is_finite()))
         .collect();
     if rows.len() < 8 || params.is_empty() {
         return BTreeMap::new();
     }
-    let owned: Vec<RunDetail> = rows.iter().map(|r| (*r).clone()).collect();
     let columns: Vec<Vec<f64>> = params
         .iter()
         .map(|p| {
-            param_values(&owned, p)
+            param_values(&rows, p)
                 .0
                 .into_iter()
                 .map(|v| v.unwrap_or(-1.0))
@@ -303,6 +307,26 @@ fn forest_importance(runs: &[RunDetail], metric: &str, params: &[String]) -> BTr
         .collect()
 }
 
+/// `(x, metric)` points of the runs that have numbers for both: `x_key` is a parameter or a
+/// metric (`params.C`, `metrics.rmse`), for the scatter of runs against a metric.
+pub fn scatter_points(
+    runs: &[&RunDetail],
+    x_key: &str,
+    metric: &str,
+) -> Result<Vec<[f64; 2]>, String> {
+    use crate::runs_filter::{Key, key_value, parse_key};
+    let x = parse_key(x_key)?;
+    let y = Key::Metric(metric.to_owned());
+    Ok(runs
+        .iter()
+        .filter_map(|r| {
+            let xv = key_value(r, &x)?.parse::<f64>().ok()?;
+            let yv = key_value(r, &y)?.parse::<f64>().ok()?;
+            Some([xv, yv])
+        })
+        .collect())
+}
+
 /// Least-squares line `y = slope * x + intercept` through `points` (`None` for fewer than two
 /// distinct x).
 pub fn trend_line(points: &[[f64; 2]]) -> Option<(f64, f64)> {
@@ -325,7 +349,7 @@ pub fn trend_line(points: &[[f64; 2]]) -> Option<(f64, f64)> {
 
 /// Rank correlation of every varying numeric parameter with `metric`, strongest first (the
 /// correlation half of W&B's parameter importance).
-pub fn param_importance(runs: &[RunDetail], metric: &str) -> Vec<ParamImportance> {
+pub fn param_importance(runs: &[&RunDetail], metric: &str) -> Vec<ParamImportance> {
     let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
     let varying: Vec<String> = names
         .iter()
@@ -420,7 +444,8 @@ mod tests {
                 )
                 .expect("run");
         }
-        let runs = store.run_details(&RunQuery::default()).expect("runs");
+        let all = store.run_details(&RunQuery::default()).expect("runs");
+        let runs: Vec<&RunDetail> = all.iter().collect();
         let chart = parallel_coordinates(&runs, "accuracy");
         let keys: Vec<&str> = chart.axes.iter().map(|a| a.key.as_str()).collect();
         assert_eq!(

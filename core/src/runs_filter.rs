@@ -307,18 +307,42 @@ impl RunFilter {
     }
 }
 
-/// Sorts runs by `key` (`-key` for descending); runs without the key go last.
-pub fn sort_runs(runs: &mut [RunDetail], spec: &str) -> Result<(), String> {
+/// Parses a sort spec: `KEY` ascending, `-KEY` descending.
+fn parse_sort(spec: &str) -> Result<(Key, bool), String> {
     let (descending, name) = match spec.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, spec.strip_prefix('+').unwrap_or(spec)),
     };
-    let key = parse_key(name.trim())?;
-    runs.sort_by(|a, b| match (key_value(a, &key), key_value(b, &key)) {
-        (Some(x), Some(y)) => {
-            let ord = match (x.parse::<f64>(), y.parse::<f64>()) {
-                (Ok(p), Ok(q)) => p.total_cmp(&q),
-                _ => x.cmp(&y),
+    Ok((parse_key(name.trim())?, descending))
+}
+
+/// Indices of the `runs` that match `filter`, ordered by `sort` (`KEY` or `-KEY`; runs without
+/// the key last). Values compare as numbers when both are numbers, else as text; each run's
+/// sort value is computed once, and no run is copied.
+pub fn select_runs(
+    runs: &[RunDetail],
+    filter: Option<&RunFilter>,
+    sort: Option<&str>,
+) -> Result<Vec<usize>, String> {
+    let mut rows: Vec<usize> = (0..runs.len())
+        .filter(|&i| filter.is_none_or(|f| f.matches(&runs[i])))
+        .collect();
+    let Some(spec) = sort else { return Ok(rows) };
+    let (key, descending) = parse_sort(spec)?;
+    let values: Vec<Option<(String, Option<f64>)>> = runs
+        .iter()
+        .map(|r| {
+            key_value(r, &key).map(|v| {
+                let number = v.parse::<f64>().ok();
+                (v, number)
+            })
+        })
+        .collect();
+    rows.sort_by(|&a, &b| match (&values[a], &values[b]) {
+        (Some((x, xn)), Some((y, yn))) => {
+            let ord = match (xn, yn) {
+                (Some(p), Some(q)) => p.total_cmp(q),
+                _ => x.cmp(y),
             };
             if descending { ord.reverse() } else { ord }
         }
@@ -326,6 +350,14 @@ pub fn sort_runs(runs: &mut [RunDetail], spec: &str) -> Result<(), String> {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
+    Ok(rows)
+}
+
+/// Sorts runs by `key` (`-key` for descending); runs without the key go last.
+pub fn sort_runs(runs: &mut Vec<RunDetail>, spec: &str) -> Result<(), String> {
+    let order = select_runs(runs, None, Some(spec))?;
+    let mut taken: Vec<Option<RunDetail>> = runs.drain(..).map(Some).collect();
+    runs.extend(order.into_iter().filter_map(|i| taken[i].take()));
     Ok(())
 }
 
@@ -468,7 +500,7 @@ pub struct RunGroup {
 
 /// Groups runs by the value of `key` (`params.max_depth`, `tags.owner`, `model`, ...), with
 /// every metric aggregated; groups sorted by value (numerically when they are numbers).
-pub fn group_runs(runs: &[RunDetail], key: &str) -> Result<Vec<RunGroup>, String> {
+pub fn group_runs(runs: &[&RunDetail], key: &str) -> Result<Vec<RunGroup>, String> {
     let key = parse_key(key)?;
     let mut groups: std::collections::BTreeMap<String, Vec<&RunDetail>> =
         std::collections::BTreeMap::new();
@@ -543,14 +575,15 @@ mod group_tests {
             r.params.insert("model".into(), (*model).into());
             runs.push(r);
         }
-        let groups = group_runs(&runs, "params.model").expect("groups");
+        let refs: Vec<&RunDetail> = runs.iter().collect();
+        let groups = group_runs(&refs, "params.model").expect("groups");
         assert_eq!(groups.len(), 2);
         let svm = groups.iter().find(|g| g.value == "svm").expect("svm");
         assert_eq!(svm.runs, 2);
         let acc = &svm.metrics["accuracy"];
         assert!((acc.mean - 0.85).abs() < 1e-12);
         assert!((acc.std - 0.070_710_678_118_654_76).abs() < 1e-12);
-        assert!(group_runs(&runs, "bogus").is_err());
+        assert!(group_runs(&refs, "bogus").is_err());
     }
 
     mod tests_support {

@@ -18,18 +18,22 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                 experiment: args.experiment,
                 ..RunQuery::default()
             };
-            let mut details = store.run_details(&query)?;
-            if let Some(text) = &args.filter {
-                let filter = kiln_core::runs_filter::parse_run_filter(text)
-                    .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
-                details.retain(|d| filter.matches(d));
-            }
-            if let Some(sort) = &args.sort {
-                kiln_core::runs_filter::sort_runs(&mut details, sort)
+            let all = store.run_details(&query)?;
+            let filter = match &args.filter {
+                Some(text) => Some(
+                    kiln_core::runs_filter::parse_run_filter(text)
+                        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?,
+                ),
+                None => None,
+            };
+            let rows =
+                kiln_core::runs_filter::select_runs(&all, filter.as_ref(), args.sort.as_deref())
                     .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
-            }
+            let details: Vec<kiln_core::store::RunDetail> =
+                rows.into_iter().map(|i| all[i].clone()).collect();
             if let Some(key) = &args.group_by {
-                let groups = kiln_core::runs_filter::group_runs(&details, key)
+                let refs: Vec<&kiln_core::store::RunDetail> = details.iter().collect();
+                let groups = kiln_core::runs_filter::group_runs(&refs, key)
                     .map_err(|e| anyhow::anyhow!("--group-by: {e}"))?;
                 if args.json {
                     println!(

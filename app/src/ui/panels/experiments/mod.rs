@@ -1,6 +1,7 @@
 //! Experiments workspace: every run in the store, filtered with the run filter language, sorted
 //! by any column; select runs to compare them.
 
+mod charts;
 mod compare;
 mod detail;
 mod table;
@@ -9,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use kiln_core::jobs::{JobError, JobHandle};
-use kiln_core::runs_filter::{RunFilter, parse_run_filter, sort_runs};
+use kiln_core::runs_filter::{RunFilter, parse_run_filter, select_runs};
 use kiln_core::store::{RunDetail, RunQuery};
 
 use crate::ui::context::PanelContext;
@@ -31,7 +32,7 @@ pub struct ExperimentsPanel {
     comparing: Option<compare::CompareView>,
     detail: Option<detail::DetailView>,
     columns: table::TableColumns,
-    charts: Option<ChartsState>,
+    charts: Option<charts::ChartsState>,
     group_by: String,
     compare_newest: bool,
     view_name: String,
@@ -48,81 +49,6 @@ pub struct ExperimentsPanel {
     generation: u64,
 }
 
-/// A parameter or metric of the shown runs against the chosen metric, with its trend line.
-fn scatter_ui(
-    ui: &mut egui::Ui,
-    shown: &[RunDetail],
-    state: &mut ChartsState,
-    metrics: &[String],
-    cx: &PanelContext<'_>,
-) {
-    let mut choices: Vec<String> = state
-        .importance
-        .iter()
-        .map(|p| format!("params.{}", p.param))
-        .collect();
-    choices.extend(
-        metrics
-            .iter()
-            .filter(|m| **m != state.metric)
-            .map(|m| format!("metrics.{m}")),
-    );
-    if state.scatter_x.is_empty() {
-        state.scatter_x = choices.first().cloned().unwrap_or_default();
-    }
-    ui.horizontal(|ui| {
-        ui.strong(format!("{} against", state.metric));
-        egui::ComboBox::new("scatter-x", "x axis")
-            .selected_text(state.scatter_x.clone())
-            .show_ui(ui, |ui| {
-                for c in &choices {
-                    ui.selectable_value(&mut state.scatter_x, c.clone(), c);
-                }
-            });
-    });
-    let Ok(key) = kiln_core::runs_filter::parse_key(&state.scatter_x) else {
-        return;
-    };
-    let metric = kiln_core::runs_filter::Key::Metric(state.metric.clone());
-    let points: Vec<[f64; 2]> = shown
-        .iter()
-        .filter_map(|r| {
-            let x = kiln_core::runs_filter::key_value(r, &key)?
-                .parse::<f64>()
-                .ok()?;
-            let y = kiln_core::runs_filter::key_value(r, &metric)?
-                .parse::<f64>()
-                .ok()?;
-            Some([x, y])
-        })
-        .collect();
-    if points.is_empty() {
-        ui.label("No run has numbers on both axes.");
-        return;
-    }
-    let trend = kiln_core::compare::trend_line(&points);
-    let (lo, hi) = points
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p[0]), b.max(p[0]))
-        });
-    egui_plot::Plot::new("runs-scatter")
-        .height(240.0)
-        .x_axis_label(state.scatter_x.clone())
-        .y_axis_label(state.metric.clone())
-        .show(ui, |plot| {
-            plot.points(
-                egui_plot::Points::new("runs", points)
-                    .radius(3.0)
-                    .color(cx.tokens.palette[0]),
-            );
-            if let Some((slope, intercept)) = trend {
-                let line = vec![[lo, slope * lo + intercept], [hi, slope * hi + intercept]];
-                plot.line(egui_plot::Line::new("trend", line).color(cx.tokens.accent));
-            }
-        });
-}
-
 /// Per (run, series) summary values loaded for the step-metric chooser.
 type SeriesSummaries = std::collections::HashMap<(String, String), f64>;
 
@@ -133,16 +59,6 @@ fn chrono_stamp() -> String {
         .filter(|c| c.is_ascii_digit())
         .take(14)
         .collect()
-}
-
-/// The charts view: parallel coordinates and parameter importance of the shown runs.
-struct ChartsState {
-    metric: String,
-    scatter_x: String,
-    computed_for: Option<(String, u64)>,
-    parallel: Option<kiln_core::compare::ParallelCoordinates>,
-    importance: Vec<kiln_core::compare::ParamImportance>,
-    brushes: crate::ui::widgets::parallel_coords::Brushes,
 }
 
 impl ExperimentsPanel {
@@ -175,6 +91,9 @@ impl ExperimentsPanel {
         }
         if let Some(view) = &mut self.detail {
             view.poll();
+        }
+        if let Some(charts) = &mut self.charts {
+            charts.poll();
         }
         if let Some((how, job)) = &self.summaries
             && let Some(result) = job.try_result()
@@ -220,14 +139,9 @@ impl ExperimentsPanel {
 
     /// Shows the charts view (parallel coordinates and parameter importance).
     pub fn show_charts(&mut self) {
-        self.charts = Some(ChartsState {
-            metric: self.columns.first_metric().unwrap_or_default(),
-            scatter_x: String::new(),
-            computed_for: None,
-            parallel: None,
-            importance: Vec::new(),
-            brushes: Default::default(),
-        });
+        self.charts = Some(charts::ChartsState::new(
+            self.columns.first_metric().unwrap_or_default(),
+        ));
     }
 
     /// Selects runs and opens the compare view (the Compare button does the same).
@@ -260,23 +174,11 @@ impl ExperimentsPanel {
 
     fn refresh_shown(&mut self) {
         let Some(runs) = &self.runs else { return };
-        let mut order: Vec<RunDetail> = runs
-            .iter()
-            .filter(|r| self.filter.as_ref().is_none_or(|f| f.matches(r)))
-            .cloned()
-            .collect();
-        if let Some(sort) = &self.sort {
-            let _ = sort_runs(&mut order, sort);
+        // Indices only: filtering and sorting 10,000 runs copies none of them.
+        if let Ok(rows) = select_runs(runs, self.filter.as_ref(), self.sort.as_deref()) {
+            self.shown = rows;
         }
-        let index: std::collections::HashMap<&str, usize> = runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.run.id.as_str(), i))
-            .collect();
-        self.shown = order
-            .iter()
-            .filter_map(|r| index.get(r.run.id.as_str()).copied())
-            .collect();
+        self.generation += 1;
     }
 
     /// Draws the workspace.
@@ -452,7 +354,13 @@ impl ExperimentsPanel {
             return;
         }
         if self.charts.is_some() {
-            self.charts_ui(ui, &runs, cx);
+            let metrics = self.columns.metrics().to_vec();
+            if let Some(charts) = &mut self.charts
+                && let Some(ids) =
+                    charts.charts_ui(ui, &runs, &self.shown, self.generation, &metrics, cx)
+            {
+                self.selected = ids.into_iter().collect();
+            }
             return;
         }
         let action = table::runs_table_ui(
@@ -473,89 +381,6 @@ impl ExperimentsPanel {
                 self.detail = Some(detail::DetailView::start(&store, run_id, cx.jobs));
             }
             None => {}
-        }
-    }
-
-    fn charts_ui(&mut self, ui: &mut egui::Ui, runs: &[RunDetail], cx: &mut PanelContext<'_>) {
-        let metrics = self.columns.metrics().to_vec();
-        let generation = self.generation;
-        let shown: Vec<RunDetail> = self.shown.iter().map(|&i| runs[i].clone()).collect();
-        let Some(state) = &mut self.charts else {
-            return;
-        };
-        // Charts opened before the runs arrived start on the headline metric.
-        if state.metric.is_empty()
-            && let Some(first) = metrics.first()
-        {
-            state.metric = first.clone();
-        }
-        ui.horizontal(|ui| {
-            ui.label("metric");
-            egui::ComboBox::new("charts-metric", "colour and last axis")
-                .selected_text(state.metric.clone())
-                .show_ui(ui, |ui| {
-                    for m in &metrics {
-                        ui.selectable_value(&mut state.metric, m.clone(), m);
-                    }
-                });
-            if !state.brushes.is_empty() && ui.button("Clear brushes").clicked() {
-                state.brushes.clear();
-            }
-        });
-        let key = (state.metric.clone(), generation);
-        if state.computed_for.as_ref() != Some(&key) {
-            // A pass over the shown runs; thousands of runs take milliseconds.
-            state.parallel = Some(kiln_core::compare::parallel_coordinates(
-                &shown,
-                &state.metric,
-            ));
-            state.importance = kiln_core::compare::param_importance(&shown, &state.metric);
-            state.brushes.clear();
-            state.computed_for = Some(key);
-        }
-        ui.strong("Parallel coordinates (drag along an axis to brush, double-click to clear)");
-        if let Some(parallel) = &state.parallel {
-            let passing = crate::ui::widgets::parallel_coords::parallel_coordinates_ui(
-                ui,
-                parallel,
-                &mut state.brushes,
-                cx.tokens,
-            );
-            ui.label(format!(
-                "{} of {} runs inside the brushes",
-                passing.len(),
-                parallel.lines.len()
-            ));
-            if !state.brushes.is_empty() && ui.button("Select these runs").clicked() {
-                self.selected = passing.into_iter().collect();
-            }
-        }
-        ui.add_space(cx.tokens.section_gap);
-        scatter_ui(ui, &shown, state, &metrics, cx);
-        ui.add_space(cx.tokens.section_gap);
-        ui.strong(format!(
-            "Parameter importance for {} (rank correlation; random-forest permutation drop in R²)",
-            state.metric
-        ));
-        if state.importance.is_empty() {
-            ui.label("No parameter varies with this metric across the shown runs.");
-        } else {
-            egui::Grid::new("param-importance")
-                .striped(true)
-                .show(ui, |ui| {
-                    for p in &state.importance {
-                        ui.label(&p.param);
-                        let bar = egui::ProgressBar::new(p.correlation.abs() as f32)
-                            .desired_width(200.0)
-                            .text(format!("{:+.3}", p.correlation));
-                        ui.add(bar);
-                        ui.label(p.forest.map_or("forest: too few runs".to_owned(), |f| {
-                            format!("forest: {f:+.3} R²")
-                        }));
-                        ui.label(format!("{} runs", p.runs));
-                        ui.end_row();
-                    }
-                });
         }
     }
 
@@ -594,7 +419,7 @@ impl ExperimentsPanel {
             *key != self.group_by || *generation != self.generation
         });
         if stale {
-            let shown: Vec<RunDetail> = self.shown.iter().map(|&i| runs[i].clone()).collect();
+            let shown: Vec<&RunDetail> = self.shown.iter().map(|&i| &runs[i]).collect();
             let groups = kiln_core::runs_filter::group_runs(&shown, &self.group_by);
             self.groups = Some((self.group_by.clone(), self.generation, groups));
         }
