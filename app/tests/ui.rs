@@ -582,6 +582,10 @@ fn charts_show_parallel_coordinates_and_parameter_importance() {
         app.jobs().running_count() == 0
     });
     harness.get_by_label("Charts").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "charts to compute", |app| {
+        app.jobs().running_count() == 0
+    });
     harness.run_steps(3);
     harness.get_by_label("5 of 5 runs inside the brushes");
     harness.get_by_label_contains("Parameter importance for accuracy (rank correlation");
