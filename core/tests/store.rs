@@ -158,6 +158,22 @@ fn runs_can_be_renamed_annotated_deleted_and_restored() {
 }
 
 #[test]
+fn has_runs_counts_only_live_runs() {
+    let (_dir, store) = fresh();
+    assert!(!store.has_runs().expect("empty"));
+    let new = NewRun {
+        experiment: "e".into(),
+        ..NewRun::default()
+    };
+    let run = store
+        .record_run(&new, &[], RunStatus::Finished)
+        .expect("run");
+    assert!(store.has_runs().expect("one"));
+    store.delete_run(&run.id).expect("delete");
+    assert!(!store.has_runs().expect("deleted"));
+}
+
+#[test]
 fn runs_are_listed_per_experiment() {
     let (_dir, store) = fresh();
     for experiment in ["a", "a", "b"] {

@@ -314,9 +314,8 @@ impl KilnApp {
 
 /// On a store without any run, builds the demo project in the background (once).
 fn start_first_run_demo(store: &Store, samples: &[PathBuf], jobs: &JobRunner) {
-    let empty = store
-        .runs(&kiln_core::store::RunQuery::default())
-        .is_ok_and(|runs| runs.is_empty());
+    // Only the existence of a run matters here; loading them all would slow start-up.
+    let empty = store.has_runs().is_ok_and(|any| !any);
     let Some(dir) = samples
         .first()
         .and_then(|p| p.parent())

@@ -40,6 +40,8 @@ pub struct Store {
     home: PathBuf,
     conn: Arc<Mutex<Connection>>,
     writes: Arc<std::sync::atomic::AtomicU64>,
+    /// The last `PRAGMA data_version` read, for when the connection is busy.
+    others: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -65,6 +67,7 @@ impl Store {
             home,
             conn: Arc::new(Mutex::new(conn)),
             writes: Arc::default(),
+            others: Arc::default(),
         })
     }
 
@@ -98,12 +101,22 @@ impl Store {
     /// Changes whenever this handle (or a clone) commits a write, or another connection or
     /// process commits one; views compare it to know when to reload.
     pub fn change_token(&self) -> (u64, i64) {
-        let local = self.writes.load(std::sync::atomic::Ordering::Relaxed);
-        let others = self
-            .lock()
-            .query_row("PRAGMA data_version", [], |row| row.get(0))
-            .unwrap_or(0);
-        (local, others)
+        use std::sync::TryLockError;
+        use std::sync::atomic::Ordering::Relaxed;
+        let local = self.writes.load(Relaxed);
+        // Views poll this every frame: never wait behind a job that holds the connection.
+        // While it is busy the last value read stands; the job's own commit bumps `writes`.
+        let conn = match self.conn.try_lock() {
+            Ok(conn) => Some(conn),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if let Some(conn) = conn
+            && let Ok(version) = conn.query_row("PRAGMA data_version", [], |row| row.get(0))
+        {
+            self.others.store(version, Relaxed);
+        }
+        (local, self.others.load(Relaxed))
     }
 
     fn wrote(&self) {

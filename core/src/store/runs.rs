@@ -328,6 +328,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Whether any live (not deleted) run exists: a cheap check for start-up.
+    pub fn has_runs(&self) -> StoreResult<bool> {
+        let conn = self.lock();
+        Ok(conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE deleted_at IS NULL)",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     /// A run with its params, metrics, tags, artifacts and series names.
     pub fn run_detail(&self, run_id: &str) -> StoreResult<RunDetail> {
         let run = self.run(run_id)?;
