@@ -39,6 +39,16 @@ impl std::fmt::Display for Space {
     }
 }
 
+/// Parses one sweep axis, `NAME=V1,V2,...`, `NAME=LO:HI` or `NAME=LO:HI:log`.
+///
+/// The error does not repeat `spec`: callers prefix it the way their user typed it.
+pub fn parse_axis(spec: &str) -> Result<(String, Space), String> {
+    let (name, values) = spec.split_once('=').ok_or_else(|| {
+        "expected NAME=V1,V2,... or NAME=LO:HI[:log], e.g. max_depth=3,5,8".to_owned()
+    })?;
+    Ok((name.trim().to_owned(), parse_space(values)?))
+}
+
 /// Parses `V1,V2,...`, `LO:HI` or `LO:HI:log`.
 pub fn parse_space(text: &str) -> Result<Space, String> {
     let parts: Vec<&str> = text.split(':').map(str::trim).collect();
@@ -151,6 +161,14 @@ pub fn trials(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_axis_names_its_parameter_and_needs_an_equals_sign() {
+        let (name, space) = parse_axis(" max_depth =3,5").expect("axis");
+        assert_eq!(name, "max_depth");
+        assert_eq!(space.to_string(), "3,5");
+        assert!(parse_axis("max_depth").is_err_and(|e| e.contains("NAME=")));
+    }
 
     #[test]
     fn lists_make_a_grid_and_ranges_make_random_draws() {

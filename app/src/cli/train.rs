@@ -30,11 +30,7 @@ fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, kiln_core::tune::Spa
     specs
         .iter()
         .map(|spec| {
-            let (name, values) = spec.split_once('=').with_context(|| {
-                format!("--sweep {spec}: expected NAME=V1,V2,... or NAME=LO:HI[:log], e.g. max_depth=3,5,8")
-            })?;
-            let space = kiln_core::tune::parse_space(values).map_err(|e| anyhow::anyhow!("--sweep {spec}: {e}"))?;
-            Ok((name.trim().to_owned(), space))
+            kiln_core::tune::parse_axis(spec).map_err(|e| anyhow::anyhow!("--sweep {spec}: {e}"))
         })
         .collect()
 }

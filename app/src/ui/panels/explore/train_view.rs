@@ -103,15 +103,7 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str
 
 fn parse_sweep(text: &str) -> Result<BTreeMap<String, kiln_core::tune::Space>, String> {
     text.split_whitespace()
-        .map(|part| {
-            let (name, values) = part.split_once('=').ok_or_else(|| {
-                format!("sweep '{part}': expected NAME=V1,V2,... or NAME=LO:HI[:log]")
-            })?;
-            Ok((
-                name.to_owned(),
-                kiln_core::tune::parse_space(values).map_err(|e| format!("sweep '{part}': {e}"))?,
-            ))
-        })
+        .map(|part| kiln_core::tune::parse_axis(part).map_err(|e| format!("sweep '{part}': {e}")))
         .collect()
 }
 
