@@ -30,3 +30,33 @@ pub fn index_labels(labels: Vec<String>) -> impl Fn(GridMark, &RangeInclusive<f6
         }
     }
 }
+
+/// What a view shows for a job's result: a spinner while it runs, the error in
+/// `bad` if it failed, and the value (returned) once it is there.
+pub fn job_result<'a, T>(
+    ui: &mut egui::Ui,
+    data: Option<&'a Result<T, String>>,
+    bad: egui::Color32,
+) -> Option<&'a T> {
+    match data {
+        None => {
+            ui.spinner();
+            None
+        }
+        Some(Err(e)) => {
+            ui.colored_label(bad, e.as_str());
+            None
+        }
+        Some(Ok(data)) => Some(data),
+    }
+}
+
+/// A sub-view's heading with a "Back to runs" button; sets `close` when it is clicked.
+pub fn back_heading(ui: &mut egui::Ui, title: &str, close: &mut bool) {
+    ui.horizontal(|ui| {
+        ui.heading(title);
+        if ui.button("Back to runs").clicked() {
+            *close = true;
+        }
+    });
+}

@@ -13,6 +13,7 @@ use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::RunDetail;
 
 use crate::ui::context::PanelContext;
+use crate::ui::widgets;
 use crate::ui::widgets::parallel_coords::{Brushes, parallel_coordinates_ui};
 
 /// What the charts draw for one metric and set of runs.
@@ -118,17 +119,7 @@ impl ChartsState {
         });
         self.request(runs, shown, generation, cx.jobs);
         let mut select = None;
-        let data = match &self.data {
-            Some(Ok(data)) => data,
-            Some(Err(e)) => {
-                ui.colored_label(cx.tokens.bad, e.clone());
-                return None;
-            }
-            None => {
-                ui.spinner();
-                return None;
-            }
-        };
+        let data = widgets::job_result(ui, self.data.as_ref(), cx.tokens.bad)?;
         ui.strong("Parallel coordinates (drag along an axis to brush, double-click to clear)");
         let passing = parallel_coordinates_ui(ui, &data.parallel, &mut self.brushes, cx.tokens);
         ui.label(format!(

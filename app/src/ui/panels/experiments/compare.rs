@@ -10,6 +10,7 @@ use kiln_core::store::Store;
 use kiln_core::train::EVALUATION_ARTIFACT;
 
 use crate::ui::context::PanelContext;
+use crate::ui::widgets;
 
 /// Points kept per series for drawing.
 const SERIES_POINTS: usize = 2000;
@@ -125,22 +126,9 @@ impl CompareView {
 
     /// Draws the comparison; sets `close` when the user goes back.
     pub fn compare_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>, close: &mut bool) {
-        ui.horizontal(|ui| {
-            ui.heading("Compare runs");
-            if ui.button("Back to runs").clicked() {
-                *close = true;
-            }
-        });
-        let data = match &self.data {
-            None => {
-                ui.spinner();
-                return;
-            }
-            Some(Err(e)) => {
-                ui.colored_label(cx.tokens.bad, e);
-                return;
-            }
-            Some(Ok(data)) => data,
+        widgets::back_heading(ui, "Compare runs", close);
+        let Some(data) = widgets::job_result(ui, self.data.as_ref(), cx.tokens.bad) else {
+            return;
         };
         let names: Vec<String> = data
             .comparison

@@ -5,6 +5,7 @@ use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::{DatasetVersion, Run, RunDetail, RunQuery, Store};
 
 use crate::ui::context::PanelContext;
+use crate::ui::widgets;
 
 /// An edit of the run, applied to the store when the frame's drawing is done.
 type StoreEdit = Box<dyn FnOnce(&Store) -> Result<String, String>>;
@@ -93,22 +94,9 @@ impl DetailView {
         cx: &mut PanelContext<'_>,
         close: &mut bool,
     ) {
-        ui.horizontal(|ui| {
-            ui.heading("Run");
-            if ui.button("Back to runs").clicked() {
-                *close = true;
-            }
-        });
-        let data = match &self.data {
-            None => {
-                ui.spinner();
-                return;
-            }
-            Some(Err(e)) => {
-                ui.colored_label(cx.tokens.bad, e.clone());
-                return;
-            }
-            Some(Ok(data)) => data,
+        widgets::back_heading(ui, "Run", close);
+        let Some(data) = widgets::job_result(ui, self.data.as_ref(), cx.tokens.bad) else {
+            return;
         };
         let detail = &data.detail;
         let run = &detail.run;
