@@ -3,14 +3,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kiln_core::data::filter::{filter_rows, parse_filter};
 use kiln_core::data::profile::{Profile, ProfileOptions};
 use kiln_core::data::schema::{ColumnChoice, SchemaOverrides};
 use kiln_core::data::views::{BoxStats, ScatterData, box_stats, scatter_sample, sort_rows};
 use kiln_core::data::{
-    LoadOptions, LoadedTable, OpenedTable, load_table, open_table, profile_options, profile_table,
-    with_overrides,
+    DataError, LoadOptions, LoadedTable, OpenedTable, load_table, open_table, profile_options,
+    profile_table, with_overrides,
 };
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::polars::prelude::DataFrame;
@@ -160,6 +161,10 @@ pub struct Dataset {
     pub profile: Option<Arc<Profile>>,
     /// Why it could not be opened.
     pub error: Option<String>,
+    /// Set by the open job when the failure was "would not fit in memory": the job
+    /// still fails (the status bar says why), and the panel offers a sample without
+    /// having to read the message.
+    too_large: Arc<AtomicBool>,
     /// Selected tab.
     pub tab: Tab,
     /// Selected column (index into the frame).
@@ -200,9 +205,7 @@ impl Dataset {
 
     /// Whether the file could not be opened because it would not fit in memory.
     pub fn too_large(&self) -> bool {
-        self.error
-            .as_deref()
-            .is_some_and(|e| e.contains("open a sample"))
+        self.error.is_some() && self.too_large.load(Ordering::Relaxed)
     }
 
     /// Opens only the first [`SAMPLE_ROWS`] rows of `path`.
@@ -225,12 +228,17 @@ impl Dataset {
             load_table(&preview_path, &options, |_, _| true).map_err(JobError::from)
         });
         let full_path = path.to_path_buf();
+        let too_large = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&too_large);
         let open_job = jobs.spawn(format!("Reading {name}"), move |ctx| {
             let progress = |fraction: f32, message: &str| {
                 ctx.progress(fraction / 0.55, message);
                 !ctx.is_cancelled()
             };
-            open_table(&full_path, &options, &progress).map_err(JobError::from)
+            open_table(&full_path, &options, &progress).map_err(|e| {
+                flag.store(matches!(e, DataError::TooLarge { .. }), Ordering::Relaxed);
+                JobError::from(e)
+            })
         });
         Self {
             path: path.to_path_buf(),
@@ -244,6 +252,7 @@ impl Dataset {
             retype_job: None,
             profile: None,
             error: None,
+            too_large,
             tab: Tab::Table,
             selected: None,
             filter_text: String::new(),
