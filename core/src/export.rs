@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::store::RunDetail;
 
 /// Runs as CSV: fixed columns, then `params.<name>` and `metrics.<name>` (sorted).
-pub fn runs_csv(details: &[RunDetail]) -> String {
+pub fn runs_csv(details: &[&RunDetail]) -> String {
     let params: BTreeSet<&String> = details.iter().flat_map(|d| d.params.keys()).collect();
     let metrics: BTreeSet<&String> = details.iter().flat_map(|d| d.metrics.keys()).collect();
     let mut header: Vec<String> = [

@@ -29,11 +29,9 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
             let rows =
                 kiln_core::runs_filter::select_runs(&all, filter.as_ref(), args.sort.as_deref())
                     .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
-            let details: Vec<kiln_core::store::RunDetail> =
-                rows.into_iter().map(|i| all[i].clone()).collect();
+            let details: Vec<&RunDetail> = rows.into_iter().map(|i| &all[i]).collect();
             if let Some(key) = &args.group_by {
-                let refs: Vec<&kiln_core::store::RunDetail> = details.iter().collect();
-                let groups = kiln_core::runs_filter::group_runs(&refs, key)
+                let groups = kiln_core::runs_filter::group_runs(&details, key)
                     .map_err(|e| anyhow::anyhow!("--group-by: {e}"))?;
                 if args.json {
                     println!(
@@ -55,7 +53,7 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if args.json {
-                let runs: Vec<Value> = details.iter().map(run_json).collect();
+                let runs: Vec<Value> = details.iter().copied().map(run_json).collect();
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&json!({ "runs": runs }))?
@@ -183,7 +181,7 @@ fn show(store: &Store, run_id: &str, as_json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(details: &[RunDetail]) {
+fn print_table(details: &[&RunDetail]) {
     println!(
         "{:<32}  {:<20}  {:<9}  {:<24}  {:>10}",
         "RUN_ID", "EXPERIMENT", "STATUS", "START", "DURATION"

@@ -281,12 +281,13 @@ impl ExperimentsPanel {
                     )
                     .clicked()
                 {
-                    let rows: Vec<RunDetail> =
-                        self.shown.iter().map(|&i| runs[i].clone()).collect();
+                    // The job gets the shared runs and the shown order: no copies on the UI thread.
+                    let (runs, order) = (Arc::clone(runs), self.shown.clone());
                     let dir = store.home().join("exports");
                     self.export = Some(cx.jobs.spawn("Exporting runs", move |_| {
                         std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
                         let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
+                        let rows: Vec<&RunDetail> = order.iter().map(|&i| &runs[i]).collect();
                         std::fs::write(&path, kiln_core::export::runs_csv(&rows))
                             .map_err(JobError::failed)?;
                         Ok(path)
