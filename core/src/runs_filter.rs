@@ -5,7 +5,8 @@
 //! Values compare as numbers when both sides are numbers, else as text; a missing key never
 //! matches (as in MLflow).
 
-use crate::data::filter::{FilterError, Op, Token, tokenize};
+use crate::data::expr::{BoolExpr, Cursor, parse_bool};
+use crate::data::filter::{FilterError, Op, Token};
 use crate::store::RunDetail;
 
 /// What a key refers to.
@@ -74,152 +75,98 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
     }
 }
 
-struct Parser {
-    tokens: Vec<(usize, Token)>,
-    pos: usize,
-    end: usize,
+impl BoolExpr for RunFilter {
+    fn and(left: Self, right: Self) -> Self {
+        Self::And(Box::new(left), Box::new(right))
+    }
+    fn or(left: Self, right: Self) -> Self {
+        Self::Or(Box::new(left), Box::new(right))
+    }
+    fn not(inner: Self) -> Self {
+        Self::Not(Box::new(inner))
+    }
 }
 
-impl Parser {
-    fn offset(&self) -> usize {
-        self.tokens.get(self.pos).map_or(self.end, |(p, _)| *p)
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(self.tokens.get(self.pos), Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case(word))
-    }
-
-    fn or(&mut self) -> Result<RunFilter, FilterError> {
-        let mut left = self.and()?;
-        while self.keyword("or") {
-            self.pos += 1;
-            left = RunFilter::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> Result<RunFilter, FilterError> {
-        let mut left = self.not()?;
-        while self.keyword("and") {
-            self.pos += 1;
-            left = RunFilter::And(Box::new(left), Box::new(self.not()?));
-        }
-        Ok(left)
-    }
-
-    fn not(&mut self) -> Result<RunFilter, FilterError> {
-        if self.keyword("not") {
-            self.pos += 1;
-            return Ok(RunFilter::Not(Box::new(self.not()?)));
-        }
-        self.atom()
-    }
-
-    fn value(&mut self) -> Result<String, FilterError> {
-        let at = self.offset();
-        let value = match self.tokens.get(self.pos).cloned() {
-            Some((_, Token::Num(n))) => format!("{n}"),
-            Some((_, Token::Str(s))) => s,
-            Some((_, Token::Ident(w))) => {
-                return Err(error(
-                    at,
-                    format!("'{w}' is not a value: put text in quotes ('{w}')"),
-                ));
-            }
-            _ => return Err(error(at, "expected a value (a number or 'text')")),
-        };
-        self.pos += 1;
-        Ok(value)
-    }
-
-    fn atom(&mut self) -> Result<RunFilter, FilterError> {
-        let at = self.offset();
-        match self.tokens.get(self.pos).cloned() {
-            Some((_, Token::LParen)) => {
-                self.pos += 1;
-                let inner = self.or()?;
-                if !matches!(self.tokens.get(self.pos), Some((_, Token::RParen))) {
-                    return Err(error(self.offset(), "expected ')'"));
-                }
-                self.pos += 1;
-                Ok(inner)
-            }
-            Some((_, Token::Ident(name))) => {
-                let key = parse_key(&name).map_err(|m| error(at, m))?;
-                self.pos += 1;
-                let negated = self.keyword("not");
-                if negated {
-                    self.pos += 1;
-                }
-                if self.keyword("in") {
-                    self.pos += 1;
-                    if !matches!(self.tokens.get(self.pos), Some((_, Token::LParen))) {
-                        return Err(error(self.offset(), "expected '(' after IN"));
-                    }
-                    self.pos += 1;
-                    let mut values = vec![self.value()?];
-                    while matches!(self.tokens.get(self.pos), Some((_, Token::Comma))) {
-                        self.pos += 1;
-                        values.push(self.value()?);
-                    }
-                    if !matches!(self.tokens.get(self.pos), Some((_, Token::RParen))) {
-                        return Err(error(self.offset(), "expected ',' or ')' in the IN list"));
-                    }
-                    self.pos += 1;
-                    return Ok(RunFilter::In(key, values, negated));
-                }
-                for (word, insensitive) in [("like", false), ("ilike", true)] {
-                    if self.keyword(word) {
-                        self.pos += 1;
-                        let pattern = self.value()?;
-                        return Ok(RunFilter::Like(key, pattern, insensitive, negated));
-                    }
-                }
-                if negated {
-                    return Err(error(self.offset(), "expected IN, LIKE or ILIKE after NOT"));
-                }
-                let op = match self.tokens.get(self.pos) {
-                    Some((_, Token::Op(op))) => *op,
-                    _ => {
-                        return Err(error(
-                            self.offset(),
-                            format!(
-                                "expected a comparison (=, !=, <, <=, >, >=, IN, LIKE, ILIKE) after '{name}'"
-                            ),
-                        ));
-                    }
-                };
-                self.pos += 1;
-                Ok(RunFilter::Compare(key, op, self.value()?))
-            }
-            Some(_) => Err(error(
+/// A literal: a number or quoted text.
+fn value(c: &mut Cursor) -> Result<String, FilterError> {
+    let at = c.offset();
+    let value = match c.tokens.get(c.pos).cloned() {
+        Some((_, Token::Num(n))) => format!("{n}"),
+        Some((_, Token::Str(s))) => s,
+        Some((_, Token::Ident(w))) => {
+            return Err(error(
                 at,
-                "expected a key (params.NAME, metrics.NAME, ...), 'not' or '('",
-            )),
-            None => Err(error(at, "the filter ends too early")),
+                format!("'{w}' is not a value: put text in quotes ('{w}')"),
+            ));
         }
+        _ => return Err(error(at, "expected a value (a number or 'text')")),
+    };
+    c.pos += 1;
+    Ok(value)
+}
+
+/// One comparison: `key op value`, `key [NOT] IN (...)` or `key [NOT] LIKE|ILIKE pattern`.
+fn comparison(c: &mut Cursor) -> Result<RunFilter, FilterError> {
+    let at = c.offset();
+    match c.tokens.get(c.pos).cloned() {
+        Some((_, Token::Ident(name))) => {
+            let key = parse_key(&name).map_err(|m| error(at, m))?;
+            c.pos += 1;
+            let negated = c.keyword("not");
+            if negated {
+                c.pos += 1;
+            }
+            if c.keyword("in") {
+                c.pos += 1;
+                if !matches!(c.tokens.get(c.pos), Some((_, Token::LParen))) {
+                    return Err(error(c.offset(), "expected '(' after IN"));
+                }
+                c.pos += 1;
+                let mut values = vec![value(c)?];
+                while matches!(c.tokens.get(c.pos), Some((_, Token::Comma))) {
+                    c.pos += 1;
+                    values.push(value(c)?);
+                }
+                if !matches!(c.tokens.get(c.pos), Some((_, Token::RParen))) {
+                    return Err(error(c.offset(), "expected ',' or ')' in the IN list"));
+                }
+                c.pos += 1;
+                return Ok(RunFilter::In(key, values, negated));
+            }
+            for (word, insensitive) in [("like", false), ("ilike", true)] {
+                if c.keyword(word) {
+                    c.pos += 1;
+                    let pattern = value(c)?;
+                    return Ok(RunFilter::Like(key, pattern, insensitive, negated));
+                }
+            }
+            if negated {
+                return Err(error(c.offset(), "expected IN, LIKE or ILIKE after NOT"));
+            }
+            let op = match c.tokens.get(c.pos) {
+                Some((_, Token::Op(op))) => *op,
+                _ => {
+                    return Err(error(
+                        c.offset(),
+                        format!(
+                            "expected a comparison (=, !=, <, <=, >, >=, IN, LIKE, ILIKE) after '{name}'"
+                        ),
+                    ));
+                }
+            };
+            c.pos += 1;
+            Ok(RunFilter::Compare(key, op, value(c)?))
+        }
+        _ => Err(error(
+            at,
+            "expected a key (params.NAME, metrics.NAME, ...), 'not' or '('",
+        )),
     }
 }
 
 /// Parses a run filter.
 pub fn parse_run_filter(input: &str) -> Result<RunFilter, FilterError> {
-    let tokens = tokenize(input)?;
-    if tokens.is_empty() {
-        return Err(error(0, "the filter is empty"));
-    }
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        end: input.chars().count(),
-    };
-    let filter = parser.or()?;
-    if parser.pos < parser.tokens.len() {
-        return Err(error(
-            parser.offset(),
-            "expected 'and', 'or' or the end of the filter",
-        ));
-    }
-    Ok(filter)
+    parse_bool(input, &mut comparison)
 }
 
 /// The value of `key` for `run`, as text (numbers formatted as the store holds them).

@@ -9,6 +9,8 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::expr::{BoolExpr, Cursor, parse_bool};
+
 /// A filter that could not be understood, with the character offset of the problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message} (at character {position})")]
@@ -210,142 +212,76 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> 
     Ok(tokens)
 }
 
-struct Parser {
-    tokens: Vec<(usize, Token)>,
-    pos: usize,
-    end: usize,
+impl BoolExpr for Filter {
+    fn and(left: Self, right: Self) -> Self {
+        Self::And(Box::new(left), Box::new(right))
+    }
+    fn or(left: Self, right: Self) -> Self {
+        Self::Or(Box::new(left), Box::new(right))
+    }
+    fn not(inner: Self) -> Self {
+        Self::Not(Box::new(inner))
+    }
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos).map(|(_, t)| t)
-    }
-
-    fn offset(&self) -> usize {
-        self.tokens.get(self.pos).map_or(self.end, |(p, _)| *p)
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(self.peek(), Some(Token::Ident(w)) if w.eq_ignore_ascii_case(word))
-    }
-
-    fn or(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.and()?;
-        while self.keyword("or") {
-            self.pos += 1;
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.not()?;
-        while self.keyword("and") {
-            self.pos += 1;
-            left = Filter::And(Box::new(left), Box::new(self.not()?));
-        }
-        Ok(left)
-    }
-
-    fn not(&mut self) -> Result<Filter, FilterError> {
-        if self.keyword("not") {
-            self.pos += 1;
-            return Ok(Filter::Not(Box::new(self.not()?)));
-        }
-        self.atom()
-    }
-
-    fn atom(&mut self) -> Result<Filter, FilterError> {
-        let at = self.offset();
-        match self.tokens.get(self.pos).cloned() {
-            Some((_, Token::LParen)) => {
-                self.pos += 1;
-                let inner = self.or()?;
-                match self.peek() {
-                    Some(Token::RParen) => {
-                        self.pos += 1;
-                        Ok(inner)
-                    }
-                    _ => Err(error(self.offset(), "expected ')'")),
+/// One comparison: `column op literal` or `column is [not] null`.
+fn comparison(c: &mut Cursor) -> Result<Filter, FilterError> {
+    match c.tokens.get(c.pos).cloned() {
+        Some((_, Token::Ident(column))) => {
+            c.pos += 1;
+            if c.keyword("is") {
+                c.pos += 1;
+                let negated = c.keyword("not");
+                if negated {
+                    c.pos += 1;
                 }
-            }
-            Some((_, Token::Ident(column))) => {
-                self.pos += 1;
-                if self.keyword("is") {
-                    self.pos += 1;
-                    let negated = self.keyword("not");
-                    if negated {
-                        self.pos += 1;
-                    }
-                    if !self.keyword("null") {
-                        return Err(error(self.offset(), "expected 'null' after 'is'"));
-                    }
-                    self.pos += 1;
-                    return Ok(Filter::IsNull { column, negated });
+                if !c.keyword("null") {
+                    return Err(error(c.offset(), "expected 'null' after 'is'"));
                 }
-                let op = match self.peek() {
-                    Some(Token::Op(op)) => *op,
-                    _ => {
-                        return Err(error(
-                            self.offset(),
-                            format!(
-                                "expected a comparison (==, !=, <, <=, >, >=) after '{column}'"
-                            ),
-                        ));
-                    }
-                };
-                self.pos += 1;
-                let value_at = self.offset();
-                let value = match self.tokens.get(self.pos).cloned() {
-                    Some((_, Token::Num(n))) => Literal::Number(n),
-                    Some((_, Token::Str(s))) => Literal::Text(s),
-                    Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case("true") => {
-                        Literal::Bool(true)
-                    }
-                    Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case("false") => {
-                        Literal::Bool(false)
-                    }
-                    Some((_, Token::Ident(w))) => {
-                        return Err(error(
-                            value_at,
-                            format!("'{w}' is not a value: put text in quotes (\"{w}\")"),
-                        ));
-                    }
-                    _ => {
-                        return Err(error(
-                            value_at,
-                            "expected a value (a number, \"text\", true or false)",
-                        ));
-                    }
-                };
-                self.pos += 1;
-                Ok(Filter::Compare { column, op, value })
+                c.pos += 1;
+                return Ok(Filter::IsNull { column, negated });
             }
-            Some(_) => Err(error(at, "expected a column name, 'not' or '('")),
-            None => Err(error(at, "the filter ends too early")),
+            let op = match c.peek() {
+                Some(Token::Op(op)) => *op,
+                _ => {
+                    return Err(error(
+                        c.offset(),
+                        format!("expected a comparison (==, !=, <, <=, >, >=) after '{column}'"),
+                    ));
+                }
+            };
+            c.pos += 1;
+            let value_at = c.offset();
+            let value = match c.tokens.get(c.pos).cloned() {
+                Some((_, Token::Num(n))) => Literal::Number(n),
+                Some((_, Token::Str(s))) => Literal::Text(s),
+                Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case("true") => Literal::Bool(true),
+                Some((_, Token::Ident(w))) if w.eq_ignore_ascii_case("false") => {
+                    Literal::Bool(false)
+                }
+                Some((_, Token::Ident(w))) => {
+                    return Err(error(
+                        value_at,
+                        format!("'{w}' is not a value: put text in quotes (\"{w}\")"),
+                    ));
+                }
+                _ => {
+                    return Err(error(
+                        value_at,
+                        "expected a value (a number, \"text\", true or false)",
+                    ));
+                }
+            };
+            c.pos += 1;
+            Ok(Filter::Compare { column, op, value })
         }
+        _ => Err(c.error("expected a column name, 'not' or '('")),
     }
 }
 
 /// Parses a filter expression.
 pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {
-    let tokens = tokenize(input)?;
-    if tokens.is_empty() {
-        return Err(error(0, "the filter is empty"));
-    }
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        end: input.chars().count(),
-    };
-    let filter = parser.or()?;
-    if parser.pos < parser.tokens.len() {
-        return Err(error(
-            parser.offset(),
-            "expected 'and', 'or' or the end of the filter",
-        ));
-    }
-    Ok(filter)
+    parse_bool(input, &mut comparison)
 }
 
 /// Row indices of `frame` where `filter` holds, in table order.

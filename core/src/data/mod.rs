@@ -2,6 +2,7 @@
 
 pub mod csv_check;
 pub mod error;
+pub(crate) mod expr;
 pub mod filter;
 pub mod fingerprint;
 pub mod format;
