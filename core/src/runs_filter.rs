@@ -470,13 +470,7 @@ pub fn group_runs(runs: &[&RunDetail], key: &str) -> Result<Vec<RunGroup>, Strin
             let metrics = values
                 .into_iter()
                 .map(|(name, v)| {
-                    let n = v.len() as f64;
-                    let mean = v.iter().sum::<f64>() / n;
-                    let std = if v.len() > 1 {
-                        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-                    } else {
-                        0.0
-                    };
+                    let (mean, std) = crate::eval::mean_std(&v, 1);
                     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
                     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     (

@@ -93,13 +93,7 @@ pub fn mean_band(series: &[Vec<[f64; 2]>]) -> Vec<[f64; 3]> {
     }
     by_x.into_values()
         .map(|(x, ys)| {
-            let n = ys.len() as f64;
-            let mean = ys.iter().sum::<f64>() / n;
-            let std = if ys.len() > 1 {
-                (ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-            } else {
-                0.0
-            };
+            let (mean, std) = crate::eval::mean_std(&ys, 1);
             [x, mean, std]
         })
         .collect()

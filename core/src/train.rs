@@ -748,10 +748,7 @@ fn cross_validate(
     }
     let mut summary = BTreeMap::new();
     for (name, values) in &per_fold {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std =
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        let (mean, std) = crate::eval::mean_std(values, 1);
         summary.insert(name.clone(), mean);
         summary.insert(format!("{name}_std"), std);
     }

@@ -309,8 +309,39 @@ fn check_proba(
     Ok(())
 }
 
+/// Mean and standard deviation with `ddof` delta degrees of freedom (1: the sample
+/// standard deviation, as pandas' `std()`; 0: the population one, as numpy's `std()`).
+/// The deviation is 0 when there are no more values than `ddof`; both are NaN when empty.
+pub fn mean_std(values: &[f64], ddof: usize) -> (f64, f64) {
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = mean(values.iter().copied());
+    if values.len() <= ddof {
+        return (mean, 0.0);
+    }
+    let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+    (mean, (squares / (values.len() - ddof) as f64).sqrt())
+}
+
 /// Arithmetic mean (the caller guarantees `values` is not empty).
 fn mean(values: impl ExactSizeIterator<Item = f64>) -> f64 {
     let n = values.len() as f64;
     values.sum::<f64>() / n
+}
+
+#[cfg(test)]
+mod mean_std_tests {
+    use super::mean_std;
+
+    #[test]
+    fn sample_and_population_deviation_match_pandas_and_numpy() {
+        let values = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        // pandas Series(values).std() = 2.138089935299395, numpy std = 2.0
+        let (mean, sample) = mean_std(&values, 1);
+        assert_eq!(mean, 5.0);
+        assert!((sample - 2.138_089_935_299_395).abs() < 1e-12);
+        assert_eq!(mean_std(&values, 0).1, 2.0);
+        assert_eq!(mean_std(&[3.0], 1), (3.0, 0.0));
+    }
 }

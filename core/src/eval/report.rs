@@ -143,9 +143,7 @@ pub fn permutation_importance(
                     baseline - score(&shuffled, &used)
                 })
                 .collect();
-            let n = drops.len() as f64;
-            let mean = drops.iter().sum::<f64>() / n;
-            let std = (drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let (mean, std) = super::mean_std(&drops, 0);
             Importance {
                 feature: name.clone(),
                 mean,
