@@ -42,6 +42,25 @@ fn step_until(harness: &mut Harness<'_, KilnApp>, what: &str, done: impl Fn(&Kil
     harness.run_steps(2);
 }
 
+/// Steps until every job has ended.
+fn wait_for_jobs(harness: &mut Harness<'_, KilnApp>, what: &str) {
+    step_until(harness, what, |app| app.jobs().running_count() == 0);
+}
+
+/// The app opened on Experiments over the store in `home`, its runs loaded.
+fn experiments_harness(home: &std::path::Path) -> Harness<'static, KilnApp> {
+    let mut harness = harness(
+        home,
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+    );
+    harness.run_steps(1);
+    wait_for_jobs(&mut harness, "runs to load");
+    harness
+}
+
 #[test]
 fn every_workspace_can_be_selected() {
     let home = tempfile::tempdir().expect("tempdir");
@@ -110,9 +129,7 @@ fn the_status_bar_shows_a_running_job_and_cancels_it() {
     harness.run_steps(3);
     harness.get_by_label("Crunching numbers");
     harness.get_by_label("Cancel").click();
-    step_until(&mut harness, "the job to stop", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the job to stop");
     assert_eq!(handle.status().state, JobState::Cancelled);
     harness.get_by_label("cancelled");
     assert!(harness.query_by_label("Cancel").is_none());
@@ -155,9 +172,7 @@ fn a_missing_file_shows_an_error_and_the_window_keeps_working() {
             ..AppOptions::default()
         },
     );
-    step_until(&mut harness, "the read to fail", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the read to fail");
     harness.get_by_label("Could not open gone.csv");
     assert!(
         harness
@@ -205,17 +220,7 @@ fn the_experiments_workspace_lists_runs_from_the_store() {
             )
             .expect("run");
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let harness = experiments_harness(home.path());
     harness.get_by_label("baseline-logreg");
     harness.get_by_label("1 of 1 runs · 0 selected");
 }
@@ -270,9 +275,7 @@ fn filtered(home: &std::path::Path, expression: &str) -> Harness<'static, KilnAp
     harness.run_steps(2);
     harness.get_by_label("Apply").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the filter", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the filter");
     harness
 }
 
@@ -323,9 +326,7 @@ fn a_column_can_be_read_as_another_type_and_given_a_role() {
     harness.run_steps(2);
     harness.get_by_label("categorical").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the re-profile", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the re-profile");
     let kind = |app: &KilnApp| {
         let dataset = app.explore().active().expect("dataset");
         let profile = dataset.profile.as_ref().expect("profile");
@@ -355,11 +356,10 @@ fn a_column_can_be_read_as_another_type_and_given_a_role() {
     );
 }
 
-#[test]
-fn the_train_tab_trains_the_target_column_and_links_to_experiments() {
-    let home = tempfile::tempdir().expect("tempdir");
-    let mut harness = profiled_penguins(home.path());
-    // Mark species as the target in its column detail; the Train tab picks it up.
+/// Penguins profiled, species marked as the target in its column detail (the Train tab
+/// picks it up), and the Train tab open.
+fn penguins_train_tab(home: &std::path::Path) -> Harness<'static, KilnApp> {
+    let mut harness = profiled_penguins(home);
     harness
         .get_all_by_label("species")
         .next()
@@ -372,18 +372,21 @@ fn the_train_tab_trains_the_target_column_and_links_to_experiments() {
     harness.run_steps(2);
     harness.get_by_label("Train").click();
     harness.run_steps(3);
+    harness
+}
+
+#[test]
+fn the_train_tab_trains_the_target_column_and_links_to_experiments() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = penguins_train_tab(home.path());
     harness.get_by_label("Start training").click();
     harness.run_steps(2);
-    step_until(&mut harness, "training", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "training");
     harness.get_by_label("accuracy");
     harness.get_by_label("Open in Experiments").click();
     harness.run_steps(2);
     assert_eq!(harness.state().settings().workspace, Workspace::Experiments);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "runs to load");
     harness.get_by_label("logistic_regression");
 }
 
@@ -412,17 +415,7 @@ fn runs_are_filtered_selected_and_compared() {
                 .expect("run");
         }
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("Filter runs").focus();
     harness.run_steps(2);
     harness
@@ -438,9 +431,7 @@ fn runs_are_filtered_selected_and_compared() {
     harness.run_steps(2);
     harness.get_by_label("Compare").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the comparison", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the comparison");
     harness.get_by_label("Compare runs");
     harness.get_by_label("Parameters");
     harness.get_by_label("Metrics");
@@ -462,28 +453,14 @@ fn runs_are_filtered_selected_and_compared() {
 #[test]
 fn a_sweep_from_the_train_tab_shows_every_trial() {
     let home = tempfile::tempdir().expect("tempdir");
-    let mut harness = profiled_penguins(home.path());
-    harness
-        .get_all_by_label("species")
-        .next()
-        .expect("column")
-        .click();
-    harness.run_steps(3);
-    harness.get_by_label("role").click();
-    harness.run_steps(2);
-    harness.get_by_label("target").click();
-    harness.run_steps(2);
-    harness.get_by_label("Train").click();
-    harness.run_steps(3);
+    let mut harness = penguins_train_tab(home.path());
     harness.get_by_label("sweep").focus();
     harness.run_steps(2);
     harness.get_by_label("sweep").type_text("C=0.1,1,10");
     harness.run_steps(2);
     harness.get_by_label("Start training").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the sweep", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the sweep");
     harness.get_by_label("Trials (3)");
     harness.get_by_label_contains("Sweep of 3 trials");
 }
@@ -508,22 +485,10 @@ fn a_run_opens_in_full_and_can_be_annotated_and_deleted() {
             .expect("run")
             .id
     };
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("open").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the run", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the run");
     harness.get_by_label(&run_id);
     harness.get_by_label("Note").focus();
     harness.run_steps(2);
@@ -531,15 +496,11 @@ fn a_run_opens_in_full_and_can_be_annotated_and_deleted() {
     harness.run_steps(1);
     harness.get_by_label("Save note").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the reload", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the reload");
     harness.get_by_label("note saved");
     harness.get_by_label("Delete run").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the reload", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the reload");
     harness.get_by_label("Restore run");
     let store = harness.state().store().expect("store").clone();
     let run = store.run(&run_id).expect("run");
@@ -570,22 +531,10 @@ fn charts_show_parallel_coordinates_and_parameter_importance() {
                 .expect("run");
         }
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("Charts").click();
     harness.run_steps(1);
-    step_until(&mut harness, "charts to compute", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "charts to compute");
     harness.run_steps(3);
     harness.get_by_label("5 of 5 runs inside the brushes");
     harness.get_by_label_contains("Parameter importance for accuracy (rank correlation");
@@ -611,22 +560,10 @@ fn the_shown_runs_export_to_csv() {
             )
             .expect("run");
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("Export CSV").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the export", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the export");
     harness.get_by_label_contains("exported to");
     let exported: Vec<_> = std::fs::read_dir(home.path().join("exports"))
         .expect("exports")
@@ -657,25 +594,13 @@ fn views_are_saved_and_step_metrics_can_show_their_minimum() {
             .finish_run(&run.id, kiln_core::store::RunStatus::Finished, None)
             .expect("finish");
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("0.4000");
     harness.get_by_label("step metrics").click();
     harness.run_steps(2);
     harness.get_by_label("min").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the summaries", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the summaries");
     harness.get_by_label("0.2000");
 
     harness.get_by_label("name").focus();
@@ -704,17 +629,7 @@ fn the_column_chooser_hides_and_shows_columns() {
             )
             .expect("run");
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("accuracy");
     harness.get_by_label("Columns").click();
     harness.run_steps(2);
@@ -752,17 +667,7 @@ fn grouped_runs_compare_as_mean_and_std_bands() {
                 .expect("finish");
         }
     }
-    let mut harness = harness(
-        home.path(),
-        AppOptions {
-            workspace: Some(Workspace::Experiments),
-            ..AppOptions::default()
-        },
-    );
-    harness.run_steps(1);
-    step_until(&mut harness, "runs to load", |app| {
-        app.jobs().running_count() == 0
-    });
+    let mut harness = experiments_harness(home.path());
     harness.get_by_label("aggregate rows").click();
     harness.run_steps(2);
     harness.get_by_label("model").click();
@@ -773,9 +678,7 @@ fn grouped_runs_compare_as_mean_and_std_bands() {
     harness.run_steps(2);
     harness.get_by_label("Compare").click();
     harness.run_steps(2);
-    step_until(&mut harness, "the comparison", |app| {
-        app.jobs().running_count() == 0
-    });
+    wait_for_jobs(&mut harness, "the comparison");
     harness.get_by_label("mean ± std by model");
     harness.get_by_label("wall time");
 }
