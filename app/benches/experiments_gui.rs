@@ -12,6 +12,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/kittest/mod.rs"]
+mod kittest;
+
 use cpu_time::ThreadTime;
 use egui_kittest::Harness;
 use kiln::ui::workspace::Workspace;
@@ -74,20 +77,14 @@ fn build_store(home: &Path) -> Store {
 }
 
 fn harness(home: &Path) -> Harness<'static, KilnApp> {
-    let app = KilnApp::new(AppOptions {
-        store_home: Some(home.to_path_buf()),
-        workspace: Some(Workspace::Experiments),
-        ..AppOptions::default()
-    });
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut KilnApp| {
-                app.logic(&ui.ctx().clone());
-                app.ui(ui);
-            },
-            app,
-        )
+    kittest::app_harness(
+        AppOptions {
+            store_home: Some(home.to_path_buf()),
+            workspace: Some(Workspace::Experiments),
+            ..AppOptions::default()
+        },
+        egui::vec2(1400.0, 900.0),
+    )
 }
 
 fn percentile(mut v: Vec<f64>, q: f64) -> f64 {

@@ -11,6 +11,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/kittest/mod.rs"]
+mod kittest;
+
 use cpu_time::ThreadTime;
 use egui_kittest::Harness;
 use kiln::ui::workspace::Workspace;
@@ -18,21 +21,15 @@ use kiln::ui::{AppOptions, KilnApp};
 use kiln_core::polars::prelude::*;
 
 fn harness(home: &std::path::Path, open: PathBuf) -> Harness<'static, KilnApp> {
-    let app = KilnApp::new(AppOptions {
-        store_home: Some(home.to_path_buf()),
-        open_files: vec![open],
-        workspace: Some(Workspace::Explore),
-        ..AppOptions::default()
-    });
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut KilnApp| {
-                app.logic(&ui.ctx().clone());
-                app.ui(ui);
-            },
-            app,
-        )
+    kittest::app_harness(
+        AppOptions {
+            store_home: Some(home.to_path_buf()),
+            open_files: vec![open],
+            workspace: Some(Workspace::Explore),
+            ..AppOptions::default()
+        },
+        egui::vec2(1400.0, 900.0),
+    )
 }
 
 fn wait_for(

@@ -12,20 +12,16 @@ use kiln::ui::workspace::Workspace;
 use kiln::ui::{AppOptions, KilnApp};
 use kiln_core::jobs::{JobError, JobState};
 
+mod kittest;
+
 fn harness(home: &std::path::Path, options: AppOptions) -> Harness<'static, KilnApp> {
-    let app = KilnApp::new(AppOptions {
-        store_home: Some(home.to_path_buf()),
-        ..options
-    });
-    Harness::builder()
-        .with_size(egui::vec2(1200.0, 760.0))
-        .build_ui_state(
-            |ui, app: &mut KilnApp| {
-                app.logic(&ui.ctx().clone());
-                app.ui(ui);
-            },
-            app,
-        )
+    kittest::app_harness(
+        AppOptions {
+            store_home: Some(home.to_path_buf()),
+            ..options
+        },
+        egui::vec2(1200.0, 760.0),
+    )
 }
 
 /// Steps the harness until `done` holds (jobs run on real threads) or fails after 10 s.
