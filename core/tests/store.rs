@@ -13,6 +13,14 @@ fn fresh() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A run in `experiment` with nothing else set.
+fn new_run(experiment: &str) -> NewRun {
+    NewRun {
+        experiment: experiment.into(),
+        ..NewRun::default()
+    }
+}
+
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
         .iter()
@@ -113,12 +121,7 @@ fn a_run_round_trips_with_everything_logged_to_it() {
 #[test]
 fn a_failed_run_keeps_its_error() {
     let (_dir, store) = fresh();
-    let run = store
-        .start_run(&NewRun {
-            experiment: "e".into(),
-            ..NewRun::default()
-        })
-        .expect("start");
+    let run = store.start_run(&new_run("e")).expect("start");
     store
         .finish_run(
             &run.id,
@@ -134,10 +137,7 @@ fn a_failed_run_keeps_its_error() {
 #[test]
 fn runs_can_be_renamed_annotated_deleted_and_restored() {
     let (_dir, store) = fresh();
-    let new = NewRun {
-        experiment: "e".into(),
-        ..NewRun::default()
-    };
+    let new = new_run("e");
     let run = store
         .record_run(&new, &[], RunStatus::Finished)
         .expect("run");
@@ -161,10 +161,7 @@ fn runs_can_be_renamed_annotated_deleted_and_restored() {
 fn has_runs_counts_only_live_runs() {
     let (_dir, store) = fresh();
     assert!(!store.has_runs().expect("empty"));
-    let new = NewRun {
-        experiment: "e".into(),
-        ..NewRun::default()
-    };
+    let new = new_run("e");
     let run = store
         .record_run(&new, &[], RunStatus::Finished)
         .expect("run");
@@ -200,12 +197,7 @@ fn unknown_runs_and_nan_metrics_are_refused_clearly() {
         store.run("nope"),
         Err(StoreError::NotFound { .. })
     ));
-    let run = store
-        .start_run(&NewRun {
-            experiment: "e".into(),
-            ..NewRun::default()
-        })
-        .expect("start");
+    let run = store.start_run(&new_run("e")).expect("start");
     let err = store
         .log_metrics(&run.id, &[("ok".into(), 1.0), ("bad".into(), f64::NAN)])
         .expect_err("NaN refused");
@@ -346,12 +338,7 @@ fn an_unusable_store_location_gives_a_clear_error() {
 #[test]
 fn step_series_summarise_by_min_max_and_mean() {
     let (_dir, store) = fresh();
-    let run = store
-        .start_run(&NewRun {
-            experiment: "e".into(),
-            ..NewRun::default()
-        })
-        .expect("start");
+    let run = store.start_run(&new_run("e")).expect("start");
     store
         .log_metric_steps(&run.id, "loss", &[(0, 3.0), (1, 1.0), (2, 2.0)])
         .expect("steps");
