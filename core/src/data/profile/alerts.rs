@@ -148,31 +148,20 @@ pub fn column_alerts(
     if let Some(skew) = c.skewness.filter(|s| s.abs() > t.skewness) {
         out.push(alert(name, "skewed", format!("skewness {skew:.1}")));
     }
-    let missing = c.nulls as f64 / total;
-    if missing > t.missing {
-        out.push(alert(
-            name,
-            "missing",
-            format!("{} missing ({})", c.nulls, percent(missing)),
-        ));
-    }
-    if let Some(zeros) = c.zeros {
-        let fraction = zeros as f64 / total;
-        if fraction > t.zeros {
+    // Share-of-rows alerts: "N what (P%)" when the share passes its threshold.
+    let shares = [
+        ("missing", Some(c.nulls as u64), t.missing, "missing"),
+        ("zeros", c.zeros, t.zeros, "zeros"),
+        ("infinite", c.infinities, t.infinite, "infinite values"),
+    ];
+    for (kind, count, limit, what) in shares {
+        let Some(count) = count else { continue };
+        let fraction = count as f64 / total;
+        if fraction > limit {
             out.push(alert(
                 name,
-                "zeros",
-                format!("{zeros} zeros ({})", percent(fraction)),
-            ));
-        }
-    }
-    if let Some(inf) = c.infinities {
-        let fraction = inf as f64 / total;
-        if fraction > t.infinite {
-            out.push(alert(
-                name,
-                "infinite",
-                format!("{inf} infinite values ({})", percent(fraction)),
+                kind,
+                format!("{count} {what} ({})", percent(fraction)),
             ));
         }
     }
