@@ -236,51 +236,36 @@ mod tests {
         (values.to_vec(), order, bits)
     }
 
+    /// Spearman and Pearson correlation of two columns, NaN marking a missing value.
+    fn correlate(x: &[f64], y: &[f64]) -> (Option<f64>, Option<f64>) {
+        let (x, ox, bx) = column(x);
+        let (y, oy, by) = column(y);
+        let corr_column = |values, order, group_starts, v: &[f64]| CorrColumn {
+            values,
+            order,
+            group_starts,
+            has_missing: v.iter().any(|x| x.is_nan()),
+        };
+        let cols = [corr_column(&x, &ox, &bx, &x), corr_column(&y, &oy, &by, &y)];
+        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
+        let s = spearman(&cols, &valid, x.len());
+        let p = pearson(&cols);
+        (s[0][1], p[0][1])
+    }
+
     #[test]
     fn perfectly_related_columns_correlate_fully() {
-        let (x, ox, bx) = column(&[1.0, 2.0, 3.0, 4.0]);
-        let (y, oy, by) = column(&[1.0, 4.0, 9.0, 16.0]);
-        let cols = [
-            CorrColumn {
-                values: &x,
-                order: &ox,
-                group_starts: &bx,
-                has_missing: false,
-            },
-            CorrColumn {
-                values: &y,
-                order: &oy,
-                group_starts: &by,
-                has_missing: false,
-            },
-        ];
-        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
-        let s = spearman(&cols, &valid, 4);
-        assert!((s[0][1].unwrap_or_default() - 1.0).abs() < 1e-12);
-        let p = pearson(&cols);
-        assert!(p[0][1].unwrap_or_default() > 0.98);
+        let (s, p) = correlate(&[1.0, 2.0, 3.0, 4.0], &[1.0, 4.0, 9.0, 16.0]);
+        assert!((s.unwrap_or_default() - 1.0).abs() < 1e-12);
+        assert!(p.unwrap_or_default() > 0.98);
     }
 
     #[test]
     fn missing_values_use_pairwise_complete_rows() {
-        let (x, ox, bx) = column(&[1.0, 2.0, f64::NAN, 4.0, 5.0]);
-        let (y, oy, by) = column(&[5.0, 3.0, 100.0, 2.0, 1.0]);
-        let cols = [
-            CorrColumn {
-                values: &x,
-                order: &ox,
-                group_starts: &bx,
-                has_missing: true,
-            },
-            CorrColumn {
-                values: &y,
-                order: &oy,
-                group_starts: &by,
-                has_missing: false,
-            },
-        ];
-        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
-        let s = spearman(&cols, &valid, 5);
-        assert!((s[0][1].unwrap_or_default() + 1.0).abs() < 1e-12);
+        let (s, _) = correlate(
+            &[1.0, 2.0, f64::NAN, 4.0, 5.0],
+            &[5.0, 3.0, 100.0, 2.0, 1.0],
+        );
+        assert!((s.unwrap_or_default() + 1.0).abs() < 1e-12);
     }
 }
