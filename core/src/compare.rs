@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::data::profile::correlation::{average_ranks, pearson_pair};
 use crate::eval::corrected_resampled_t_test;
 use crate::store::{RunDetail, Store, StoreResult};
 
@@ -373,39 +374,15 @@ pub fn param_importance(runs: &[&RunDetail], metric: &str) -> Vec<ParamImportanc
         if pairs.len() < 3 {
             continue;
         }
-        let rank = |xs: Vec<f64>| -> Vec<f64> {
-            let mut order: Vec<usize> = (0..xs.len()).collect();
-            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-            let mut ranks = vec![0.0; xs.len()];
-            let mut i = 0;
-            while i < order.len() {
-                let mut j = i + 1;
-                while j < order.len() && xs[order[j]] == xs[order[i]] {
-                    j += 1;
-                }
-                for &k in &order[i..j] {
-                    ranks[k] = (i + j + 1) as f64 / 2.0;
-                }
-                i = j;
-            }
-            ranks
-        };
-        let rx = rank(pairs.iter().map(|p| p.0).collect());
-        let ry = rank(pairs.iter().map(|p| p.1).collect());
-        let n = rx.len() as f64;
-        let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
-        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-        for (x, y) in rx.iter().zip(&ry) {
-            sxy += (x - mx) * (y - my);
-            sxx += (x - mx) * (x - mx);
-            syy += (y - my) * (y - my);
-        }
-        if sxx == 0.0 || syy == 0.0 {
+        // Spearman: Pearson on average ranks.
+        let rx = average_ranks(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+        let ry = average_ranks(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+        let Some(correlation) = pearson_pair(&rx, &ry) else {
             continue;
-        }
+        };
         out.push(ParamImportance {
             param: name.clone(),
-            correlation: sxy / (sxx * syy).sqrt(),
+            correlation,
             forest: forest.get(name.as_str()).copied(),
             runs: pairs.len(),
         });

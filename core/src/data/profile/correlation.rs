@@ -105,7 +105,29 @@ pub fn pearson(columns: &[CorrColumn<'_>]) -> Vec<Vec<Option<f64>>> {
     symmetric(columns.len(), values)
 }
 
-fn pearson_pair(x: &[f64], y: &[f64]) -> Option<f64> {
+/// Average ranks (1-based, ties share their mean rank, as scipy's `rankdata`) of small
+/// in-memory samples; the profile's Spearman uses its own pre-sorted orders instead.
+pub(crate) fn average_ranks(xs: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let mut ranks = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && xs[order[j]] == xs[order[i]] {
+            j += 1;
+        }
+        for &k in &order[i..j] {
+            ranks[k] = (i + j + 1) as f64 / 2.0;
+        }
+        i = j;
+    }
+    ranks
+}
+
+/// Pearson correlation over the rows where both values are finite; `None` when fewer than
+/// two such rows or either side is constant.
+pub(crate) fn pearson_pair(x: &[f64], y: &[f64]) -> Option<f64> {
     // Two passes over the pairwise-complete rows (infinities count as missing, as in pandas):
     // means first, then centred sums. Agrees with pandas' Welford updates to ~1e-15.
     let complete = |(&vx, &vy): (&f64, &f64)| vx.is_finite() && vy.is_finite();
