@@ -175,6 +175,14 @@ impl<T> JobHandle<T> {
         }
     }
 
+    /// The result of the job in `slot` once it has ended, emptying the slot; `None` while
+    /// it runs or when the slot is empty. Views call this once per frame.
+    pub fn take_finished(slot: &mut Option<Self>) -> Option<Result<T, JobError>> {
+        let result = slot.as_ref()?.try_result()?;
+        *slot = None;
+        Some(result)
+    }
+
     /// Blocks until the job ends and returns its result.
     pub fn wait(self) -> Result<T, JobError> {
         self.result

@@ -54,10 +54,7 @@ impl ChartsState {
 
     /// Collects a finished computation.
     pub fn poll(&mut self) {
-        if let Some(job) = &self.job
-            && let Some(result) = job.try_result()
-        {
-            self.job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.job) {
             self.data = Some(result.map_err(|e| e.to_string()));
         }
     }

@@ -116,10 +116,7 @@ impl CompareView {
 
     /// Collects the finished job.
     pub fn poll(&mut self) {
-        if let Some(job) = &self.job
-            && let Some(result) = job.try_result()
-        {
-            self.job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.job) {
             self.data = Some(result.map_err(|e| e.to_string()));
         }
     }

@@ -67,10 +67,7 @@ impl DetailView {
 
     /// Collects the finished job.
     pub fn poll(&mut self) {
-        if let Some(job) = &self.job
-            && let Some(result) = job.try_result()
-        {
-            self.job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.job) {
             if let Ok(data) = &result {
                 self.name = data.detail.run.name.clone();
                 self.note = data.detail.run.note.clone();

@@ -115,10 +115,7 @@ impl ExperimentsPanel {
                 self.refresh_shown();
             }
         }
-        if let Some(job) = &self.export
-            && let Some(result) = job.try_result()
-        {
-            self.export = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.export) {
             self.export_message = Some(
                 result
                     .map(|path| format!("exported to {}", path.display()))

@@ -114,10 +114,7 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
 
     /// Collects a finished job.
     pub fn poll(&mut self) {
-        if let Some(job) = &self.job
-            && let Some(result) = job.try_result()
-        {
-            self.job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.job) {
             match result {
                 Ok(value) => self.value = Some(Ok(value)),
                 Err(JobError::Failed(message)) => self.value = Some(Err(message)),
@@ -291,19 +288,13 @@ impl Dataset {
 
     /// Collects finished jobs and starts the ones that follow; call once per frame.
     pub fn poll(&mut self, jobs: &JobRunner) {
-        if let Some(job) = &self.preview_job
-            && let Some(result) = job.try_result()
-        {
-            self.preview_job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.preview_job) {
             // A failed preview is not reported: the full load says what is wrong, exactly.
             if let (Ok(table), None) = (result, &self.opened) {
                 self.preview = Some(table.frame);
             }
         }
-        if let Some(job) = &self.open_job
-            && let Some(result) = job.try_result()
-        {
-            self.open_job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.open_job) {
             match result {
                 Ok(opened) => {
                     let opened = Arc::new(opened);
@@ -316,10 +307,7 @@ impl Dataset {
                 Err(JobError::Failed(message)) => self.error = Some(message),
             }
         }
-        if let Some(job) = &self.profile_job
-            && let Some(result) = job.try_result()
-        {
-            self.profile_job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.profile_job) {
             match result {
                 Ok(profile) => self.profile = Some(Arc::new(profile)),
                 Err(JobError::Cancelled) => {}
@@ -328,10 +316,7 @@ impl Dataset {
                 }
             }
         }
-        if let Some(job) = &self.retype_job
-            && let Some(result) = job.try_result()
-        {
-            self.retype_job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.retype_job) {
             match result {
                 Ok((opened, profile)) => {
                     self.opened = Some(Arc::new(opened));

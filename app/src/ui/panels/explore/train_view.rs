@@ -77,10 +77,7 @@ impl Default for TrainForm {
 impl TrainForm {
     /// Collects a finished job; call once per frame.
     pub fn poll(&mut self) {
-        if let Some(job) = &self.job
-            && let Some(result) = job.try_result()
-        {
-            self.job = None;
+        if let Some(result) = JobHandle::take_finished(&mut self.job) {
             self.result = Some(result.map_err(|e| match e {
                 JobError::Cancelled => "training was cancelled".to_owned(),
                 JobError::Failed(message) => message,
