@@ -98,13 +98,7 @@ fn frame_cpu_ms(h: &mut Harness<'_, KilnApp>, frames: usize, scroll: bool) -> Ve
         .map(|i| {
             if scroll {
                 let delta = if i % 100 < 50 { -400.0 } else { 400.0 };
-                h.event(egui::Event::MouseWheel {
-                    unit: egui::MouseWheelUnit::Point,
-                    delta: egui::vec2(0.0, delta),
-                    phase: egui::TouchPhase::Move,
-                    source: egui::MouseWheelSource::Unknown,
-                    modifiers: egui::Modifiers::NONE,
-                });
+                kittest::scroll(h, delta);
             } else {
                 h.hover_at(egui::pos2(700.0 + (i % 50) as f32, 600.0));
             }

@@ -125,13 +125,7 @@ fn main() {
     let mut frame_times = Vec::new();
     for step in 0..300 {
         let delta = if step % 100 < 50 { -400.0 } else { 400.0 };
-        h.event(egui::Event::MouseWheel {
-            unit: egui::MouseWheelUnit::Point,
-            delta: egui::vec2(0.0, delta),
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Unknown,
-            modifiers: egui::Modifiers::NONE,
-        });
+        kittest::scroll(&mut h, delta);
         let cpu = ThreadTime::now();
         h.step();
         frame_times.push(cpu.elapsed().as_secs_f64() * 1000.0);

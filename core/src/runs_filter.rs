@@ -5,7 +5,7 @@
 //! Values compare as numbers when both sides are numbers, else as text; a missing key never
 //! matches (as in MLflow).
 
-use crate::data::expr::{BoolExpr, Cursor, parse_bool};
+use crate::data::expr::{Cursor, parse_bool};
 use crate::data::filter::{FilterError, Op, Token};
 use crate::store::RunDetail;
 
@@ -75,17 +75,7 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
     }
 }
 
-impl BoolExpr for RunFilter {
-    fn and(left: Self, right: Self) -> Self {
-        Self::And(Box::new(left), Box::new(right))
-    }
-    fn or(left: Self, right: Self) -> Self {
-        Self::Or(Box::new(left), Box::new(right))
-    }
-    fn not(inner: Self) -> Self {
-        Self::Not(Box::new(inner))
-    }
-}
+crate::data::expr::bool_expr_via_variants!(RunFilter);
 
 /// A literal: a number or quoted text.
 fn value(c: &mut Cursor) -> Result<String, FilterError> {

@@ -15,3 +15,14 @@ pub fn app_harness(options: AppOptions, size: egui::Vec2) -> Harness<'static, Ki
         KilnApp::new(options),
     )
 }
+
+/// One mouse-wheel scroll of `dy` points (negative scrolls down), as a trackpad sends it.
+pub fn scroll(harness: &mut Harness<'_, KilnApp>, dy: f32) {
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+}

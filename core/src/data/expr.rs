@@ -16,6 +16,25 @@ pub(crate) trait BoolExpr: Sized {
     fn not(inner: Self) -> Self;
 }
 
+/// Implements [`BoolExpr`] for an enum with `And(Box, Box)`, `Or(Box, Box)` and
+/// `Not(Box)` variants.
+macro_rules! bool_expr_via_variants {
+    ($t:ty) => {
+        impl $crate::data::expr::BoolExpr for $t {
+            fn and(left: Self, right: Self) -> Self {
+                Self::And(Box::new(left), Box::new(right))
+            }
+            fn or(left: Self, right: Self) -> Self {
+                Self::Or(Box::new(left), Box::new(right))
+            }
+            fn not(inner: Self) -> Self {
+                Self::Not(Box::new(inner))
+            }
+        }
+    };
+}
+pub(crate) use bool_expr_via_variants;
+
 /// The tokens of an expression and the parser's place in them.
 pub(crate) struct Cursor {
     /// Tokens with their character offsets.

@@ -9,7 +9,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::expr::{BoolExpr, Cursor, parse_bool};
+use super::expr::{Cursor, parse_bool};
 
 /// A filter that could not be understood, with the character offset of the problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -212,17 +212,7 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> 
     Ok(tokens)
 }
 
-impl BoolExpr for Filter {
-    fn and(left: Self, right: Self) -> Self {
-        Self::And(Box::new(left), Box::new(right))
-    }
-    fn or(left: Self, right: Self) -> Self {
-        Self::Or(Box::new(left), Box::new(right))
-    }
-    fn not(inner: Self) -> Self {
-        Self::Not(Box::new(inner))
-    }
-}
+crate::data::expr::bool_expr_via_variants!(Filter);
 
 /// One comparison: `column op literal` or `column is [not] null`.
 fn comparison(c: &mut Cursor) -> Result<Filter, FilterError> {
