@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod context;
+pub mod derived;
 pub mod file_picker;
 pub mod nav;
 pub mod panels;

@@ -9,10 +9,11 @@ use kiln_core::compare::{
     ParallelCoordinates, ParamImportance, parallel_coordinates, param_importance, scatter_points,
     trend_line,
 };
-use kiln_core::jobs::{JobError, JobHandle, JobRunner};
+use kiln_core::jobs::JobRunner;
 use kiln_core::store::RunDetail;
 
 use crate::ui::context::PanelContext;
+use crate::ui::derived::Derived;
 use crate::ui::widgets;
 use crate::ui::widgets::parallel_coords::{Brushes, parallel_coordinates_ui};
 
@@ -30,10 +31,8 @@ type ScatterCache = ((String, String, u64), Vec<[f64; 2]>);
 pub struct ChartsState {
     metric: String,
     scatter_x: String,
-    /// (metric, runs generation) the data or the running job is for.
-    computed_for: Option<(String, u64)>,
-    job: Option<JobHandle<ChartData>>,
-    data: Option<Result<ChartData, String>>,
+    /// Charts for (metric, runs generation).
+    data: Derived<(String, u64), ChartData>,
     scatter: Option<ScatterCache>,
     brushes: Brushes,
 }
@@ -44,9 +43,7 @@ impl ChartsState {
         Self {
             metric,
             scatter_x: String::new(),
-            computed_for: None,
-            job: None,
-            data: None,
+            data: Derived::default(),
             scatter: None,
             brushes: Brushes::default(),
         }
@@ -54,9 +51,7 @@ impl ChartsState {
 
     /// Collects a finished computation.
     pub fn poll(&mut self) {
-        if let Some(result) = JobHandle::take_finished(&mut self.job) {
-            self.data = Some(result.map_err(|e| e.to_string()));
-        }
+        self.data.poll();
     }
 
     fn request(
@@ -67,22 +62,21 @@ impl ChartsState {
         jobs: &JobRunner,
     ) {
         let key = (self.metric.clone(), generation);
-        if self.computed_for.as_ref() == Some(&key) {
+        if !self.data.is_stale(&key) {
             return;
         }
-        if let Some(job) = &self.job {
-            job.cancel();
-        }
         let (runs, rows, metric) = (Arc::clone(runs), shown.to_vec(), self.metric.clone());
-        self.job = Some(jobs.spawn(format!("Charting {metric}"), move |_| {
+        let name = format!("Charting {metric}");
+        let started = self.data.request(key, jobs, name, move || {
             let refs: Vec<&RunDetail> = rows.iter().map(|&i| &runs[i]).collect();
-            Ok::<_, JobError>(ChartData {
+            Ok(ChartData {
                 parallel: parallel_coordinates(&refs, &metric),
                 importance: param_importance(&refs, &metric),
             })
-        }));
-        self.brushes.clear();
-        self.computed_for = Some(key);
+        });
+        if started {
+            self.brushes.clear();
+        }
     }
 
     /// Draws the charts; returns runs to select when the user asks for the brushed ones.
@@ -116,7 +110,7 @@ impl ChartsState {
         });
         self.request(runs, shown, generation, cx.jobs);
         let mut select = None;
-        let data = widgets::job_result(ui, self.data.as_ref(), cx.tokens.bad)?;
+        let data = widgets::job_result(ui, self.data.value.as_ref(), cx.tokens.bad)?;
         ui.strong("Parallel coordinates (drag along an axis to brush, double-click to clear)");
         let passing = parallel_coordinates_ui(ui, &data.parallel, &mut self.brushes, cx.tokens);
         ui.label(format!(
@@ -141,7 +135,7 @@ impl ChartsState {
             .collect();
         scatter_ui(ui, self, runs, shown, generation, &choices, cx);
         ui.add_space(cx.tokens.section_gap);
-        importance_ui(ui, &self.metric, self.data.as_ref());
+        importance_ui(ui, &self.metric, self.data.value.as_ref());
         select
     }
 }

@@ -16,6 +16,7 @@ use kiln_core::data::{
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::polars::prelude::DataFrame;
 
+pub use crate::ui::derived::Derived;
 use crate::ui::widgets::data_grid::SortKey;
 
 /// Rows read for the instant preview.
@@ -72,60 +73,6 @@ impl Tab {
             Tab::Alerts => "Alerts",
             Tab::Train => "Train",
         }
-    }
-}
-
-/// A computation whose inputs are remembered, so it reruns only when they change.
-pub struct Derived<K, T> {
-    key: Option<K>,
-    job: Option<JobHandle<T>>,
-    /// The latest result.
-    pub value: Option<Result<T, String>>,
-}
-
-impl<K, T> Default for Derived<K, T> {
-    fn default() -> Self {
-        Self {
-            key: None,
-            job: None,
-            value: None,
-        }
-    }
-}
-
-impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
-    /// Starts `work` when `key` differs from the last one asked for.
-    pub fn request(
-        &mut self,
-        key: K,
-        jobs: &JobRunner,
-        name: String,
-        work: impl FnOnce() -> Result<T, String> + Send + 'static,
-    ) {
-        if self.key.as_ref() == Some(&key) {
-            return;
-        }
-        if let Some(job) = &self.job {
-            job.cancel();
-        }
-        self.key = Some(key);
-        self.job = Some(jobs.spawn(name, move |_| work().map_err(JobError::Failed)));
-    }
-
-    /// Collects a finished job.
-    pub fn poll(&mut self) {
-        if let Some(result) = JobHandle::take_finished(&mut self.job) {
-            match result {
-                Ok(value) => self.value = Some(Ok(value)),
-                Err(JobError::Failed(message)) => self.value = Some(Err(message)),
-                Err(JobError::Cancelled) => {}
-            }
-        }
-    }
-
-    /// Whether a computation is running.
-    pub fn busy(&self) -> bool {
-        self.job.is_some()
     }
 }
 
