@@ -94,6 +94,18 @@ fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
 }
 
+/// The `unique` alert's rule: every row holds a value and no two are equal (an id?).
+/// Training applies the same rule to keep such columns out of one-hot encoding.
+pub fn is_unique(distinct: usize, non_missing: usize, rows: usize) -> bool {
+    distinct == non_missing && non_missing == rows && rows > 1
+}
+
+/// The `high_cardinality` alert's rule for a categorical or text column. Training applies
+/// the same rule (with the same default limit) before one-hot encoding.
+pub fn is_high_cardinality(distinct: usize, limit: usize) -> bool {
+    distinct > limit
+}
+
 /// Alerts of one column.
 /// `class_counts` are the counts of every distinct value of a nominal column (empty otherwise).
 pub fn column_alerts(
@@ -115,7 +127,7 @@ pub fn column_alerts(
             "constant",
             format!("one distinct value in {} rows", c.count),
         ));
-    } else if c.distinct == c.count && c.count == rows && rows > 1 {
+    } else if is_unique(c.distinct, c.count, rows) {
         out.push(alert(
             name,
             "unique",
@@ -127,7 +139,7 @@ pub fn column_alerts(
         ColumnKind::Categorical | ColumnKind::Text | ColumnKind::Boolean
     );
     if matches!(c.kind, ColumnKind::Categorical | ColumnKind::Text)
-        && c.distinct > t.high_cardinality
+        && is_high_cardinality(c.distinct, t.high_cardinality)
     {
         out.push(alert(
             name,
