@@ -1,5 +1,15 @@
-//! Pearson and Spearman correlation matrices over pairwise-complete rows, computed as pandas'
-//! `DataFrame.corr()` computes them (Welford updates for Pearson; average ranks for Spearman).
+//! Pearson and Spearman correlation matrices over pairwise-complete rows, equal to pandas'
+//! `DataFrame.corr()` (two passes around the means for Pearson; average ranks for Spearman).
+//!
+//! Rows are tracked in bitsets (bit `r` of word `r / 64`), so a pair's complete rows are the
+//! AND of two columns' bitsets, read in sequence.
+//!
+//! Spearman ranks every column once. pandas re-ranks each pair over the rows where both columns
+//! have a value; here that re-ranking is a correction of the column's own ranks: a row's rank
+//! among the pair's rows is its rank among the column's rows minus the column's rows the other
+//! column lacks that sort before it (half of those in its own tie group). Those few rows are
+//! marked in a bitset by sorted position, with running counts per 64 positions, so each pair
+//! is one sequential pass over its rows, in exact integer arithmetic (ranks doubled).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,25 +23,21 @@ pub struct CorrelationMatrix {
     pub matrix: Vec<Vec<Option<f64>>>,
 }
 
-/// One numeric column prepared for correlation.
-pub struct CorrColumn<'a> {
-    /// Values; `NaN` marks a missing value.
-    pub values: &'a [f64],
-    /// Row indices of non-missing values, sorted by value.
-    pub order: &'a [u32],
-    /// Whether any value is missing.
-    pub has_missing: bool,
-    /// Bit `p` is set when position `p` of `order` starts a new distinct value, so ties are
-    /// found by reading this small bitset in sequence instead of the values at random.
-    pub group_starts: &'a [u64],
+/// Bitset of the rows holding a finite value (infinities count as missing, as in pandas).
+pub fn finite_bits(values: &[f64]) -> Vec<u64> {
+    values
+        .chunks(64)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |bits, (k, v)| bits | (u64::from(v.is_finite()) << k))
+        })
+        .collect()
 }
 
-/// Which rows hold a finite value.
-pub fn finite_rows(values: &[f64]) -> Vec<bool> {
-    values.iter().map(|v| v.is_finite()).collect()
-}
-
-/// The `group_starts` bitset of values sorted in `order`.
+/// The bitset marking, for each position `p` of values sorted in `order`, whether a new
+/// distinct value starts there.
 pub fn group_starts(values: &[f64], order: &[u32]) -> Vec<u64> {
     let mut bits = vec![0u64; order.len().div_ceil(64)];
     let mut previous = None;
@@ -45,42 +51,8 @@ pub fn group_starts(values: &[f64], order: &[u32]) -> Vec<u64> {
     bits
 }
 
-fn starts_group(bits: &[u64], p: usize) -> bool {
+fn bit(bits: &[u64], p: usize) -> bool {
     bits[p / 64] & (1 << (p % 64)) != 0
-}
-
-/// Calls `visit(rows, rank)` for each tie group among the rows of `order` kept by `keep`,
-/// with their average rank (1-based) among the kept rows.
-fn for_each_rank_group(
-    order: &[u32],
-    bits: &[u64],
-    keep: impl Fn(usize) -> bool,
-    group: &mut Vec<u32>,
-    mut visit: impl FnMut(&[u32], f64),
-) -> usize {
-    let mut position = 0usize;
-    let mut pending_start = true;
-    group.clear();
-    for (p, &row) in order.iter().enumerate() {
-        pending_start |= starts_group(bits, p);
-        if !keep(row as usize) {
-            continue;
-        }
-        if pending_start && !group.is_empty() {
-            let rank = (2 * position + group.len() + 1) as f64 / 2.0;
-            position += group.len();
-            visit(group, rank);
-            group.clear();
-        }
-        pending_start = false;
-        group.push(row);
-    }
-    if !group.is_empty() {
-        let rank = (2 * position + group.len() + 1) as f64 / 2.0;
-        position += group.len();
-        visit(group, rank);
-    }
-    position
 }
 
 fn pairs(n: usize) -> Vec<(usize, usize)> {
@@ -96,17 +68,60 @@ fn symmetric(n: usize, values: Vec<((usize, usize), Option<f64>)>) -> Vec<Vec<Op
     matrix
 }
 
-/// Pearson correlations of all pairs.
-pub fn pearson(columns: &[CorrColumn<'_>]) -> Vec<Vec<Option<f64>>> {
+/// Calls `visit(row)` for every row set in both bitsets, in row order.
+#[inline]
+fn for_each_common_row(a: &[u64], b: &[u64], mut visit: impl FnMut(usize)) {
+    for (w, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let mut both = x & y;
+        while both != 0 {
+            visit(w * 64 + both.trailing_zeros() as usize);
+            both &= both - 1;
+        }
+    }
+}
+
+/// One numeric column for [`pearson`]: values (`NaN` when missing) and [`finite_bits`].
+pub struct PearsonColumn<'a> {
+    /// Values by row.
+    pub values: &'a [f64],
+    /// Rows with a finite value.
+    pub finite: &'a [u64],
+}
+
+/// Pearson correlations of all pairs, over each pair's rows where both values are finite.
+pub fn pearson(columns: &[PearsonColumn<'_>]) -> Vec<Vec<Option<f64>>> {
     let values = pairs(columns.len())
         .into_par_iter()
-        .map(|(i, j)| ((i, j), pearson_pair(columns[i].values, columns[j].values)))
+        .map(|(i, j)| ((i, j), pearson_bits(&columns[i], &columns[j])))
         .collect();
     symmetric(columns.len(), values)
 }
 
+fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>) -> Option<f64> {
+    let (x, y) = (a.values, b.values);
+    let (mut n, mut sum_x, mut sum_y) = (0usize, 0.0f64, 0.0f64);
+    for_each_common_row(a.finite, b.finite, |r| {
+        n += 1;
+        sum_x += x[r];
+        sum_y += y[r];
+    });
+    if n < 2 {
+        return None;
+    }
+    let (mean_x, mean_y) = (sum_x / n as f64, sum_y / n as f64);
+    let (mut sxx, mut syy, mut sxy) = (0.0f64, 0.0f64, 0.0f64);
+    for_each_common_row(a.finite, b.finite, |r| {
+        let (dx, dy) = (x[r] - mean_x, y[r] - mean_y);
+        sxx += dx * dx;
+        syy += dy * dy;
+        sxy += dx * dy;
+    });
+    let divisor = (sxx * syy).sqrt();
+    (divisor != 0.0 && divisor.is_finite()).then(|| sxy / divisor)
+}
+
 /// Average ranks (1-based, ties share their mean rank, as scipy's `rankdata`) of small
-/// in-memory samples; the profile's Spearman uses its own pre-sorted orders instead.
+/// in-memory samples; the profile's Spearman uses [`RankColumn`] instead.
 pub(crate) fn average_ranks(xs: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..xs.len()).collect();
     order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
@@ -152,127 +167,215 @@ pub(crate) fn pearson_pair(x: &[f64], y: &[f64]) -> Option<f64> {
     (divisor != 0.0 && divisor.is_finite()).then(|| sxy / divisor)
 }
 
-/// Spearman correlations of all pairs.
-/// `valid[c][r]` says whether column `c` has a finite value in row `r` (see [`finite_rows`]);
-/// the columns' `values` are not read, so the caller may have freed them.
-pub fn spearman(
-    columns: &[CorrColumn<'_>],
-    valid: &[Vec<bool>],
-    rows: usize,
-) -> Vec<Vec<Option<f64>>> {
-    // Ranks over each column's own finite rows: right for every pair where neither column has
-    // missing values; other pairs are re-ranked over their common rows (as pandas does).
-    let full_ranks: Vec<Vec<f32>> = columns
-        .par_iter()
-        .zip(valid)
-        .map(|(c, own)| {
-            let mut ranks = vec![0f32; rows];
-            let mut group = Vec::new();
-            for_each_rank_group(
-                c.order,
-                c.group_starts,
-                |r| own[r],
-                &mut group,
-                |g, rank| {
-                    for &row in g {
-                        ranks[row as usize] = rank as f32;
-                    }
-                },
-            );
-            ranks
-        })
-        .collect();
+/// One numeric column ranked once for [`spearman`].
+pub struct RankColumn {
+    /// Rows with a finite value ([`finite_bits`]).
+    finite: Vec<u64>,
+    /// How many rows have a finite value.
+    count: usize,
+    /// By row: the first sorted position of the row's tie group among the finite values, and
+    /// one past its last (the row's average rank, 1-based, is their sum plus one, halved).
+    bounds: Vec<[u32; 2]>,
+    /// By row: its own sorted position among the finite values.
+    position: Vec<u32>,
+}
+
+impl RankColumn {
+    /// Ranks a column from its sort: `order` holds the rows of its non-missing values sorted
+    /// by value (ties in any order), of which the positions `finite_positions` hold the finite
+    /// ones (infinities sort to the two ends); `group_starts` is [`group_starts`] of `order`;
+    /// `finite` is [`finite_bits`] of the column's `rows` values.
+    pub fn new(
+        rows: usize,
+        order: &[u32],
+        finite_positions: std::ops::Range<usize>,
+        group_starts: &[u64],
+        finite: Vec<u64>,
+    ) -> Self {
+        let (lo, hi) = (finite_positions.start, finite_positions.end);
+        let mut bounds = vec![[0u32; 2]; rows];
+        let mut position = vec![0u32; rows];
+        let mut start = lo;
+        for p in lo..=hi {
+            if p == hi || (p > lo && bit(group_starts, p)) {
+                let group = [(start - lo) as u32, (p - lo) as u32];
+                for &row in &order[start..p] {
+                    bounds[row as usize] = group;
+                }
+                start = p;
+            }
+            if p < hi {
+                position[order[p] as usize] = (p - lo) as u32;
+            }
+        }
+        Self {
+            finite,
+            count: hi - lo,
+            bounds,
+            position,
+        }
+    }
+
+    /// Ranks `values` (`NaN` when missing) by sorting them; for small columns and tests.
+    pub fn from_values(values: &[f64]) -> Self {
+        let mut order: Vec<u32> = (0..values.len() as u32)
+            .filter(|&i| !values[i as usize].is_nan())
+            .collect();
+        order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+        let lo = order
+            .iter()
+            .take_while(|&&r| values[r as usize] == f64::NEG_INFINITY)
+            .count();
+        let hi = order.len()
+            - order
+                .iter()
+                .rev()
+                .take_while(|&&r| values[r as usize] == f64::INFINITY)
+                .count();
+        let starts = group_starts(values, &order);
+        Self::new(
+            values.len(),
+            &order,
+            lo..hi.max(lo),
+            &starts,
+            finite_bits(values),
+        )
+    }
+}
+
+/// The sorted positions of one column's rows that the other column of a pair lacks, with the
+/// number of them before each 64 positions.
+#[derive(Default)]
+struct Excluded {
+    words: Vec<u64>,
+    before_word: Vec<u32>,
+    any: bool,
+}
+
+impl Excluded {
+    fn mark(&mut self, own: &RankColumn, other_finite: &[u64]) {
+        self.words.clear();
+        self.words.resize(own.count / 64 + 1, 0);
+        self.any = false;
+        for (w, (&mine, &theirs)) in own.finite.iter().zip(other_finite).enumerate() {
+            let mut lacking = mine & !theirs;
+            while lacking != 0 {
+                let row = w * 64 + lacking.trailing_zeros() as usize;
+                lacking &= lacking - 1;
+                let p = own.position[row] as usize;
+                self.words[p / 64] |= 1 << (p % 64);
+                self.any = true;
+            }
+        }
+        self.before_word.clear();
+        if self.any {
+            let mut total = 0u32;
+            for &word in &self.words {
+                self.before_word.push(total);
+                total += word.count_ones();
+            }
+        }
+    }
+
+    /// Marked positions before position `q`.
+    #[inline]
+    fn before(&self, q: u32) -> u32 {
+        let (k, b) = ((q / 64) as usize, q % 64);
+        self.before_word[k] + (self.words[k] & ((1u64 << b) - 1)).count_ones()
+    }
+
+    /// Twice the average rank, among the pair's rows, of a row with tie group `[gs, ge)`.
+    #[inline]
+    fn doubled_rank(&self, [gs, ge]: [u32; 2]) -> u64 {
+        let full = u64::from(gs) + u64::from(ge) + 1;
+        if self.any {
+            full - u64::from(self.before(gs)) - u64::from(self.before(ge))
+        } else {
+            full
+        }
+    }
+}
+
+fn spearman_pair(
+    a: &RankColumn,
+    b: &RankColumn,
+    excluded_a: &mut Excluded,
+    excluded_b: &mut Excluded,
+) -> Option<f64> {
+    excluded_a.mark(a, &b.finite);
+    excluded_b.mark(b, &a.finite);
+    let (mut n, mut sxx, mut syy, mut sxy) = (0u64, 0u128, 0u128, 0u128);
+    for_each_common_row(&a.finite, &b.finite, |r| {
+        let x = u128::from(excluded_a.doubled_rank(a.bounds[r]));
+        let y = u128::from(excluded_b.doubled_rank(b.bounds[r]));
+        n += 1;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+    });
+    if n < 2 {
+        return None;
+    }
+    // Doubled average ranks of n rows sum to n (n + 1): their mean is n + 1, so the centred
+    // sums are exact integers.
+    let centre = u128::from(n) * u128::from(n + 1) * u128::from(n + 1);
+    let centred = |s: u128| s as i128 - centre as i128;
+    let (vx, vy) = (centred(sxx) as f64, centred(syy) as f64);
+    if vx <= 0.0 || vy <= 0.0 {
+        return None;
+    }
+    Some(centred(sxy) as f64 / (vx * vy).sqrt())
+}
+
+/// Spearman correlations of all pairs, over each pair's rows where both values are finite,
+/// ranked among those rows (as pandas' `corr(method="spearman")`).
+pub fn spearman(columns: &[RankColumn]) -> Vec<Vec<Option<f64>>> {
     let values = pairs(columns.len())
         .into_par_iter()
         .map_init(
-            || (vec![0f32; rows], Vec::new()),
-            |(rb, group), (i, j)| {
+            || (Excluded::default(), Excluded::default()),
+            |(excluded_a, excluded_b), (i, j)| {
                 let (a, b) = (&columns[i], &columns[j]);
-                let (va, vb) = (&valid[i], &valid[j]);
-                let both = |r: usize| va[r] && vb[r];
-                if !a.has_missing && !b.has_missing {
-                    return (
-                        (i, j),
-                        rank_correlation(&full_ranks[i], &full_ranks[j], both),
-                    );
-                }
-                // Rank b over the common rows, then walk a's sorted order over the same rows:
-                // a's ranks come out in sequence, so they are never stored.
-                let nobs = for_each_rank_group(b.order, b.group_starts, both, group, |g, rank| {
-                    for &row in g {
-                        rb[row as usize] = rank as f32;
-                    }
-                });
-                if nobs < 2 {
-                    return ((i, j), None);
-                }
-                let mean = (nobs as f64 + 1.0) / 2.0;
-                let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-                for_each_rank_group(a.order, a.group_starts, both, group, |g, rank| {
-                    let vx = rank - mean;
-                    for &row in g {
-                        let vy = f64::from(rb[row as usize]) - mean;
-                        sxy += vx * vy;
-                        sxx += vx * vx;
-                        syy += vy * vy;
-                    }
-                });
-                let divisor = (sxx * syy).sqrt();
-                ((i, j), (divisor != 0.0).then(|| sxy / divisor))
+                ((i, j), spearman_pair(a, b, excluded_a, excluded_b))
             },
         )
         .collect();
     symmetric(columns.len(), values)
 }
 
-fn rank_correlation(rx: &[f32], ry: &[f32], keep: impl Fn(usize) -> bool) -> Option<f64> {
-    let nobs = (0..rx.len()).filter(|&r| keep(r)).count();
-    if nobs < 2 {
-        return None;
-    }
-    let mean = (nobs as f64 + 1.0) / 2.0;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (row, (&x, &y)) in rx.iter().zip(ry).enumerate() {
-        if !keep(row) {
-            continue;
-        }
-        let (vx, vy) = (f64::from(x) - mean, f64::from(y) - mean);
-        sxy += vx * vy;
-        sxx += vx * vx;
-        syy += vy * vy;
-    }
-    let divisor = (sxx * syy).sqrt();
-    (divisor != 0.0).then(|| sxy / divisor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn column(values: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u64>) {
-        let mut order: Vec<u32> = (0..values.len() as u32)
-            .filter(|&i| !values[i as usize].is_nan())
-            .collect();
-        order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-        let bits = group_starts(values, &order);
-        (values.to_vec(), order, bits)
-    }
-
     /// Spearman and Pearson correlation of two columns, NaN marking a missing value.
     fn correlate(x: &[f64], y: &[f64]) -> (Option<f64>, Option<f64>) {
-        let (x, ox, bx) = column(x);
-        let (y, oy, by) = column(y);
-        let corr_column = |values, order, group_starts, v: &[f64]| CorrColumn {
-            values,
-            order,
-            group_starts,
-            has_missing: v.iter().any(|x| x.is_nan()),
-        };
-        let cols = [corr_column(&x, &ox, &bx, &x), corr_column(&y, &oy, &by, &y)];
-        let valid: Vec<Vec<bool>> = [&x, &y].iter().map(|v| finite_rows(v)).collect();
-        let s = spearman(&cols, &valid, x.len());
-        let p = pearson(&cols);
-        (s[0][1], p[0][1])
+        let ranked = [RankColumn::from_values(x), RankColumn::from_values(y)];
+        let (fx, fy) = (finite_bits(x), finite_bits(y));
+        let p = pearson(&[
+            PearsonColumn {
+                values: x,
+                finite: &fx,
+            },
+            PearsonColumn {
+                values: y,
+                finite: &fy,
+            },
+        ]);
+        (spearman(&ranked)[0][1], p[0][1])
+    }
+
+    /// pandas' way: keep the complete rows, rank them, correlate the ranks.
+    fn spearman_by_reranking(x: &[f64], y: &[f64]) -> Option<f64> {
+        let (cx, cy): (Vec<f64>, Vec<f64>) = x
+            .iter()
+            .zip(y)
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| (*a, *b))
+            .unzip();
+        if cx.len() < 2 {
+            return None;
+        }
+        pearson_pair(&average_ranks(&cx), &average_ranks(&cy))
     }
 
     #[test]
@@ -289,5 +392,48 @@ mod tests {
             &[5.0, 3.0, 100.0, 2.0, 1.0],
         );
         assert!((s.unwrap_or_default() + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn corrected_ranks_equal_reranking_each_pair() {
+        // Ties, missing values, infinities and long runs of zeros, over more than 64 rows.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut columns: Vec<Vec<f64>> = Vec::new();
+        for kind in 0..6 {
+            let column = (0..700)
+                .map(|_| {
+                    let r = next();
+                    match (kind, r % 23) {
+                        (_, 0) => f64::NAN,
+                        (1, 1) => f64::INFINITY,
+                        (1, 2) => f64::NEG_INFINITY,
+                        (2, _) => (r % 5) as f64,
+                        (3, m) if m < 15 => 0.0,
+                        (4, _) => ((r >> 8) % 1000) as f64 / 7.0,
+                        _ => (r >> 11) as f64 / (1u64 << 53) as f64,
+                    }
+                })
+                .collect();
+            columns.push(column);
+        }
+        columns.push(vec![3.0; 700]);
+        columns.push(vec![f64::NAN; 700]);
+        let ranked: Vec<RankColumn> = columns.iter().map(|c| RankColumn::from_values(c)).collect();
+        let matrix = spearman(&ranked);
+        for (i, x) in columns.iter().enumerate() {
+            for (j, y) in columns.iter().enumerate() {
+                let expected = spearman_by_reranking(x, y);
+                match (matrix[i][j], expected) {
+                    (Some(a), Some(e)) => assert!((a - e).abs() < 1e-12, "[{i}][{j}] {a} vs {e}"),
+                    (a, e) => assert_eq!(a, e, "[{i}][{j}]"),
+                }
+            }
+        }
     }
 }

@@ -7,8 +7,6 @@ pub mod alerts;
 pub mod correlation;
 pub mod stats;
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -155,10 +153,14 @@ pub struct ProfileOptions {
 /// Numeric column data kept for the correlation phase.
 struct NumericData {
     index: usize,
+    /// Values by row, `NaN` when missing.
     values: Vec<f64>,
+    /// Rows of the non-missing values, sorted by value.
     order: Vec<u32>,
+    /// [`correlation::group_starts`] of `order`.
     group_starts: Vec<u64>,
-    has_missing: bool,
+    /// The positions of `order` holding finite values (infinities sort to the ends).
+    finite_positions: std::ops::Range<usize>,
 }
 
 struct ColumnResult {
@@ -211,21 +213,44 @@ pub fn profile_frame(
         .iter()
         .map(|n| results[n.index].profile.name.clone())
         .collect();
-    let valid: Vec<Vec<bool>> = numeric
+    let finite: Vec<Vec<u64>> = numeric
         .par_iter()
-        .map(|n| correlation::finite_rows(&n.values))
+        .map(|n| correlation::finite_bits(&n.values))
         .collect();
-    let pearson = correlation::pearson(&corr_columns(&numeric));
+    let pearson_columns: Vec<correlation::PearsonColumn<'_>> = numeric
+        .iter()
+        .zip(&finite)
+        .map(|(n, finite)| correlation::PearsonColumn {
+            values: &n.values,
+            finite,
+        })
+        .collect();
+    let pearson = correlation::pearson(&pearson_columns);
+    drop(pearson_columns);
     tracing::debug!(
         elapsed_s = started.elapsed().as_secs_f64(),
         "profile: pearson done"
     );
-    // Spearman needs only the sorted orders: free the values first (peak memory).
+    // Spearman needs only the sorted orders: free the values first (peak memory), then rank
+    // each column once, freeing its order as it goes.
     for n in &mut numeric {
         n.values = Vec::new();
     }
-    let spearman = correlation::spearman(&corr_columns(&numeric), &valid, rows);
-    drop(numeric);
+    let ranked: Vec<correlation::RankColumn> = numeric
+        .into_par_iter()
+        .zip(finite)
+        .map(|(n, finite)| {
+            correlation::RankColumn::new(
+                rows,
+                &n.order,
+                n.finite_positions.clone(),
+                &n.group_starts,
+                finite,
+            )
+        })
+        .collect();
+    let spearman = correlation::spearman(&ranked);
+    drop(ranked);
     let correlations = Correlations {
         pearson: CorrelationMatrix {
             columns: names.clone(),
@@ -278,18 +303,6 @@ pub fn profile_frame(
         correlations,
         alerts,
     })
-}
-
-fn corr_columns(numeric: &[NumericData]) -> Vec<correlation::CorrColumn<'_>> {
-    numeric
-        .iter()
-        .map(|n| correlation::CorrColumn {
-            values: &n.values,
-            order: &n.order,
-            has_missing: n.has_missing,
-            group_starts: &n.group_starts,
-        })
-        .collect()
 }
 
 fn empty_profile(
@@ -369,7 +382,7 @@ fn profile_column(
     }
     if dtype.is_string() {
         let ca = series.str().map_err(polars_err)?;
-        let mut counts: HashMap<&str, u64> = HashMap::new();
+        let mut counts: PlHashMap<&str, u64> = PlHashMap::default();
         let (mut min_len, mut max_len, mut total_len) = (u64::MAX, 0u64, 0u64);
         for v in ca.iter().flatten() {
             *counts.entry(v).or_default() += 1;
@@ -438,11 +451,20 @@ fn numeric_column(
     values: Vec<f64>,
     nulls: usize,
 ) -> ColumnResult {
-    let mut order: Vec<u32> = (0..values.len() as u32)
-        .filter(|&i| !values[i as usize].is_nan())
+    // Sort (value, row) pairs packed in one integer: no indirection while sorting.
+    let mut keyed: Vec<u128> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_nan())
+        .map(|(row, &v)| (u128::from(sort_key(v)) << 32) | row as u128)
         .collect();
-    order.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-    let sorted: Vec<f64> = order.iter().map(|&i| values[i as usize]).collect();
+    keyed.sort_unstable();
+    let order: Vec<u32> = keyed.iter().map(|&k| k as u32).collect();
+    let sorted: Vec<f64> = keyed
+        .iter()
+        .map(|&k| from_sort_key((k >> 32) as u64))
+        .collect();
+    drop(keyed);
     let count = sorted.len();
     let mut profile = empty_profile(name, dtype, ColumnKind::Numeric, count, nulls);
     let mut distinct_runs: Vec<(f64, u64)> = Vec::new();
@@ -478,7 +500,8 @@ fn numeric_column(
     profile.infinities = Some(sorted.iter().filter(|v| v.is_infinite()).count() as u64);
     let finite: Vec<f64> = sorted.iter().copied().filter(|v| v.is_finite()).collect();
     profile.histogram = stats::histogram_sorted(&finite);
-    let has_missing = nulls > 0 || profile.infinities.unwrap_or(0) > 0;
+    let below = sorted.partition_point(|&v| v == f64::NEG_INFINITY);
+    let above = sorted.partition_point(|&v| v < f64::INFINITY);
     ColumnResult {
         profile,
         class_counts: Vec::new(),
@@ -487,9 +510,28 @@ fn numeric_column(
             group_starts: correlation::group_starts(&values, &order),
             values,
             order,
-            has_missing,
+            finite_positions: below..above,
         }),
     }
+}
+
+/// An integer that sorts as `v` does under `f64::total_cmp`.
+fn sort_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The value of a [`sort_key`].
+fn from_sort_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
 }
 
 /// A number as pandas prints it in value counts (`5.1`, `3`).
@@ -520,8 +562,9 @@ fn duplicate_rows(frame: &DataFrame) -> usize {
                 *b = mix(b.rotate_left(17) ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             });
     }
-    let mut seen = std::collections::HashSet::with_capacity(rows);
-    hashes.into_iter().filter(|h| !seen.insert(*h)).count()
+    // Equal rows have equal hashes: sorted, every hash equal to the one before is a duplicate.
+    hashes.par_sort_unstable();
+    hashes.windows(2).filter(|w| w[0] == w[1]).count()
 }
 
 /// One 64-bit key per row of a column (nulls share one key).
@@ -581,16 +624,16 @@ fn mix(mut x: u64) -> u64 {
 }
 
 fn rows_with_missing(frame: &DataFrame) -> usize {
-    let rows = frame.height();
-    let mut any = vec![false; rows];
+    let mut any: Option<BooleanChunked> = None;
     for column in frame.columns() {
         if column.null_count() == 0 {
             continue;
         }
         let mask = column.as_materialized_series().is_null();
-        for (flag, null) in any.iter_mut().zip(mask.iter()) {
-            *flag |= null.unwrap_or(false);
-        }
+        any = Some(match any {
+            Some(any) => &any | &mask,
+            None => mask,
+        });
     }
-    any.into_iter().filter(|f| *f).count()
+    any.map_or(0, |any| any.num_trues())
 }
