@@ -28,13 +28,20 @@ pub struct CsvLayout {
     pub has_quoted_fields: bool,
 }
 
-/// Checks delimited text `bytes` read from `path`.
-pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
+/// Where the text starts (after a UTF-8 byte-order mark) and its separator, as [`check_csv`]
+/// finds them, from the first lines only: enough to start parsing while the check goes on.
+pub fn sniff(path: &Path, bytes: &[u8]) -> (usize, u8) {
     let text_start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
     } else {
         0
     };
+    (text_start, sniff_separator(path, &bytes[text_start..]))
+}
+
+/// Checks delimited text `bytes` read from `path`.
+pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
+    let (text_start, separator) = sniff(path, bytes);
     let body = &bytes[text_start..];
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DataError::malformed(path, "the file is empty"));
@@ -54,7 +61,6 @@ pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
             "the text is not valid UTF-8 (perhaps Latin-1 or Windows-1252); re-save the file as UTF-8",
         ));
     }
-    let separator = sniff_separator(path, body);
     let scan = scan_records(path, body, separator)?;
     let mut warnings = Vec::new();
     let columns = header_names(path, &scan.header, &mut warnings)?;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::csv_check::check_csv;
+use super::csv_check::{check_csv, sniff};
 use super::error::{DataError, DataResult};
 use super::format::{FileFormat, detect_format};
 
@@ -147,40 +147,73 @@ fn read_csv(
     if !on_progress(0.2, "checking rows") {
         return Err(DataError::Cancelled);
     }
+    let parse = |infer: Option<usize>, separator: u8, text_start: usize, quote: Option<u8>| {
+        let null_values =
+            NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
+        // The header is checked (and empty names replaced) by check_csv; polars reads data
+        // rows only.
+        let read = || {
+            CsvReadOptions::default()
+                .with_has_header(false)
+                .with_skip_rows(1)
+                .with_n_rows(options.max_rows)
+                .with_infer_schema_length(infer)
+                .map_parse_options(|p| {
+                    p.with_separator(separator)
+                        .with_quote_char(quote)
+                        .with_null_values(Some(null_values.clone()))
+                        .with_try_parse_dates(true)
+                })
+                .into_reader_with_file_handle(Cursor::new(&bytes[text_start..]))
+                .finish()
+        };
+        // The parse may now run before the check has vetted the bytes: a panic on bad input
+        // becomes an error, and the check's error is reported instead.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+            Err(PolarsError::ComputeError(
+                "the CSV reader failed on this input".into(),
+            ))
+        })
+    };
     let checking = std::time::Instant::now();
-    let layout = check_csv(path, &bytes)?;
+    let (text_start, separator) = sniff(path, &bytes);
+    let (layout, first_parse) = if memchr::memchr(b'"', &bytes[text_start..]).is_none() {
+        // No quote character anywhere, so no quoted field: the parse needs nothing more from
+        // the check, and both run at the same time (the check on a thread of its own).
+        std::thread::scope(|scope| {
+            let check = std::thread::Builder::new()
+                .name("kiln-csv-check".into())
+                .spawn_scoped(scope, || check_csv(path, &bytes));
+            let parsed = parse(Some(INFER_ROWS), separator, text_start, None);
+            let layout = match check {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(DataError::malformed(path, "the CSV pre-check failed"))
+                }),
+                Err(_) => check_csv(path, &bytes),
+            };
+            (layout, Some(parsed))
+        })
+    } else {
+        (check_csv(path, &bytes), None)
+    };
+    let layout = layout?;
     tracing::debug!(
         elapsed_s = checking.elapsed().as_secs_f64(),
-        "csv pre-check"
+        "csv pre-check (and parse, when run alongside)"
     );
     warnings.extend(layout.warnings.iter().cloned());
     if !on_progress(0.35, "parsing") {
         return Err(DataError::Cancelled);
     }
-    let parse = |infer: Option<usize>, quote: Option<u8>| {
-        let null_values =
-            NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
-        // The header was checked (and empty names replaced) above; polars reads data rows only.
-        CsvReadOptions::default()
-            .with_has_header(false)
-            .with_skip_rows(1)
-            .with_n_rows(options.max_rows)
-            .with_infer_schema_length(infer)
-            .map_parse_options(|p| {
-                p.with_separator(layout.separator)
-                    .with_quote_char(quote)
-                    .with_null_values(Some(null_values.clone()))
-                    .with_try_parse_dates(true)
-            })
-            .into_reader_with_file_handle(Cursor::new(&bytes[layout.text_start..]))
-            .finish()
-    };
     // Without quoted fields, a `"` is plain text (an inch mark), as pandas reads it.
     let quote = layout.has_quoted_fields.then_some(b'"');
-    let mut frame = match parse(Some(INFER_ROWS), quote) {
+    let first_parse = first_parse
+        .unwrap_or_else(|| parse(Some(INFER_ROWS), layout.separator, layout.text_start, quote));
+    let mut frame = match first_parse {
         Ok(frame) => frame,
         // A value far down the file did not fit the type guessed from the first rows.
-        Err(_) => parse(None, quote).map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
+        Err(_) => parse(None, layout.separator, layout.text_start, quote)
+            .map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
     };
     frame
         .set_column_names(&layout.columns)

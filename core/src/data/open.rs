@@ -1,7 +1,8 @@
-//! Opening a file the way the Explore workspace and `kiln profile` both do: fingerprint, load,
-//! profile — one code path with one progress scale, so the CLI and the GUI agree.
+//! Opening a file the way the Explore workspace and `kiln profile` both do: fingerprint and load
+//! (at the same time), profile — one code path with one progress scale, so the CLI and the GUI agree.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
@@ -12,8 +13,7 @@ use super::profile::{Profile, ProfileOptions, profile_frame};
 use super::schema::SchemaOverrides;
 use crate::store::{DatasetVersion, NewDatasetVersion, Store, StoreResult};
 
-/// Share of the progress bar spent on each phase.
-const FINGERPRINT_END: f32 = 0.15;
+/// Share of the progress bar spent on loading (the rest is the profile).
 const LOAD_END: f32 = 0.55;
 
 /// A file that was opened: its identity, its data and (once computed) its profile.
@@ -26,30 +26,64 @@ pub struct OpenedTable {
 }
 
 /// Fingerprints and loads `path`; progress goes from 0 to [`LOAD_END`].
+///
+/// The sha256 is computed on a thread of its own while the file is parsed: both read the same
+/// bytes (from the page cache the second time), and hashing is faster than parsing, so the
+/// fingerprint costs no wall time.
 pub fn open_table(
     path: &Path,
     options: &LoadOptions,
     on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
 ) -> DataResult<OpenedTable> {
-    let fingerprint = fingerprint_file(path, |done, total| {
-        let fraction = if total == 0 {
-            1.0
-        } else {
-            done as f32 / total as f32
+    let stop = AtomicBool::new(false);
+    let loaded = AtomicBool::new(false);
+    let hash = || {
+        fingerprint_file(path, |_, _| {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            // Once loading is done, its caller waits on the hash: let it see progress and
+            // cancel.
+            !loaded.load(Ordering::Relaxed) || on_progress(LOAD_END, "fingerprinting")
+        })
+        .map_err(|e| match e {
+            FingerprintError::Cancelled => DataError::Cancelled,
+            FingerprintError::Read { path, source } => DataError::Io { path, source },
+        })
+    };
+    let (table, fingerprint) = std::thread::scope(|scope| {
+        let hashing = std::thread::Builder::new()
+            .name("kiln-fingerprint".into())
+            .spawn_scoped(scope, hash);
+        let table = load_table(path, options, |fraction, message| {
+            let go = on_progress(fraction * LOAD_END, message);
+            if !go {
+                stop.store(true, Ordering::Relaxed);
+            }
+            go
+        });
+        loaded.store(true, Ordering::Relaxed);
+        if table.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let fingerprint = match hashing {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(DataError::malformed(
+                    path,
+                    "computing the file's sha256 failed",
+                ))
+            }),
+            // No thread to be had: hash here, after loading.
+            Err(_) => hash(),
         };
-        on_progress(fraction * FINGERPRINT_END, "fingerprinting")
+        (table, fingerprint)
+    });
+    // A load error explains more than the hash's (which was stopped by it).
+    let table = table?;
+    Ok(OpenedTable {
+        fingerprint: fingerprint?,
+        table,
     })
-    .map_err(|e| match e {
-        FingerprintError::Cancelled => DataError::Cancelled,
-        FingerprintError::Read { path, source } => DataError::Io { path, source },
-    })?;
-    let table = load_table(path, options, |fraction, message| {
-        on_progress(
-            FINGERPRINT_END + fraction * (LOAD_END - FINGERPRINT_END),
-            message,
-        )
-    })?;
-    Ok(OpenedTable { fingerprint, table })
 }
 
 /// Opens `path` and profiles it; the profile carries the file's fingerprint.
