@@ -23,6 +23,41 @@ pub struct FoldTest {
     pub p_value: f64,
     /// Mean per-fold difference (first minus second).
     pub mean_diff: f64,
+    /// The run whose mean is better in the metric's direction (see [`crate::eval::METRICS`]),
+    /// `None` when the means are equal.
+    pub better: Option<String>,
+    /// Whether the difference is significant (p < 0.05).
+    pub significant: bool,
+}
+
+/// Significance level of the compare verdict.
+pub const SIGNIFICANCE: f64 = 0.05;
+
+impl FoldTest {
+    /// The verdict in words: "run X is better on log_loss (p = 0.01, significant)".
+    pub fn verdict(&self) -> String {
+        match &self.better {
+            None => format!(
+                "{}: no difference over {} folds (p = {:.3})",
+                self.metric, self.folds, self.p_value
+            ),
+            Some(run) => format!(
+                "{}: {} is better ({}), p = {:.3}, {}",
+                self.metric,
+                run,
+                match crate::eval::direction(&self.metric) {
+                    crate::eval::Direction::HigherIsBetter => "higher is better",
+                    crate::eval::Direction::LowerIsBetter => "lower is better",
+                },
+                self.p_value,
+                if self.significant {
+                    "significant at 0.05"
+                } else {
+                    "not significant at 0.05"
+                }
+            ),
+        }
+    }
 }
 
 /// Runs side by side.
@@ -122,8 +157,17 @@ fn fold_tests(store: &Store, a: &RunDetail, b: &RunDetail) -> StoreResult<Vec<Fo
         }
         let n_test = rows / k;
         if let Ok(test) = corrected_resampled_t_test(&va, &vb, rows - n_test, n_test.max(1)) {
+            let metric = series.trim_start_matches("fold_").to_owned();
+            // mean_diff is first minus second; the table says which way is better.
+            let better = match crate::eval::compare_values(&metric, test.mean_diff, 0.0) {
+                Some(std::cmp::Ordering::Greater) => Some(a.run.id.clone()),
+                Some(std::cmp::Ordering::Less) => Some(b.run.id.clone()),
+                _ => None,
+            };
             tests.push(FoldTest {
-                metric: series.trim_start_matches("fold_").to_owned(),
+                significant: better.is_some() && test.p_value < SIGNIFICANCE,
+                better,
+                metric,
                 folds: k,
                 t: test.t,
                 p_value: test.p_value,

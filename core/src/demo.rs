@@ -80,6 +80,7 @@ pub fn build_demo(store: &Store, samples_dir: &Path, ctx: &JobContext) -> Result
             seed: 42,
             cv: None,
             steps: Default::default(),
+            schema: Default::default(),
         };
         train(store, &request, ctx)?;
     }

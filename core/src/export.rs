@@ -29,24 +29,28 @@ pub fn runs_csv(details: &[&RunDetail]) -> String {
             d.run.status.to_string(),
             d.params.get("model").cloned().unwrap_or_default(),
             d.run.start_time.clone(),
-            d.run
-                .duration_s()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            d.run.duration_s().map(format_float).unwrap_or_default(),
         ];
         row.extend(
             params
                 .iter()
                 .map(|p| d.params.get(*p).cloned().unwrap_or_default()),
         );
-        row.extend(
-            metrics
-                .iter()
-                .map(|m| d.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()),
-        );
+        row.extend(metrics.iter().map(|m| {
+            d.metrics
+                .get(*m)
+                .map(|v| format_float(*v))
+                .unwrap_or_default()
+        }));
         out.push_str(&csv_line(&row));
     }
     out
+}
+
+/// A number in the shortest form that reads back as the same `f64` (as Python's `repr` and
+/// JSON writers do): `0.1`, `1e-300`, not three hundred digits. Whole numbers keep a `.0`.
+pub fn format_float(value: f64) -> String {
+    format!("{value:?}")
 }
 
 /// One CSV line, quoting fields that need it (RFC 4180).
@@ -67,6 +71,17 @@ pub fn csv_line(fields: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_are_written_in_shortest_round_trip_form() {
+        for v in [0.1, 1e-300, 1.0, 2.5e-7, 123456.789, 1e21, -0.0] {
+            let text = format_float(v);
+            assert!(text.len() < 25, "{text}");
+            assert_eq!(text.parse::<f64>(), Ok(v));
+        }
+        assert_eq!(format_float(1e-300), "1e-300");
+        assert_eq!(format_float(0.25), "0.25");
+    }
 
     #[test]
     fn csv_fields_with_commas_and_quotes_are_quoted() {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod eval;
 pub mod export;
 pub mod features;
+pub mod inference;
 pub mod jobs;
 pub mod models;
 pub mod provenance;

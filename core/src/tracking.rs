@@ -1,23 +1,35 @@
 //! Runs that are tracked while they happen: started in the store, ended with the right status.
 
 use crate::jobs::JobError;
-use crate::store::{NewRun, Run, RunStatus, Store};
+use crate::store::{NewRun, Run, RunResults, RunStatus, Store};
 
-/// Starts a run, does `work`, and ends the run `finished`, `failed` (with the error) or
-/// `killed` (when cancelled) — so the store never claims a cancelled run succeeded.
+/// Starts a run (visible as `running` at once), does `work`, and ends the run in exactly one
+/// of three states: `finished` with every result `work` returned, committed in one
+/// transaction; `failed` with the error; or `killed` when cancelled. A process killed
+/// mid-way leaves a `running` run that the next Kiln process to open the store marks
+/// `killed` (see [`Store::recover_orphaned_runs`]).
 pub fn track_run<T>(
     store: &Store,
     new: &NewRun,
-    work: impl FnOnce(&Run) -> Result<T, JobError>,
+    work: impl FnOnce(&Run) -> Result<(T, RunResults), JobError>,
 ) -> Result<(Run, T), JobError> {
     let run = store.start_run(new)?;
-    let outcome = work(&run);
-    let (status, error) = match &outcome {
-        Ok(_) => (RunStatus::Finished, None),
-        Err(JobError::Cancelled) => (RunStatus::Killed, None),
-        Err(JobError::Failed(message)) => (RunStatus::Failed, Some(message.as_str())),
+    let outcome = match work(&run) {
+        Ok((value, results)) => match store.complete_run(&run.id, &results) {
+            Ok(()) => Ok(value),
+            Err(e) => Err(JobError::failed(format!(
+                "the run's results could not be saved: {e}"
+            ))),
+        },
+        Err(e) => Err(e),
     };
-    store.finish_run(&run.id, status, error)?;
+    match &outcome {
+        Ok(_) => {}
+        Err(JobError::Cancelled) => store.finish_run(&run.id, RunStatus::Killed, None)?,
+        Err(JobError::Failed(message)) => {
+            store.finish_run(&run.id, RunStatus::Failed, Some(message))?
+        }
+    }
     let run = store.run(&run.id)?;
     outcome.map(|value| (run, value))
 }

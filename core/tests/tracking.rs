@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kiln_core::jobs::{JobError, JobRunner, JobState};
-use kiln_core::store::{NewRun, RunStatus, Store};
+use kiln_core::store::{NewRun, RunResults, RunStatus, Store};
 use kiln_core::tracking::track_run;
 
 fn new_run() -> NewRun {
@@ -31,7 +31,7 @@ fn cancelling_a_tracked_job_marks_its_run_killed() {
                 ctx.progress(0.0, format!("step {step}"));
                 std::thread::sleep(Duration::from_millis(2));
             }
-            Ok(())
+            Ok(((), RunResults::default()))
         })
     });
     let run_id = started_rx
@@ -79,7 +79,50 @@ fn a_failing_tracked_job_marks_its_run_failed_with_the_reason() {
 fn a_successful_tracked_job_marks_its_run_finished() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
-    let (run, value) = track_run(&store, &new_run(), |_| Ok(3)).expect("runs");
+    let results = RunResults {
+        metrics: vec![("accuracy".into(), 0.9)],
+        artifacts: vec![("model.json".into(), b"{}".to_vec())],
+        tags: vec![("kiln.warning.1".into(), "did not converge".into())],
+        params: vec![],
+    };
+    let (run, value) = track_run(&store, &new_run(), |_| Ok((3, results))).expect("runs");
     assert_eq!(value, 3);
     assert_eq!(run.status, RunStatus::Finished);
+    let detail = store.run_detail(&run.id).expect("detail");
+    assert_eq!(detail.metrics.get("accuracy"), Some(&0.9));
+    assert_eq!(detail.artifacts.len(), 1);
+    assert!(detail.tags.contains_key("kiln.warning.1"));
+}
+
+#[test]
+fn a_run_whose_process_died_is_killed_when_the_store_is_next_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let run = store.start_run(&new_run()).expect("start");
+    // Pretend a process that no longer exists owned it.
+    let db = rusqlite_free_update(dir.path(), &run.id);
+    assert!(db);
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    let run = store.run(&run.id).expect("run");
+    assert_eq!(run.status, RunStatus::Killed);
+    assert!(
+        run.error
+            .unwrap_or_default()
+            .contains("ended without finishing")
+    );
+}
+
+#[test]
+fn a_run_of_a_live_process_stays_running_when_another_handle_opens_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let run = store.start_run(&new_run()).expect("start");
+    let other = Store::open(dir.path()).expect("second handle");
+    assert_eq!(other.run(&run.id).expect("run").status, RunStatus::Running);
+}
+
+/// Rewrites a run's owner pid to one that cannot exist, through the store's own SQL door.
+fn rusqlite_free_update(home: &std::path::Path, run_id: &str) -> bool {
+    kiln_core::store::testing::set_run_owner_pid(home, run_id, i64::from(u32::MAX)).is_ok()
 }

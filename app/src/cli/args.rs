@@ -41,7 +41,7 @@ pub enum Cmd {
         alerts: Vec<String>,
     },
     /// Train a model (or a sweep) and track it as a run.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a stored model.
     Predict {
         /// NAME@ALIAS_OR_STAGE, NAME:VERSION, or a run id.
@@ -177,6 +177,17 @@ pub struct TrainArgs {
     /// Preprocessing of one column: COL=median|mean|zero[,noscale]|onehot|drop (repeatable).
     #[arg(long, value_name = "COL=STEP")]
     pub step: Vec<String>,
+    /// Read a column as another type: `zip=categorical`, `amount=numeric`, `note=text`.
+    #[arg(long = "as", value_name = "COL=KIND")]
+    pub kinds: Vec<String>,
+    /// One-hot encoding keeps at most this many outputs per column, the last one grouping
+    /// infrequent levels (scikit-learn's `max_categories`).
+    #[arg(long)]
+    pub max_categories: Option<usize>,
+    /// Levels seen fewer times (a whole number) or in a smaller share of rows (0 to 1) are
+    /// grouped as infrequent (scikit-learn's `min_frequency`).
+    #[arg(long)]
+    pub min_frequency: Option<String>,
     /// Cross-validation folds.
     #[arg(long)]
     pub cv: Option<usize>,

@@ -46,7 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => gui::run_gui(home, args::GuiArgs::default()),
         Some(Cmd::Gui(gui_args)) => gui::run_gui(home, gui_args),
         Some(Cmd::Runs(runs_args)) => runs::run_runs(&open_store(home)?, runs_args),
-        Some(Cmd::Train(train_args)) => train::run_train(open_store(home)?, train_args),
+        Some(Cmd::Train(train_args)) => train::run_train(open_store(home)?, *train_args),
         Some(Cmd::Predict {
             model_ref,
             data,

@@ -118,6 +118,7 @@ fn compare(store: &Store, run_ids: &[String], as_json: bool) -> Result<ExitCode>
             "corrected resampled t-test on {} over {} folds: t = {:.3}, p = {:.4} (mean difference {:+.4})",
             t.metric, t.folds, t.t, t.p_value, t.mean_diff
         );
+        println!("  verdict: {}", t.verdict());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use kiln_core::data::schema::SchemaOverrides;
 use kiln_core::data::{LoadOptions, load_table};
+use kiln_core::features::MinFrequency;
+use kiln_core::inference::{load_artifact, predict};
 use kiln_core::jobs::JobRunner;
 use kiln_core::store::Store;
-use kiln_core::train::{AUTO_MODEL, TrainRequest, load_artifact, predict, train};
+use kiln_core::train::{AUTO_MODEL, TrainOutcome, TrainRequest, train};
 
 use super::args::TrainArgs;
 use super::progress::run_with_progress;
@@ -35,8 +38,14 @@ fn parse_sweep(specs: &[String]) -> Result<BTreeMap<String, kiln_core::tune::Spa
         .collect()
 }
 
-fn parse_steps(specs: &[String]) -> Result<kiln_core::features::PipelineSpec> {
+fn parse_steps(args: &TrainArgs) -> Result<kiln_core::features::PipelineSpec> {
     let mut spec = kiln_core::features::PipelineSpec::default();
+    spec.one_hot.max_categories = args.max_categories;
+    if let Some(text) = &args.min_frequency {
+        spec.one_hot.min_frequency =
+            Some(MinFrequency::parse(text).map_err(|e| anyhow::anyhow!("--min-frequency: {e}"))?);
+    }
+    let specs = &args.step;
     for text in specs {
         let (column, step) = text
             .split_once('=')
@@ -46,6 +55,23 @@ fn parse_steps(specs: &[String]) -> Result<kiln_core::features::PipelineSpec> {
         spec.steps.insert(column.trim().to_owned(), step);
     }
     Ok(spec)
+}
+
+fn parse_kinds(kinds: &[String]) -> Result<SchemaOverrides> {
+    let mut overrides = SchemaOverrides::default();
+    for kind in kinds {
+        overrides
+            .parse_kind(kind)
+            .map_err(|e| anyhow::anyhow!("--as {kind}: {e}"))?;
+    }
+    Ok(overrides)
+}
+
+/// Tells the user what they should know about a run (on stderr, so `--json` stays one document).
+fn print_warnings(outcome: &TrainOutcome) {
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Runs `kiln train`.
@@ -58,6 +84,7 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
     if args.test.is_some() && args.test_size.is_some() {
         bail!("give either --test FILE or --test-size F, not both");
     }
+    let steps = parse_steps(&args)?;
     let request = TrainRequest {
         data: args.data,
         test: args.test,
@@ -69,7 +96,8 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         experiment: args.experiment.unwrap_or_else(|| "Default".to_owned()),
         seed: args.seed.unwrap_or(42),
         cv: args.cv,
-        steps: parse_steps(&args.step)?,
+        steps,
+        schema: parse_kinds(&args.kinds)?,
     };
     let sweep = parse_sweep(&args.sweep)?;
     let runner = JobRunner::new();
@@ -87,6 +115,13 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
             )
         });
         let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
+        if let Some(best) = outcome
+            .runs
+            .iter()
+            .find(|r| r.run_id == outcome.best_run_id)
+        {
+            print_warnings(best);
+        }
         if args.json {
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         } else {
@@ -124,6 +159,7 @@ pub fn run_train(store: Store, args: TrainArgs) -> Result<ExitCode> {
         move |ctx| train(&store, &request, ctx),
     );
     let outcome = run_with_progress(handle).map_err(anyhow::Error::msg)?;
+    print_warnings(&outcome);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
@@ -152,38 +188,15 @@ pub fn run_predict(
     }
     let artifact = load_artifact(store, model_ref).map_err(anyhow::Error::msg)?;
     let table = load_table(&data, &LoadOptions::default(), |_, _| true)?;
-    let predictions = predict(&artifact, &table.frame).map_err(anyhow::Error::msg)?;
-    let (labels, probabilities) = (predictions.labels, predictions.proba);
-    let mut text = String::from("prediction");
-    if proba {
-        for class in &artifact.classes {
-            text.push_str(&format!(",proba_{class}"));
-        }
-    }
-    text.push('\n');
-    for (i, label) in labels.iter().enumerate() {
-        text.push_str(&csv_field(label));
-        if proba && let Some(p) = &probabilities {
-            for v in &p[i] {
-                text.push_str(&format!(",{v}"));
-            }
-        }
-        text.push('\n');
-    }
+    let predictions =
+        predict(&artifact, &table.frame).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
+    let text = predictions.to_csv(&artifact.classes, proba);
     match out {
         Some(path) => std::fs::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
 }
 
 /// Runs `kiln demo`: the sample datasets and a demo experiment of real runs.

@@ -123,18 +123,12 @@ impl SchemaOverrides {
                         .cast(&DataType::String)
                         .map_err(|e| error(e.to_string()))?;
                     let strings = text.str().map_err(|e| error(e.to_string()))?;
-                    let mut values = Vec::with_capacity(strings.len());
-                    for (row, v) in strings.iter().enumerate() {
-                        values.push(match v.map(str::trim) {
-                            None | Some("") => None,
-                            Some(s) => Some(s.parse::<f64>().map_err(|_| {
-                                error(format!(
-                                    "'{s}' in row {} is not a number, so it cannot be numeric",
-                                    row + 1
-                                ))
-                            })?),
-                        });
-                    }
+                    let values = parse_numbers(strings).map_err(|bad| {
+                        error(format!(
+                            "'{}' in row {} is not a number, so it cannot be numeric",
+                            bad.value, bad.row
+                        ))
+                    })?;
                     Series::new(name.as_str().into(), values)
                 }
                 ColumnKind::Categorical | ColumnKind::Text if !column.dtype().is_string() => column
@@ -147,6 +141,32 @@ impl SchemaOverrides {
         }
         Ok(out)
     }
+}
+
+/// A value that is not a number, and its 1-based row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotANumber {
+    /// 1-based row.
+    pub row: usize,
+    /// The text found.
+    pub value: String,
+}
+
+/// Numbers from text: blank and missing values are missing; anything else must parse as a
+/// number, or the first value that does not is returned. Reading a column as numeric (here)
+/// and checking a numeric model input at predict time use this one rule.
+pub fn parse_numbers(strings: &StringChunked) -> Result<Vec<Option<f64>>, NotANumber> {
+    strings
+        .iter()
+        .enumerate()
+        .map(|(row, v)| match v.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(s) => s.parse::<f64>().map(Some).map_err(|_| NotANumber {
+                row: row + 1,
+                value: s.to_owned(),
+            }),
+        })
+        .collect()
 }
 
 #[cfg(test)]

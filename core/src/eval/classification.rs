@@ -354,47 +354,22 @@ pub fn log_loss(
     ))
 }
 
-/// The summary of a classifier's predictions, as a `classification_report` would show it.
-///
-/// Always holds `accuracy`, `balanced_accuracy`, `precision_macro`, `recall_macro`, `f1_macro`,
-/// `precision_weighted`, `recall_weighted`, `f1_weighted` and `f1_micro`. With `proba` it also
-/// holds `roc_auc`, `average_precision` and `log_loss`: for two classes the binary metrics of
-/// `proba[:, 1]`, for more the one-vs-rest macro averages. Any error of the underlying metrics is
-/// returned (e.g. `roc_auc` when `y_true` holds one class only).
+/// Every classification metric of [`super::METRICS`] by name, or the first that cannot be
+/// computed as an error (see [`super::score_classification`] to keep the others).
 pub fn classification_metrics(
     y_true: &[usize],
     y_pred: &[usize],
     proba: Option<&[Vec<f64>]>,
     n_classes: usize,
 ) -> Result<BTreeMap<String, f64>, MetricError> {
-    let mut out = BTreeMap::new();
-    out.insert("accuracy".to_string(), accuracy(y_true, y_pred)?);
-    out.insert(
-        "balanced_accuracy".to_string(),
-        balanced_accuracy(y_true, y_pred)?,
-    );
-    let macro_ = precision_recall_f1(y_true, y_pred, n_classes, Average::Macro)?;
-    let weighted = precision_recall_f1(y_true, y_pred, n_classes, Average::Weighted)?;
-    let micro = precision_recall_f1(y_true, y_pred, n_classes, Average::Micro)?;
-    out.insert("precision_macro".to_string(), macro_.precision);
-    out.insert("recall_macro".to_string(), macro_.recall);
-    out.insert("f1_macro".to_string(), macro_.f1);
-    out.insert("precision_weighted".to_string(), weighted.precision);
-    out.insert("recall_weighted".to_string(), weighted.recall);
-    out.insert("f1_weighted".to_string(), weighted.f1);
-    out.insert("f1_micro".to_string(), micro.f1);
-    if let Some(proba) = proba {
-        out.insert(
-            "roc_auc".to_string(),
-            roc_auc_ovr_macro(y_true, proba, n_classes)?,
-        );
-        out.insert(
-            "average_precision".to_string(),
-            average_precision_ovr_macro(y_true, proba, n_classes)?,
-        );
-        out.insert("log_loss".to_string(), log_loss(y_true, proba, n_classes)?);
+    let scores = super::score_classification(y_true, y_pred, proba, n_classes);
+    let mut absent = scores.absent.iter().filter(|(name, _)| {
+        proba.is_some() || !super::metric_info(name).is_some_and(|m| m.needs_proba)
+    });
+    match absent.next() {
+        Some((name, reason)) => Err(MetricError::InvalidArgument(format!("{name}: {reason}"))),
+        None => Ok(scores.values),
     }
-    Ok(out)
 }
 
 #[cfg(test)]

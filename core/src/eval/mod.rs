@@ -23,12 +23,14 @@
 //! | `regression` | R², MSE, RMSE, MAE, MAPE, [`regression_metrics`] |
 //! | `curves` | ROC, precision-recall and calibration curves |
 //! | `stats` | the corrected resampled t-test for comparing two models |
+//! | `table` | the metric table (name, direction, range, needs probabilities) and [`Scores`] with absent metrics and their reasons |
 
 mod classification;
 mod curves;
 mod regression;
 mod report;
 mod stats;
+mod table;
 
 pub use classification::{
     Average, PrfScores, accuracy, average_precision_binary, average_precision_ovr_macro,
@@ -42,6 +44,10 @@ pub use report::{
     regression_report,
 };
 pub use stats::{TTest, corrected_resampled_t_test};
+pub use table::{
+    Direction, METRICS, MetricInfo, MetricTask, Scores, compare_values, direction, is_better,
+    metric_info, score_classification, score_regression,
+};
 
 /// Why a metric could not be computed, worded for the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -79,19 +79,17 @@ pub fn mape(y_true: &[f64], y_pred: &[f64]) -> Result<f64, MetricError> {
     ))
 }
 
-/// The summary of a regressor's predictions: exactly the keys `r2`, `rmse`, `mae`, `mse` and
-/// `mape`. Any error of the underlying metrics is returned (e.g. `r2` with a single sample).
+/// Every regression metric of [`super::METRICS`] by name, or the first that cannot be
+/// computed as an error.
 pub fn regression_metrics(
     y_true: &[f64],
     y_pred: &[f64],
 ) -> Result<BTreeMap<String, f64>, MetricError> {
-    let mut out = BTreeMap::new();
-    out.insert("r2".to_string(), r2(y_true, y_pred)?);
-    out.insert("rmse".to_string(), rmse(y_true, y_pred)?);
-    out.insert("mae".to_string(), mae(y_true, y_pred)?);
-    out.insert("mse".to_string(), mse(y_true, y_pred)?);
-    out.insert("mape".to_string(), mape(y_true, y_pred)?);
-    Ok(out)
+    let scores = super::score_regression(y_true, y_pred);
+    match scores.absent.iter().next() {
+        Some((name, reason)) => Err(MetricError::InvalidArgument(format!("{name}: {reason}"))),
+        None => Ok(scores.values),
+    }
 }
 
 #[cfg(test)]

@@ -3,19 +3,40 @@
 //! numeric columns `SimpleImputer(strategy="median")` + `StandardScaler()`, categorical columns
 //! `SimpleImputer(strategy="most_frequent")` + `OneHotEncoder(handle_unknown="ignore")`.
 
+mod columns;
+mod one_hot;
+
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::profile::stats::quantile_sorted;
+use columns::{column_error, series};
+pub use columns::{numeric_column, strict_numeric_column, text_column};
+pub use one_hot::{MinFrequency, OneHotOptions};
 
 /// Why a pipeline could not be fitted or applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FeatureError {
     /// A column the pipeline needs is not in the table.
-    #[error("column '{0}' is not in the data")]
+    #[error("the model needs column '{0}', which the data does not have")]
     MissingColumn(String),
+    /// A value of a numeric input does not parse as a number.
+    #[error(
+        "column '{column}', row {row}: '{value}' is not a number, and the model was trained on numbers in this column"
+    )]
+    NotANumber {
+        /// The column.
+        column: String,
+        /// 1-based row of the data.
+        row: usize,
+        /// The value found.
+        value: String,
+    },
+    /// The design matrix would not fit in memory.
+    #[error("{0}")]
+    TooLarge(String),
     /// A column has no usable values to learn from.
     #[error("column '{column}': {reason}")]
     Column {
@@ -93,6 +114,9 @@ impl ColumnStep {
 pub struct PipelineSpec {
     /// Overrides by column name.
     pub steps: BTreeMap<String, ColumnStep>,
+    /// How categorical columns are encoded.
+    #[serde(default)]
+    pub one_hot: OneHotOptions,
 }
 
 /// A fitted transformation of one input column into one or more model inputs.
@@ -118,7 +142,19 @@ pub enum FittedColumn {
         fill: String,
         /// Categories in sorted order.
         categories: Vec<String>,
+        /// Rare categories, encoded together in one last output (empty: no such output).
+        #[serde(default)]
+        infrequent: Vec<String>,
     },
+}
+
+/// A feature column the pipeline did not use, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The column.
+    pub column: String,
+    /// Why, for the user.
+    pub reason: String,
 }
 
 /// A pipeline fitted on training rows: serialised with the model.
@@ -126,6 +162,9 @@ pub enum FittedColumn {
 pub struct FittedPipeline {
     /// Column transformations, in input order.
     pub columns: Vec<FittedColumn>,
+    /// Feature columns left out by the default rules (ids, high cardinality), with reasons.
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Model inputs as a dense row-major matrix.
@@ -146,42 +185,25 @@ impl Matrix {
     }
 }
 
-fn series<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Series, FeatureError> {
-    frame
-        .column(name)
-        .map(|c| c.as_materialized_series())
-        .map_err(|_| FeatureError::MissingColumn(name.to_owned()))
-}
-
-fn column_error(name: &str, reason: impl Into<String>) -> FeatureError {
-    FeatureError::Column {
-        column: name.to_owned(),
-        reason: reason.into(),
+impl FittedColumn {
+    /// The input column it reads.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Numeric { name, .. } | Self::OneHot { name, .. } => name,
+        }
     }
-}
 
-/// The column's values as `f64` (missing as `None`); booleans count as 0/1.
-pub fn numeric_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, FeatureError> {
-    let s = series(frame, name)?;
-    let floats = s
-        .cast(&DataType::Float64)
-        .map_err(|e| column_error(name, e.to_string()))?;
-    let ca = floats
-        .f64()
-        .map_err(|e| column_error(name, e.to_string()))?;
-    Ok(ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
-}
-
-/// The column's values as text (missing as `None`).
-pub fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, FeatureError> {
-    let s = series(frame, name)?;
-    let strings = s
-        .cast(&DataType::String)
-        .map_err(|e| column_error(name, e.to_string()))?;
-    let ca = strings
-        .str()
-        .map_err(|e| column_error(name, e.to_string()))?;
-    Ok(ca.iter().map(|v| v.map(str::to_owned)).collect())
+    /// How many model inputs it becomes.
+    pub fn width(&self) -> usize {
+        match self {
+            Self::Numeric { .. } => 1,
+            Self::OneHot {
+                categories,
+                infrequent,
+                ..
+            } => categories.len() + usize::from(!infrequent.is_empty()),
+        }
+    }
 }
 
 fn default_step(dtype: &DataType) -> ColumnStep {
@@ -203,22 +225,76 @@ impl FittedPipeline {
         spec: &PipelineSpec,
     ) -> Result<Self, FeatureError> {
         let mut columns = Vec::new();
+        let mut left_out = Vec::new();
         for name in features {
             let dtype = series(frame, name)?.dtype().clone();
-            let step = spec
-                .steps
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| default_step(&dtype));
+            let chosen = spec.steps.get(name).cloned();
+            let step = chosen.clone().unwrap_or_else(|| default_step(&dtype));
             match step {
                 ColumnStep::Drop => {}
                 ColumnStep::Numeric { impute, scale } => {
                     columns.push(fit_numeric(frame, name, impute, scale)?)
                 }
-                ColumnStep::OneHot => columns.push(fit_one_hot(frame, name)?),
+                ColumnStep::OneHot => {
+                    let values = text_column(frame, name)?;
+                    // A step the user chose explicitly is honoured; the default is not
+                    // applied to ids and high-cardinality text, as the profile warns of them.
+                    if chosen.is_none()
+                        && let Some(reason) = one_hot::cardinality_reason(&values, &spec.one_hot)
+                    {
+                        left_out.push(LeftOut {
+                            column: name.clone(),
+                            reason,
+                        });
+                        continue;
+                    }
+                    let fitted = one_hot::fit(name, &values, &spec.one_hot)?;
+                    columns.push(FittedColumn::OneHot {
+                        name: name.clone(),
+                        fill: fitted.fill,
+                        categories: fitted.categories,
+                        infrequent: fitted.infrequent,
+                    });
+                }
             }
         }
-        Ok(Self { columns })
+        Ok(Self { columns, left_out })
+    }
+
+    /// Number of model inputs (columns of the design matrix).
+    pub fn width(&self) -> usize {
+        self.columns.iter().map(FittedColumn::width).sum()
+    }
+
+    /// Refuses, with a message a user can act on, when `rows` rows (times `copies` matrices
+    /// held at once) would not fit in the memory the system has available.
+    pub fn check_memory(&self, rows: usize, copies: usize) -> Result<(), FeatureError> {
+        let Some(available) = crate::data::load::available_memory() else {
+            return Ok(());
+        };
+        let bytes = (rows as u128) * (self.width() as u128) * 8 * (copies.max(1) as u128);
+        // Leave room for the data frame itself and the model.
+        if bytes > u128::from(available) * 7 / 10 {
+            let widest = self
+                .columns
+                .iter()
+                .max_by_key(|c| c.width())
+                .map(|c| {
+                    format!(
+                        " (the widest input is '{}', {} columns)",
+                        c.name(),
+                        c.width()
+                    )
+                })
+                .unwrap_or_default();
+            return Err(FeatureError::TooLarge(format!(
+                "the design matrix would need {:.1} GB ({rows} rows x {} inputs){widest}, but only {:.1} GB of memory is available; drop wide columns, lower max_categories, or train on a sample",
+                bytes as f64 / 1e9,
+                self.width(),
+                available as f64 / 1e9
+            )));
+        }
+        Ok(())
     }
 
     /// Names of the model inputs (`age`, `city=Oslo`, ...).
@@ -228,8 +304,15 @@ impl FittedPipeline {
             .flat_map(|c| match c {
                 FittedColumn::Numeric { name, .. } => vec![name.clone()],
                 FittedColumn::OneHot {
-                    name, categories, ..
-                } => categories.iter().map(|v| format!("{name}={v}")).collect(),
+                    name,
+                    categories,
+                    infrequent,
+                    ..
+                } => categories
+                    .iter()
+                    .map(|v| format!("{name}={v}"))
+                    .chain((!infrequent.is_empty()).then(|| format!("{name}=infrequent")))
+                    .collect(),
             })
             .collect()
     }
@@ -240,12 +323,7 @@ impl FittedPipeline {
         self.columns
             .iter()
             .map(|c| {
-                let (name, width) = match c {
-                    FittedColumn::Numeric { name, .. } => (name.clone(), 1),
-                    FittedColumn::OneHot {
-                        name, categories, ..
-                    } => (name.clone(), categories.len()),
-                };
+                let (name, width) = (c.name().to_owned(), c.width());
                 let group = (offset..offset + width).collect();
                 offset += width;
                 (name, group)
@@ -255,20 +333,13 @@ impl FittedPipeline {
 
     /// Input column names the pipeline reads.
     pub fn input_names(&self) -> Vec<String> {
-        self.columns
-            .iter()
-            .map(|c| match c {
-                FittedColumn::Numeric { name, .. } | FittedColumn::OneHot { name, .. } => {
-                    name.clone()
-                }
-            })
-            .collect()
+        self.columns.iter().map(|c| c.name().to_owned()).collect()
     }
 
     /// Applies the fitted transformation to `frame` (training, test or serving rows).
     pub fn transform(&self, frame: &DataFrame) -> Result<Matrix, FeatureError> {
         let rows = frame.height();
-        let cols = self.output_names().len();
+        let cols = self.width();
         let mut values = vec![0.0; rows * cols];
         let mut offset = 0;
         for column in &self.columns {
@@ -279,7 +350,7 @@ impl FittedPipeline {
                     mean,
                     scale,
                 } => {
-                    let data = numeric_column(frame, name)?;
+                    let data = strict_numeric_column(frame, name)?;
                     for (r, v) in data.iter().enumerate() {
                         let x = v.unwrap_or(*fill);
                         if !x.is_finite() {
@@ -296,12 +367,14 @@ impl FittedPipeline {
                     name,
                     fill,
                     categories,
+                    infrequent,
                 } => {
                     let data = text_column(frame, name)?;
                     let index: HashMap<&str, usize> = categories
                         .iter()
                         .enumerate()
                         .map(|(i, c)| (c.as_str(), i))
+                        .chain(infrequent.iter().map(|c| (c.as_str(), categories.len())))
                         .collect();
                     for (r, v) in data.iter().enumerate() {
                         let value = v.as_deref().unwrap_or(fill.as_str());
@@ -309,7 +382,7 @@ impl FittedPipeline {
                             values[r * cols + offset + k] = 1.0;
                         }
                     }
-                    offset += categories.len();
+                    offset += column.width();
                 }
             }
         }
@@ -364,25 +437,6 @@ fn fit_numeric(
         } else {
             1.0
         },
-    })
-}
-
-fn fit_one_hot(frame: &DataFrame, name: &str) -> Result<FittedColumn, FeatureError> {
-    let data = text_column(frame, name)?;
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for v in data.iter().flatten() {
-        *counts.entry(v.as_str()).or_default() += 1;
-    }
-    // Most frequent; ties go to the smallest value, as scikit-learn's SimpleImputer does.
-    let fill = counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(v, _)| (*v).to_owned())
-        .ok_or_else(|| column_error(name, "every training value is missing"))?;
-    Ok(FittedColumn::OneHot {
-        name: name.to_owned(),
-        fill,
-        categories: counts.keys().map(|k| (*k).to_owned()).collect(),
     })
 }
 
@@ -450,5 +504,55 @@ mod tests {
             p.transform(&other),
             Err(FeatureError::MissingColumn("age".into()))
         );
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_is_an_error_naming_column_row_and_value() {
+        let p =
+            FittedPipeline::fit(&frame(), &["age".into()], &PipelineSpec::default()).expect("fit");
+        let served = df!("age" => ["30", "abc"], "extra" => [1, 2]).expect("frame");
+        let error = p.transform(&served).expect_err("abc is not a number");
+        assert_eq!(
+            error,
+            FeatureError::NotANumber {
+                column: "age".into(),
+                row: 2,
+                value: "abc".into()
+            }
+        );
+        assert!(error.to_string().contains("column 'age', row 2: 'abc'"));
+        // Numbers as text, blanks as missing, and extra columns are fine.
+        let fine = df!("age" => ["30", ""], "extra" => [1, 2]).expect("frame");
+        assert!(p.transform(&fine).is_ok());
+    }
+
+    #[test]
+    fn an_id_column_is_left_out_of_one_hot_encoding_and_the_reason_kept() {
+        let ids: Vec<String> = (0..60).map(|i| format!("cust-{i}")).collect();
+        let ages: Vec<f64> = (0..60).map(f64::from).collect();
+        let data = df!("customer" => ids, "age" => ages).expect("frame");
+        let features = ["customer".to_string(), "age".to_string()];
+        let p = FittedPipeline::fit(&data, &features, &PipelineSpec::default()).expect("fit");
+        assert_eq!(p.output_names(), vec!["age"]);
+        assert_eq!(p.left_out.len(), 1);
+        assert_eq!(p.left_out[0].column, "customer");
+        // Chosen explicitly, it is encoded (here with at most 3 outputs).
+        let mut spec = PipelineSpec::default();
+        spec.steps.insert("customer".into(), ColumnStep::OneHot);
+        spec.one_hot.max_categories = Some(3);
+        let p = FittedPipeline::fit(&data, &features, &spec).expect("fit");
+        assert_eq!(p.width(), 4);
+        assert!(p.left_out.is_empty());
+    }
+
+    #[test]
+    fn a_design_matrix_too_large_for_memory_is_refused_before_it_is_built() {
+        let p =
+            FittedPipeline::fit(&frame(), &["age".into()], &PipelineSpec::default()).expect("fit");
+        if crate::data::load::available_memory().is_some() {
+            let error = p.check_memory(usize::MAX / 64, 2).expect_err("too large");
+            assert!(error.to_string().contains("memory is available"));
+        }
+        assert!(p.check_memory(1000, 2).is_ok());
     }
 }

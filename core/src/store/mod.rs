@@ -9,6 +9,8 @@ mod datasets;
 pub use artifacts::sha256_hex;
 pub use datasets::NewDatasetVersion;
 mod error;
+mod lifecycle;
+pub use lifecycle::{ProcessIdentity, RunResults, testing};
 pub mod location;
 mod runs;
 pub mod schema;
@@ -63,12 +65,15 @@ impl Store {
         let mut conn = open_connection(&db_path)?;
         schema::migrate(&mut conn, &db_path)?;
         tracing::debug!(home = %home.display(), "opened store");
-        Ok(Self {
+        let store = Self {
             home,
             conn: Arc::new(Mutex::new(conn)),
             writes: Arc::default(),
             others: Arc::default(),
-        })
+        };
+        // A run whose process was killed must not look `running` forever.
+        store.recover_orphaned_runs()?;
+        Ok(store)
     }
 
     /// Opens the store without applying migrations past `version` (for migration tests).

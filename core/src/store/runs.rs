@@ -78,7 +78,7 @@ fn ensure_experiment_in(conn: &Connection, name: &str) -> StoreResult<Experiment
     )?)
 }
 
-fn insert_pairs(
+pub(super) fn insert_pairs(
     conn: &Connection,
     table: &str,
     run_id: &str,
@@ -96,7 +96,11 @@ fn insert_pairs(
     Ok(())
 }
 
-fn insert_metrics(conn: &Connection, run_id: &str, metrics: &[(String, f64)]) -> StoreResult<()> {
+pub(super) fn insert_metrics(
+    conn: &Connection,
+    run_id: &str,
+    metrics: &[(String, f64)],
+) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO metrics (run_id, key, value) VALUES (?1, ?2, ?3) \
          ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
@@ -111,6 +115,7 @@ fn insert_metrics(conn: &Connection, run_id: &str, metrics: &[(String, f64)]) ->
 fn insert_run(conn: &Connection, new: &NewRun) -> StoreResult<String> {
     let experiment = ensure_experiment_in(conn, &new.experiment)?;
     let id = uuid::Uuid::new_v4().simple().to_string();
+    let owner = super::lifecycle::ProcessIdentity::current();
     let name = new
         .name
         .clone()
@@ -118,8 +123,9 @@ fn insert_run(conn: &Connection, new: &NewRun) -> StoreResult<String> {
         .unwrap_or_else(|| format!("run-{}", &id[..8]));
     conn.execute(
         "INSERT INTO runs (id, experiment_id, name, status, start_time, seed, dataset_fingerprint, \
-         dataset_version_id, parent_run_id, kiln_version, git_commit) \
-         VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         dataset_version_id, parent_run_id, kiln_version, git_commit, owner_host, owner_pid, \
+         owner_started) \
+         VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             id,
             experiment.id,
@@ -131,6 +137,9 @@ fn insert_run(conn: &Connection, new: &NewRun) -> StoreResult<String> {
             new.parent_run_id,
             crate::KILN_VERSION,
             new.git_commit,
+            owner.host,
+            owner.pid,
+            owner.started,
         ],
     )?;
     insert_pairs(conn, "params", &id, &new.params)?;
@@ -138,7 +147,7 @@ fn insert_run(conn: &Connection, new: &NewRun) -> StoreResult<String> {
     Ok(id)
 }
 
-fn end_run(
+pub(super) fn end_run(
     conn: &Connection,
     run_id: &str,
     status: RunStatus,
@@ -298,6 +307,9 @@ impl Store {
         if changed == 0 {
             return Err(not_found(run_id));
         }
+        // SQLite's data_version only moves for other connections: count our own write too,
+        // or views of this process never see their own edits.
+        self.wrote();
         Ok(())
     }
 

@@ -93,6 +93,15 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN deleted_at TEXT;
     CREATE INDEX runs_by_parent ON runs(parent_run_id);
     "#,
+    // 3: which process owns a running run (host, pid, and the process's start time so a
+    // reused pid is not mistaken for the owner), so a run whose process died can be marked
+    // `killed` by the next Kiln process that opens the store.
+    r#"
+    ALTER TABLE runs ADD COLUMN owner_host TEXT;
+    ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN owner_started TEXT;
+    CREATE INDEX runs_by_status ON runs(status);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -135,10 +135,15 @@ impl CompareView {
             .collect();
         egui::ScrollArea::vertical().id_salt("compare").show(ui, |ui| {
             for t in &data.comparison.t_tests {
-                let verdict = if t.p_value < 0.05 {
-                    format!("{} is better", if t.mean_diff > 0.0 { &names[0] } else { &names[1] })
-                } else {
-                    "no significant difference".to_owned()
+                // Which run is better comes from core's metric table (lower is better for
+                // losses and errors), never from the sign of the difference here.
+                let short = |id: &String| id.chars().take(8).collect::<String>();
+                let verdict = match (&t.better, t.significant) {
+                    (Some(id), true) => format!("{} is better", short(id)),
+                    (Some(id), false) => {
+                        format!("{} is ahead, but not significantly", short(id))
+                    }
+                    (None, _) => "no difference".to_owned(),
                 };
                 ui.label(format!(
                     "{} over {} folds: t = {:.2}, p = {:.4}: {verdict} (corrected resampled t-test)",

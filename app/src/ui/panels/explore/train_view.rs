@@ -268,6 +268,7 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
                 seed,
                 cv,
                 steps: Default::default(),
+                schema: Default::default(),
             };
             Ok((request, parse_sweep(&form.sweep)?))
         })();
