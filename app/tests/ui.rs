@@ -678,3 +678,302 @@ fn grouped_runs_compare_as_mean_and_std_bands() {
     harness.get_by_label("mean ± std by model");
     harness.get_by_label("wall time");
 }
+
+/// A store in `home` with one finished run per name (experiment "churn", model svm).
+fn runs_named(home: &std::path::Path, names: &[&str]) -> Vec<String> {
+    let store = kiln_core::store::Store::open(home).expect("store");
+    names
+        .iter()
+        .map(|name| {
+            let new = kiln_core::store::NewRun {
+                experiment: "churn".into(),
+                name: Some((*name).into()),
+                params: vec![("model".into(), "svm".into())],
+                ..Default::default()
+            };
+            store
+                .record_run(
+                    &new,
+                    &[("accuracy".into(), 0.9)],
+                    kiln_core::store::RunStatus::Finished,
+                )
+                .expect("run")
+                .id
+        })
+        .collect()
+}
+
+/// A mouse click at `at`, as a person makes it (not an accessibility action).
+fn click_at(harness: &mut Harness<'_, KilnApp>, at: egui::Pos2) {
+    harness.hover_at(at);
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.run_steps(3);
+}
+
+/// The rects of the rows' "open" buttons, top to bottom.
+fn open_buttons(harness: &Harness<'_, KilnApp>) -> Vec<egui::Rect> {
+    let mut rects: Vec<egui::Rect> = harness.get_all_by_label("open").map(|n| n.rect()).collect();
+    rects.sort_by(|a, b| a.min.y.total_cmp(&b.min.y));
+    rects
+}
+
+#[test]
+fn each_run_row_shows_its_check_box_name_and_open_button_on_one_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let long = "a-very-long-run-name-that-cannot-fit-in-the-run-column-of-the-table-at-all";
+    let ids = runs_named(home.path(), &["short", long]);
+    let mut harness = experiments_harness(home.path());
+    harness.run_steps(2);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1200.0, 760.0));
+    let run_header = harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Run")
+        .rect();
+    let next_header = harness.get_by_label("Experiment").rect();
+    // The check box carries the run's name as its text: one widget, one rect.
+    let mut checks: Vec<(&str, egui::Rect)> = ["short", long]
+        .into_iter()
+        .map(|name| {
+            let node = harness.get_by_role_and_label(egui::accesskit::Role::CheckBox, name);
+            (name, node.rect())
+        })
+        .collect();
+    checks.sort_by(|a, b| a.1.min.y.total_cmp(&b.1.min.y));
+    let opens = open_buttons(&harness);
+    assert_eq!(opens.len(), checks.len(), "one open button per row");
+    for (&(name, check), &open) in checks.iter().zip(&opens) {
+        assert!(
+            (check.center().y - open.center().y).abs() < 1.0,
+            "{name}: check box {check:?} and open {open:?} share one line"
+        );
+        assert!(
+            check.height() <= 24.0,
+            "{name}: one normal-height line, got {check:?}"
+        );
+        assert!(
+            check.min.y >= run_header.max.y && window.contains_rect(check),
+            "{name}: below the header and inside the window: {check:?}"
+        );
+        assert!(
+            check.min.x >= run_header.min.x - 8.0 && check.max.x <= open.min.x,
+            "{name}: check box and name {check:?} stay in the run column, left of open {open:?}"
+        );
+        assert!(
+            open.max.x <= next_header.min.x,
+            "{name}: open {open:?} stays left of the Experiment column {next_header:?}"
+        );
+    }
+
+    // A person ticks the box where it is drawn: click its left end, where the box is.
+    let check = harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "short")
+        .rect();
+    click_at(
+        &mut harness,
+        egui::pos2(check.min.x + 6.0, check.center().y),
+    );
+    assert!(
+        harness
+            .state_mut()
+            .experiments_mut()
+            .selected()
+            .contains(&ids[0]),
+        "the clicked run is selected"
+    );
+    harness.get_by_label("2 of 2 runs · 1 selected");
+}
+
+/// Steps until `label` is on screen (jobs run on real threads) or fails after 10 s.
+fn step_until_shown(harness: &mut Harness<'_, KilnApp>, label: &str) {
+    let start = Instant::now();
+    while harness.query_by_label(label).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {label:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+}
+
+#[test]
+fn a_rename_runs_as_a_job_and_the_runs_list_shows_the_new_name() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let ids = runs_named(home.path(), &["before"]);
+    let mut harness = experiments_harness(home.path());
+    harness.get_by_label("open").click();
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the run");
+    harness.get_by_label("Name").focus();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Name").type_text("after");
+    harness.run_steps(1);
+    harness.get_by_label("Rename").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .state()
+            .jobs()
+            .statuses()
+            .iter()
+            .any(|j| j.name == "Renaming the run"),
+        "the store write is a background job"
+    );
+    wait_for_jobs(&mut harness, "the rename");
+    step_until_shown(&mut harness, "renamed");
+    let store = harness.state().store().expect("store").clone();
+    assert_eq!(store.run(&ids[0]).expect("run").name, "after");
+    harness.get_by_label("Back to runs").click();
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the runs to reload");
+    step_until_shown(&mut harness, "after");
+    assert!(harness.query_by_label("before").is_none());
+}
+
+#[test]
+fn a_failed_edit_says_why_and_changes_nothing() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let ids = runs_named(home.path(), &["kept"]);
+    let mut harness = experiments_harness(home.path());
+    harness.get_by_label("open").click();
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the run");
+    harness.get_by_label("Name").focus();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.run_steps(1);
+    harness.get_by_label("Rename").click();
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the rename");
+    step_until_shown(&mut harness, "invalid run name: it is empty");
+    let store = harness.state().store().expect("store").clone();
+    assert_eq!(store.run(&ids[0]).expect("run").name, "kept");
+}
+
+#[test]
+fn a_deleted_run_leaves_the_runs_list() {
+    let home = tempfile::tempdir().expect("tempdir");
+    runs_named(home.path(), &["stays", "goes"]);
+    let mut harness = experiments_harness(home.path());
+    harness.get_by_label("2 of 2 runs · 0 selected");
+    let check = harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "goes")
+        .rect();
+    let open = open_buttons(&harness)
+        .into_iter()
+        .find(|open| (open.center().y - check.center().y).abs() < 1.0)
+        .expect("the open button of the run's row");
+    click_at(&mut harness, open.center());
+    wait_for_jobs(&mut harness, "the run");
+    harness.get_by_label("Delete run").click();
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the delete");
+    step_until_shown(&mut harness, "Restore run");
+    harness.get_by_label("Back to runs").click();
+    harness.run_steps(2);
+    step_until_shown(&mut harness, "1 of 1 runs · 0 selected");
+    assert!(harness.query_by_label("goes").is_none());
+}
+
+/// Presses Ctrl+K (Cmd+K on a Mac) and waits for the palette's text field to take the keys.
+fn open_palette(harness: &mut Harness<'_, KilnApp>) {
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.run_steps(3);
+    assert!(harness.state().palette_open(), "Ctrl+K opens the palette");
+    assert!(
+        harness.get_by_label("Command").is_focused(),
+        "typing goes to the palette"
+    );
+}
+
+#[test]
+fn the_command_palette_lists_commands_with_shortcuts_filters_and_runs_one() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    harness.run_steps(2);
+    open_palette(&mut harness);
+    // Every command with its shortcut, from the one table the key handling reads.
+    for entry in kiln::ui::command::command_table() {
+        if entry.command == kiln::ui::command::Command::OpenPalette {
+            continue;
+        }
+        let label = match &entry.shortcut {
+            Some(shortcut) => format!("{} {}", entry.label, harness.ctx.format_shortcut(shortcut)),
+            None => entry.label.to_owned(),
+        };
+        harness.get_by_label(&label);
+    }
+    harness.get_by_label("Go to Registry Ctrl+3");
+
+    harness.get_by_label("Command").type_text("regis");
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Go to Explore Ctrl+1").is_none());
+    harness.get_by_label("Go to Registry Ctrl+3");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().workspace, Workspace::Registry);
+    assert!(
+        !harness.state().palette_open(),
+        "running a command closes it"
+    );
+}
+
+#[test]
+fn the_palette_runs_a_clicked_command_and_escape_closes_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut harness = harness(home.path(), AppOptions::default());
+    harness.run_steps(2);
+    open_palette(&mut harness);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!harness.state().palette_open(), "Escape closes the palette");
+    assert_eq!(harness.state().settings().workspace, Workspace::Explore);
+
+    open_palette(&mut harness);
+    harness.get_by_label("Command").type_text("light");
+    harness.run_steps(2);
+    harness.get_by_label("Light theme Ctrl+Shift+L").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().theme, ThemeChoice::Light);
+    assert!(!harness.state().palette_open());
+
+    // The same table drives the keys without the palette.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().workspace, Workspace::Experiments);
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::D,
+    );
+    harness.run_steps(3);
+    assert_eq!(harness.state().settings().theme, ThemeChoice::Dark);
+}
+
+#[test]
+fn compare_from_the_palette_compares_the_ticked_runs() {
+    let home = tempfile::tempdir().expect("tempdir");
+    runs_named(home.path(), &["left", "right"]);
+    let mut harness = experiments_harness(home.path());
+    for name in ["left", "right"] {
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::CheckBox, name)
+            .click();
+        harness.run_steps(2);
+    }
+    harness.get_by_label("2 of 2 runs · 2 selected");
+    open_palette(&mut harness);
+    harness.get_by_label("Command").type_text("compare");
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    wait_for_jobs(&mut harness, "the comparison");
+    harness.get_by_label("Compare runs");
+}

@@ -1,9 +1,14 @@
 //! Every user action, as data. Panels and widgets send commands; the app handles them in
-//! one place per frame, so shortcuts, buttons and (later) a command palette share one path.
+//! one place per frame, so shortcuts, buttons and the command palette share one path.
+//!
+//! [`command_table`] is the one list of the commands a user can run without arguments, with
+//! their names and keyboard shortcuts: the palette lists it and the shortcut handling reads it.
 
 use std::path::PathBuf;
 
+use egui::{Key, KeyboardShortcut, Modifiers};
 use kiln_core::jobs::JobId;
+use kiln_core::store::{Store, StoreError};
 
 use super::theme::ThemeChoice;
 use super::workspace::Workspace;
@@ -27,4 +32,227 @@ pub enum Command {
     SaveRunsView(super::settings::SavedView),
     /// Forget a saved view.
     DeleteRunsView(String),
+    /// Show the command palette.
+    OpenPalette,
+    /// Show Explore's Train tab for the open dataset.
+    ShowTrain,
+    /// Read the runs from the store again.
+    ReloadRuns,
+    /// Compare the runs ticked in the runs table.
+    CompareSelectedRuns,
+    /// Switch the Experiments workspace between its table and its charts.
+    ToggleRunCharts,
+    /// Write the shown runs, in their shown order, to a CSV file in the store.
+    ExportRuns,
+    /// Change one run in the store (run as a background job).
+    EditRun {
+        /// The run's id.
+        run_id: String,
+        /// What changes.
+        edit: RunEdit,
+    },
+}
+
+/// A user's change to a stored run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEdit {
+    /// Give the run a new name.
+    Rename(String),
+    /// Replace the run's note.
+    Note(String),
+    /// Add or replace one tag.
+    Tag {
+        /// Tag name.
+        key: String,
+        /// Tag value.
+        value: String,
+    },
+    /// Soft-delete the run (hidden from the list, restorable).
+    Delete,
+    /// Undo a soft delete.
+    Restore,
+}
+
+impl RunEdit {
+    /// The job's name in the status bar.
+    pub fn job_name(&self) -> &'static str {
+        match self {
+            Self::Rename(_) => "Renaming the run",
+            Self::Note(_) => "Saving the note",
+            Self::Tag { .. } => "Adding the tag",
+            Self::Delete => "Deleting the run",
+            Self::Restore => "Restoring the run",
+        }
+    }
+
+    /// Writes the change; returns what to tell the user.
+    pub fn apply(&self, store: &Store, run_id: &str) -> Result<&'static str, StoreError> {
+        match self {
+            Self::Rename(name) => store.rename_run(run_id, name).map(|()| "renamed"),
+            Self::Note(note) => store.set_note(run_id, note).map(|()| "note saved"),
+            Self::Tag { key, value } => store
+                .set_tags(run_id, &[(key.clone(), value.clone())])
+                .map(|()| "tag added"),
+            Self::Delete => store.delete_run(run_id).map(|()| "deleted"),
+            Self::Restore => store.restore_run(run_id).map(|()| "restored"),
+        }
+    }
+}
+
+/// A command a user can run by name or by key.
+#[derive(Debug, Clone)]
+pub struct CommandEntry {
+    /// What runs.
+    pub command: Command,
+    /// Its name in the palette.
+    pub label: &'static str,
+    /// Its keyboard shortcut, if it has one.
+    pub shortcut: Option<KeyboardShortcut>,
+}
+
+fn key(modifiers: Modifiers, key: Key) -> Option<KeyboardShortcut> {
+    Some(KeyboardShortcut::new(modifiers, key))
+}
+
+/// Every command that needs no argument, with its name and shortcut: the one table the
+/// palette and the keyboard handling share.
+pub fn command_table() -> Vec<CommandEntry> {
+    let entry = |command, label, shortcut| CommandEntry {
+        command,
+        label,
+        shortcut,
+    };
+    let cmd = Modifiers::COMMAND;
+    vec![
+        entry(Command::OpenPalette, "Command palette", key(cmd, Key::K)),
+        entry(
+            Command::SelectWorkspace(Workspace::Explore),
+            "Go to Explore",
+            key(cmd, Key::Num1),
+        ),
+        entry(
+            Command::SelectWorkspace(Workspace::Experiments),
+            "Go to Experiments",
+            key(cmd, Key::Num2),
+        ),
+        entry(
+            Command::SelectWorkspace(Workspace::Registry),
+            "Go to Registry",
+            key(cmd, Key::Num3),
+        ),
+        entry(
+            Command::SelectWorkspace(Workspace::Deploy),
+            "Go to Deploy",
+            key(cmd, Key::Num4),
+        ),
+        entry(
+            Command::OpenFileDialog,
+            "Open a data file…",
+            key(cmd, Key::O),
+        ),
+        entry(
+            Command::ShowTrain,
+            "Train a model on the open dataset",
+            key(cmd, Key::T),
+        ),
+        entry(
+            Command::ReloadRuns,
+            "Reload the runs",
+            key(Modifiers::NONE, Key::F5),
+        ),
+        entry(
+            Command::CompareSelectedRuns,
+            "Compare the selected runs",
+            key(cmd.plus(Modifiers::SHIFT), Key::M),
+        ),
+        entry(
+            Command::ToggleRunCharts,
+            "Runs: switch between table and charts",
+            None,
+        ),
+        entry(
+            Command::ExportRuns,
+            "Export the shown runs to CSV",
+            key(cmd, Key::E),
+        ),
+        entry(
+            Command::SetTheme(ThemeChoice::Light),
+            "Light theme",
+            key(cmd.plus(Modifiers::SHIFT), Key::L),
+        ),
+        entry(
+            Command::SetTheme(ThemeChoice::Dark),
+            "Dark theme",
+            key(cmd.plus(Modifiers::SHIFT), Key::D),
+        ),
+        entry(Command::ClearRecentFiles, "Clear the recent files", None),
+    ]
+}
+
+/// The commands whose shortcut was pressed this frame, consuming those key presses. Shortcuts
+/// with more modifiers are tried first, so Ctrl+Shift+L is not taken for Ctrl+L.
+pub fn pressed_shortcuts(input: &mut egui::InputState, table: &[CommandEntry]) -> Vec<Command> {
+    let mut keyed: Vec<(&KeyboardShortcut, &Command)> = table
+        .iter()
+        .filter_map(|e| e.shortcut.as_ref().map(|s| (s, &e.command)))
+        .collect();
+    keyed.sort_by_key(|(s, _)| {
+        std::cmp::Reverse(u8::from(s.modifiers.shift) + u8::from(s.modifiers.alt))
+    });
+    keyed
+        .into_iter()
+        .filter(|(shortcut, _)| input.consume_shortcut(shortcut))
+        .map(|(_, command)| command.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_commands_share_a_shortcut_or_a_name() {
+        let table = command_table();
+        for (i, a) in table.iter().enumerate() {
+            for b in &table[i + 1..] {
+                assert_ne!(a.label, b.label);
+                if let (Some(x), Some(y)) = (&a.shortcut, &b.shortcut) {
+                    assert_ne!(x, y, "{} and {}", a.label, b.label);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_shortcut_with_shift_is_not_taken_for_the_one_without() {
+        let table = vec![
+            CommandEntry {
+                command: Command::OpenFileDialog,
+                label: "plain",
+                shortcut: key(Modifiers::COMMAND, Key::L),
+            },
+            CommandEntry {
+                command: Command::SetTheme(ThemeChoice::Light),
+                label: "shifted",
+                shortcut: key(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::L),
+            },
+        ];
+        let ctx = egui::Context::default();
+        let pressed = Modifiers::COMMAND.plus(Modifiers::SHIFT);
+        let mut input = egui::RawInput::default();
+        input.events.push(egui::Event::Key {
+            key: Key::L,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: pressed,
+        });
+        let mut found = Vec::new();
+        let mut output = ctx.run_ui(input, |ui| {
+            found = ui.ctx().input_mut(|i| pressed_shortcuts(i, &table));
+        });
+        // Nothing renders here: the font textures are not wanted.
+        output.textures_delta.clear();
+        assert_eq!(found, vec![Command::SetTheme(ThemeChoice::Light)]);
+    }
 }

@@ -5,6 +5,7 @@ pub mod context;
 pub mod derived;
 pub mod file_picker;
 pub mod nav;
+pub mod palette;
 pub mod panels;
 pub mod screenshot;
 pub mod settings;
@@ -20,9 +21,10 @@ use crossbeam_channel::Receiver;
 use kiln_core::jobs::JobRunner;
 use kiln_core::store::Store;
 
-use command::Command;
+use command::{Command, CommandEntry};
 use context::PanelContext;
 use file_picker::{FilePicker, NativeFilePicker};
+use palette::Palette;
 use panels::experiments::ExperimentsPanel;
 use panels::explore::ExplorePanel;
 use screenshot::ScreenshotController;
@@ -81,6 +83,9 @@ pub struct KilnApp {
     applied_theme: Option<ThemeChoice>,
     notifier_installed: bool,
     screenshot: Option<ScreenshotController>,
+    /// The commands a user can run by name or key ([`command::command_table`]).
+    command_table: Vec<CommandEntry>,
+    palette: Palette,
 }
 
 impl KilnApp {
@@ -130,6 +135,8 @@ impl KilnApp {
             applied_theme: None,
             notifier_installed: false,
             screenshot: options.screenshot,
+            command_table: command::command_table(),
+            palette: Palette::default(),
         };
         for path in options.open_files {
             app.send(Command::OpenFile(path));
@@ -157,6 +164,11 @@ impl KilnApp {
         &self.explore
     }
 
+    /// Whether the command palette is showing.
+    pub fn palette_open(&self) -> bool {
+        self.palette.is_open()
+    }
+
     /// The Experiments workspace (tests and benchmarks drive it directly).
     pub fn experiments_mut(&mut self) -> &mut ExperimentsPanel {
         &mut self.experiments
@@ -181,8 +193,13 @@ impl KilnApp {
         self.read_input(ctx);
         self.poll_file_dialog();
         self.explore.poll(&self.jobs);
-        self.experiments.poll();
         self.handle_commands();
+        // After the commands, so what they asked for (a reload, a comparison) starts now.
+        self.experiments.poll(
+            self.store.as_ref().ok(),
+            &self.jobs,
+            self.settings.workspace == Workspace::Experiments,
+        );
         self.jobs.clear_ended(KEEP_ENDED_JOBS);
         if self
             .jobs
@@ -230,6 +247,9 @@ impl KilnApp {
                 Workspace::Deploy => panels::deploy::deploy_ui(ui, &mut cx),
             }
         });
+        if let Some(command) = self.palette.palette_ui(ui.ctx(), &self.command_table) {
+            self.commands.push(command);
+        }
         if !self.commands.is_empty() {
             // Handle what was clicked on the next pass without waiting for more input.
             ui.ctx().request_repaint();
@@ -247,24 +267,8 @@ impl KilnApp {
         for path in dropped.into_iter().filter(|p| !p.as_os_str().is_empty()) {
             self.send(Command::OpenFile(path));
         }
-        let shortcuts = ctx.input_mut(|input| {
-            let mut found = Vec::new();
-            if input.consume_key(egui::Modifiers::COMMAND, egui::Key::O) {
-                found.push(Command::OpenFileDialog);
-            }
-            let keys = [
-                egui::Key::Num1,
-                egui::Key::Num2,
-                egui::Key::Num3,
-                egui::Key::Num4,
-            ];
-            for (key, workspace) in keys.into_iter().zip(Workspace::ALL) {
-                if input.consume_key(egui::Modifiers::COMMAND, key) {
-                    found.push(Command::SelectWorkspace(workspace));
-                }
-            }
-            found
-        });
+        let table = &self.command_table;
+        let shortcuts = ctx.input_mut(|input| command::pressed_shortcuts(input, table));
         self.commands.extend(shortcuts);
     }
 
@@ -308,8 +312,51 @@ impl KilnApp {
                 Command::DeleteRunsView(name) => {
                     self.settings.saved_views.retain(|v| v.name != name)
                 }
+                Command::OpenPalette => self.palette.open(),
+                Command::ShowTrain => {
+                    self.settings.workspace = Workspace::Explore;
+                    if self.explore.active().is_some() {
+                        self.explore.set_initial_view(Some("train".to_owned()));
+                    }
+                }
+                Command::ReloadRuns => {
+                    self.settings.workspace = Workspace::Experiments;
+                    self.experiments.reload();
+                }
+                Command::ToggleRunCharts => {
+                    self.settings.workspace = Workspace::Experiments;
+                    self.experiments.toggle_charts();
+                }
+                Command::CompareSelectedRuns => {
+                    self.settings.workspace = Workspace::Experiments;
+                    if let Ok(store) = &self.store {
+                        self.experiments.compare_selected(store, &self.jobs);
+                    }
+                }
+                Command::ExportRuns => {
+                    self.settings.workspace = Workspace::Experiments;
+                    if let Ok(store) = &self.store {
+                        self.experiments.export_shown(store, &self.jobs);
+                    }
+                }
+                Command::EditRun { run_id, edit } => self.edit_run(run_id, edit),
             }
         }
+    }
+}
+
+impl KilnApp {
+    /// Writes a user's change to a run as a background job; the Experiments workspace shows
+    /// how it ended and reads the runs again.
+    fn edit_run(&mut self, run_id: String, edit: command::RunEdit) {
+        // Runs are only on screen (and editable) when the store is open.
+        let Ok(store) = &self.store else { return };
+        let store = store.clone();
+        let (id, job_edit) = (run_id.clone(), edit.clone());
+        let job = self
+            .jobs
+            .spawn(edit.job_name(), move |_| Ok(job_edit.apply(&store, &id)?));
+        self.experiments.watch_edit(run_id, edit, job);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use egui_plot::{Line, Plot, Points};
+use egui_plot::{Line, Plot, PlotPoint, PlotPoints, Points};
 use kiln_core::compare::{
     ParallelCoordinates, ParamImportance, parallel_coordinates, param_importance, scatter_points,
     trend_line,
@@ -23,9 +23,12 @@ struct ChartData {
     importance: Vec<ParamImportance>,
 }
 
-/// Scatter points cached for (x key, metric, runs generation): the points
-/// only change when one of the three does.
-type ScatterCache = ((String, String, u64), Vec<[f64; 2]>);
+/// Scatter points for (x key, metric, runs generation), with the trend line and x range.
+struct Scatter {
+    points: Vec<PlotPoint>,
+    trend: Option<(f64, f64)>,
+    x_range: (f64, f64),
+}
 
 /// The charts view's state.
 pub struct ChartsState {
@@ -33,7 +36,7 @@ pub struct ChartsState {
     scatter_x: String,
     /// Charts for (metric, runs generation).
     data: Derived<(String, u64), ChartData>,
-    scatter: Option<ScatterCache>,
+    scatter: Derived<(String, String, u64), Scatter>,
     brushes: Brushes,
 }
 
@@ -44,7 +47,7 @@ impl ChartsState {
             metric,
             scatter_x: String::new(),
             data: Derived::default(),
-            scatter: None,
+            scatter: Derived::default(),
             brushes: Brushes::default(),
         }
     }
@@ -52,12 +55,13 @@ impl ChartsState {
     /// Collects a finished computation.
     pub fn poll(&mut self) {
         self.data.poll();
+        self.scatter.poll();
     }
 
     fn request(
         &mut self,
         runs: &Arc<Vec<RunDetail>>,
-        shown: &[usize],
+        shown: &Arc<Vec<usize>>,
         generation: u64,
         jobs: &JobRunner,
     ) {
@@ -65,7 +69,7 @@ impl ChartsState {
         if !self.data.is_stale(&key) {
             return;
         }
-        let (runs, rows, metric) = (Arc::clone(runs), shown.to_vec(), self.metric.clone());
+        let (runs, rows, metric) = (Arc::clone(runs), Arc::clone(shown), self.metric.clone());
         let name = format!("Charting {metric}");
         let started = self.data.request(key, jobs, name, move || {
             let refs: Vec<&RunDetail> = rows.iter().map(|&i| &runs[i]).collect();
@@ -84,7 +88,7 @@ impl ChartsState {
         &mut self,
         ui: &mut egui::Ui,
         runs: &Arc<Vec<RunDetail>>,
-        shown: &[usize],
+        shown: &Arc<Vec<usize>>,
         generation: u64,
         metrics: &[String],
         cx: &mut PanelContext<'_>,
@@ -143,8 +147,8 @@ impl ChartsState {
 fn scatter_ui(
     ui: &mut egui::Ui,
     state: &mut ChartsState,
-    runs: &[RunDetail],
-    shown: &[usize],
+    runs: &Arc<Vec<RunDetail>>,
+    shown: &Arc<Vec<usize>>,
     generation: u64,
     choices: &[String],
     cx: &PanelContext<'_>,
@@ -163,35 +167,46 @@ fn scatter_ui(
             });
     });
     let key = (state.scatter_x.clone(), state.metric.clone(), generation);
-    if state.scatter.as_ref().is_none_or(|(k, _)| *k != key) {
-        let refs: Vec<&RunDetail> = shown.iter().map(|&i| &runs[i]).collect();
-        let points = scatter_points(&refs, &state.scatter_x, &state.metric).unwrap_or_default();
-        state.scatter = Some((key, points));
+    if state.scatter.is_stale(&key) {
+        let (runs, rows) = (Arc::clone(runs), Arc::clone(shown));
+        let (x, metric) = (state.scatter_x.clone(), state.metric.clone());
+        state
+            .scatter
+            .request(key, cx.jobs, format!("Plotting {metric}"), move || {
+                let refs: Vec<&RunDetail> = rows.iter().map(|&i| &runs[i]).collect();
+                let points = scatter_points(&refs, &x, &metric).unwrap_or_default();
+                let x_range = points
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                        (a.min(p[0]), b.max(p[0]))
+                    });
+                Ok(Scatter {
+                    trend: trend_line(&points),
+                    points: points.into_iter().map(PlotPoint::from).collect(),
+                    x_range,
+                })
+            });
     }
-    let Some((_, points)) = &state.scatter else {
+    let Some(scatter) = widgets::job_result(ui, state.scatter.value.as_ref(), cx.tokens.bad) else {
         return;
     };
-    if points.is_empty() {
+    if scatter.points.is_empty() {
         ui.label("No run has numbers on both axes.");
         return;
     }
-    let trend = trend_line(points);
-    let (lo, hi) = points
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p[0]), b.max(p[0]))
-        });
+    let (lo, hi) = scatter.x_range;
     Plot::new("runs-scatter")
         .height(240.0)
         .x_axis_label(state.scatter_x.clone())
         .y_axis_label(state.metric.clone())
         .show(ui, |plot| {
+            // A borrowed series: no copy of the points per frame.
             plot.points(
-                Points::new("runs", points.clone())
+                Points::new("runs", PlotPoints::Borrowed(&scatter.points))
                     .radius(3.0)
                     .color(cx.tokens.palette[0]),
             );
-            if let Some((slope, intercept)) = trend {
+            if let Some((slope, intercept)) = scatter.trend {
                 let line = vec![[lo, slope * lo + intercept], [hi, slope * hi + intercept]];
                 plot.line(Line::new("trend", line).color(cx.tokens.accent));
             }

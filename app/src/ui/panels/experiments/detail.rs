@@ -1,14 +1,13 @@
 //! One run in full: everything logged to it, its artifacts and lineage, and the edits a user
-//! makes afterwards (name, note, tags, soft delete and restore).
+//! makes afterwards (name, note, tags, soft delete and restore), sent as commands that the app
+//! runs as jobs.
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::{DatasetVersion, Run, RunDetail, RunQuery, Store};
 
+use crate::ui::command::{Command, RunEdit};
 use crate::ui::context::PanelContext;
 use crate::ui::widgets;
-
-/// An edit of the run, applied to the store when the frame's drawing is done.
-type StoreEdit = Box<dyn FnOnce(&Store) -> Result<String, String>>;
 
 /// What the detail view shows, loaded as one job.
 pub struct DetailData {
@@ -26,6 +25,8 @@ pub struct DetailView {
     note: String,
     tag: String,
     message: Option<Result<String, String>>,
+    /// An edit was sent and has not finished: its buttons wait.
+    editing: bool,
 }
 
 fn load(store: &Store, run_id: &str) -> Result<DetailData, JobError> {
@@ -62,13 +63,60 @@ impl DetailView {
             note: String::new(),
             tag: String::new(),
             message: None,
+            editing: false,
+        }
+    }
+
+    /// The run shown.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// An edit of this run was started.
+    pub fn edit_started(&mut self) {
+        self.editing = true;
+        self.message = None;
+    }
+
+    /// An edit of this run ended: says how, shows the change at once and reads the run again.
+    pub fn edit_finished(
+        &mut self,
+        edit: &RunEdit,
+        result: Result<&'static str, String>,
+        store: Option<&Store>,
+        jobs: &JobRunner,
+    ) {
+        self.editing = false;
+        if result.is_ok()
+            && let Some(Ok(data)) = &mut self.data
+        {
+            let detail = &mut data.detail;
+            match edit {
+                RunEdit::Rename(name) => detail.run.name.clone_from(name),
+                RunEdit::Note(note) => detail.run.note.clone_from(note),
+                RunEdit::Tag { key, value } => {
+                    detail.tags.insert(key.clone(), value.clone());
+                }
+                RunEdit::Delete => detail.run.deleted_at = Some(kiln_core::store::now_rfc3339()),
+                RunEdit::Restore => detail.run.deleted_at = None,
+            }
+            if matches!(edit, RunEdit::Tag { .. }) {
+                self.tag.clear();
+            }
+        }
+        self.message = Some(result.map(str::to_owned));
+        if let Some(store) = store {
+            self.reload(store, jobs);
         }
     }
 
     /// Collects the finished job.
     pub fn poll(&mut self) {
         if let Some(result) = JobHandle::take_finished(&mut self.job) {
-            if let Ok(data) = &result {
+            // A reload after an edit keeps what the user is typing.
+            if let Ok(data) = &result
+                && !matches!(self.data, Some(Ok(_)))
+            {
                 self.name = data.detail.run.name.clone();
                 self.note = data.detail.run.note.clone();
             }
@@ -84,20 +132,15 @@ impl DetailView {
     }
 
     /// Draws the run; sets `close` when the user goes back.
-    pub fn detail_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        store: &Store,
-        cx: &mut PanelContext<'_>,
-        close: &mut bool,
-    ) {
+    /// Edits are sent as [`Command::EditRun`]; the app runs them as jobs.
+    pub fn detail_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>, close: &mut bool) {
         widgets::back_heading(ui, "Run", close);
         let Some(data) = widgets::job_result(ui, self.data.as_ref(), cx.tokens.bad) else {
             return;
         };
         let detail = &data.detail;
         let run = &detail.run;
-        let mut action: Option<StoreEdit> = None;
+        let mut edit: Option<RunEdit> = None;
         egui::ScrollArea::vertical()
             .id_salt("run-detail")
             .show(ui, |ui| {
@@ -188,69 +231,54 @@ impl DetailView {
                 }
                 ui.add_space(cx.tokens.section_gap);
                 ui.strong("Edit");
+                let idle = !self.editing;
                 ui.horizontal(|ui| {
                     let l = ui.label("Name");
                     ui.text_edit_singleline(&mut self.name).labelled_by(l.id);
-                    if ui.button("Rename").clicked() {
-                        let (id, name) = (run.id.clone(), self.name.clone());
-                        action = Some(Box::new(move |s: &Store| {
-                            s.rename_run(&id, &name)
-                                .map(|()| "renamed".into())
-                                .map_err(|e| e.to_string())
-                        }));
+                    if ui.add_enabled(idle, egui::Button::new("Rename")).clicked() {
+                        edit = Some(RunEdit::Rename(self.name.clone()));
                     }
                 });
                 let l = ui.label("Note");
                 ui.add(egui::TextEdit::multiline(&mut self.note).desired_rows(3))
                     .labelled_by(l.id);
-                if ui.button("Save note").clicked() {
-                    let (id, note) = (run.id.clone(), self.note.clone());
-                    action = Some(Box::new(move |s: &Store| {
-                        s.set_note(&id, &note)
-                            .map(|()| "note saved".into())
-                            .map_err(|e| e.to_string())
-                    }));
+                if ui
+                    .add_enabled(idle, egui::Button::new("Save note"))
+                    .clicked()
+                {
+                    edit = Some(RunEdit::Note(self.note.clone()));
                 }
                 ui.horizontal(|ui| {
                     let l = ui.label("Tag");
                     ui.add(egui::TextEdit::singleline(&mut self.tag).hint_text("key=value"))
                         .labelled_by(l.id);
-                    if ui.button("Add tag").clicked() {
-                        let id = run.id.clone();
-                        let tag = self.tag.clone();
-                        action = Some(Box::new(move |s: &Store| match tag.split_once('=') {
-                            Some((k, v)) if !k.trim().is_empty() => s
-                                .set_tags(&id, &[(k.trim().to_owned(), v.trim().to_owned())])
-                                .map(|()| "tag added".into())
-                                .map_err(|e| e.to_string()),
-                            _ => Err("a tag is key=value".into()),
-                        }));
+                    if ui.add_enabled(idle, egui::Button::new("Add tag")).clicked() {
+                        match self.tag.split_once('=') {
+                            Some((k, v)) if !k.trim().is_empty() => {
+                                edit = Some(RunEdit::Tag {
+                                    key: k.trim().to_owned(),
+                                    value: v.trim().to_owned(),
+                                });
+                            }
+                            _ => self.message = Some(Err("a tag is key=value".into())),
+                        }
                     }
                 });
                 let deleted = run.deleted_at.is_some();
                 let label = if deleted { "Restore run" } else { "Delete run" };
                 if ui
-                    .button(label)
+                    .add_enabled(idle, egui::Button::new(label))
                     .on_hover_text("Soft delete: hidden from the list, restorable")
                     .clicked()
                 {
-                    let id = run.id.clone();
-                    action = Some(Box::new(move |s: &Store| {
-                        let result = if deleted {
-                            s.restore_run(&id)
-                        } else {
-                            s.delete_run(&id)
-                        };
-                        result
-                            .map(|()| {
-                                if deleted {
-                                    "restored".into()
-                                } else {
-                                    "deleted".into()
-                                }
-                            })
-                            .map_err(|e| e.to_string())
-                    }));
+                    edit = Some(if deleted {
+                        RunEdit::Restore
+                    } else {
+                        RunEdit::Delete
+                    });
+                }
+                if self.editing {
+                    ui.spinner();
                 }
                 match &self.message {
                     Some(Ok(m)) => {
@@ -262,10 +290,12 @@ impl DetailView {
                     None => {}
                 }
             });
-        if let Some(action) = action {
-            // One-row updates: quick enough to run here; the list reloads on the change.
-            self.message = Some(action(store));
-            self.reload(store, cx.jobs);
+        if let Some(edit) = edit {
+            // The app runs the write as a job and hands it back (`ExperimentsPanel::watch_edit`).
+            cx.send(Command::EditRun {
+                run_id: run.id.clone(),
+                edit,
+            });
         }
     }
 }

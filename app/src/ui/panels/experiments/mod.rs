@@ -6,28 +6,34 @@ mod compare;
 mod detail;
 mod table;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use kiln_core::jobs::{JobError, JobHandle};
-use kiln_core::runs_filter::{RunFilter, parse_run_filter, select_runs};
-use kiln_core::store::{RunDetail, RunQuery};
+use kiln_core::jobs::{JobError, JobHandle, JobRunner};
+use kiln_core::runs_filter::{RunFilter, RunGroup, parse_run_filter, select_runs};
+use kiln_core::store::{RunDetail, RunQuery, Store};
 
+use crate::ui::command::{Command, RunEdit};
 use crate::ui::context::PanelContext;
 
 /// The Experiments workspace's state.
 #[derive(Default)]
 pub struct ExperimentsPanel {
     runs: Option<Arc<Vec<RunDetail>>>,
+    /// The store's change token when the runs on screen were read.
     loaded_at: Option<(u64, i64)>,
-    loading: Option<JobHandle<Vec<RunDetail>>>,
+    loading: Option<JobHandle<Loaded>>,
+    /// The runs must be read again (Refresh, an edit made here, a new step summary).
+    stale: bool,
     error: Option<String>,
     filter_text: String,
     filter: Option<RunFilter>,
     filter_error: Option<String>,
     sort: Option<String>,
-    /// Rows shown: indices into `runs`, filtered and sorted.
-    shown: Vec<usize>,
+    /// Rows shown: indices into `runs`, filtered and sorted (shared with jobs, never copied).
+    shown: Arc<Vec<usize>>,
+    /// The filter or sort changed: compute `shown` again before the next frame is drawn.
+    reshow: bool,
     selected: BTreeSet<String>,
     comparing: Option<compare::CompareView>,
     detail: Option<detail::DetailView>,
@@ -36,21 +42,71 @@ pub struct ExperimentsPanel {
     group_by: String,
     compare_newest: bool,
     view_name: String,
+    /// How step-series metrics are summarised (`min`, `max`, `mean`; empty for the last value).
     step_summary: String,
-    summaries: Option<(String, JobHandle<SeriesSummaries>)>,
-    groups: Option<(
-        String,
-        u64,
-        Result<Vec<kiln_core::runs_filter::RunGroup>, String>,
-    )>,
+    groups: Option<Groups>,
     export: Option<JobHandle<std::path::PathBuf>>,
-    export_message: Option<Result<String, String>>,
-    /// Bumped whenever the shown runs change (charts recompute then).
+    /// What the last export, compare request or edit of the list told the user.
+    notice: Option<Result<String, String>>,
+    /// Store edits running as jobs: the run, what changes, the job.
+    edits: Vec<(String, RunEdit, JobHandle<&'static str>)>,
+    /// Bumped whenever the shown runs change (charts and groups recompute then).
     generation: u64,
 }
 
-/// Per (run, series) summary values loaded for the step-metric chooser.
-type SeriesSummaries = std::collections::HashMap<(String, String), f64>;
+/// Most aggregate rows drawn.
+const MAX_GROUP_ROWS: usize = 50;
+
+/// Aggregate rows for (group key, runs generation).
+type Groups = (String, u64, Result<Vec<RunGroup>, String>);
+
+/// What the loading job hands over: the runs and everything computed from all of them.
+struct Loaded {
+    runs: Vec<RunDetail>,
+    columns: table::TableColumns,
+    shown: Vec<usize>,
+}
+
+/// Reads every run; applies the step-series summary; finds the columns and the shown order.
+/// Runs as a job: at 10,000 runs this is the expensive part of opening the workspace.
+fn load_runs(
+    store: &Store,
+    summary: &str,
+    filter: Option<&RunFilter>,
+    sort: Option<&str>,
+) -> Result<Loaded, JobError> {
+    let mut runs = store.run_details(&RunQuery::default())?;
+    if !summary.is_empty() {
+        // Series metrics show their chosen summary instead of the last value.
+        let values = store.series_summaries(summary)?;
+        let mut by_run: HashMap<&str, Vec<(&str, f64)>> = HashMap::new();
+        for ((run, key), value) in &values {
+            by_run
+                .entry(run.as_str())
+                .or_default()
+                .push((key.as_str(), *value));
+        }
+        for run in &mut runs {
+            if let Some(summaries) = by_run.get(run.run.id.as_str()) {
+                for (key, value) in summaries {
+                    if let Some(v) = run.metrics.get_mut(*key) {
+                        *v = *value;
+                    }
+                }
+            }
+        }
+    }
+    let columns = table::TableColumns::of(&runs);
+    // A sort the runs cannot take (an unknown key) shows them unsorted.
+    let shown = select_runs(&runs, filter, sort)
+        .or_else(|_| select_runs(&runs, filter, None))
+        .map_err(JobError::Failed)?;
+    Ok(Loaded {
+        runs,
+        columns,
+        shown,
+    })
+}
 
 /// A file-name-safe timestamp (UTC), from the store's clock format.
 fn chrono_stamp() -> String {
@@ -62,30 +118,32 @@ fn chrono_stamp() -> String {
 }
 
 impl ExperimentsPanel {
-    /// Forgets the loaded runs so they are read again.
-    pub fn invalidate(&mut self) {
-        self.runs = None;
+    /// Reads the runs again (the table stays on screen until they arrive).
+    pub fn reload(&mut self) {
+        self.stale = true;
+        self.error = None;
     }
 
-    /// Collects finished jobs; call once per frame.
-    pub fn poll(&mut self) {
-        if let Some(handle) = &self.loading
-            && let Some(result) = handle.try_result()
-        {
-            self.loading = None;
+    /// Per-frame work that draws nothing: collects finished jobs, starts the runs loading
+    /// when the workspace is `visible` and they are missing or the store changed, and
+    /// recomputes the shown rows and groups when their inputs changed.
+    pub fn poll(&mut self, store: Option<&Store>, jobs: &JobRunner, visible: bool) {
+        if let Some(result) = JobHandle::take_finished(&mut self.loading) {
             match result {
-                Ok(runs) => {
-                    let mut columns = table::TableColumns::of(&runs);
+                Ok(loaded) => {
+                    let mut columns = loaded.columns;
                     columns.keep_choices(&self.columns);
                     self.columns = columns;
-                    self.runs = Some(Arc::new(runs));
+                    self.runs = Some(Arc::new(loaded.runs));
+                    self.shown = Arc::new(loaded.shown);
                     self.error = None;
-                    self.refresh_shown();
+                    self.generation += 1;
                 }
                 Err(JobError::Cancelled) => {}
                 Err(JobError::Failed(message)) => self.error = Some(message),
             }
         }
+        self.poll_edits(store, jobs);
         if let Some(view) = &mut self.comparing {
             view.poll();
         }
@@ -95,32 +153,93 @@ impl ExperimentsPanel {
         if let Some(charts) = &mut self.charts {
             charts.poll();
         }
-        if let Some((how, job)) = &self.summaries
-            && let Some(result) = job.try_result()
-        {
-            let how = how.clone();
-            self.summaries = None;
-            if let (Ok(values), Some(runs)) = (result, &self.runs) {
-                // Series metrics show their chosen summary instead of the last value.
-                let mut runs = runs.as_ref().clone();
-                for run in &mut runs {
-                    for (key, value) in run.metrics.iter_mut() {
-                        if let Some(v) = values.get(&(run.run.id.clone(), key.clone())) {
-                            *value = *v;
-                        }
-                    }
-                }
-                self.runs = Some(Arc::new(runs));
-                self.step_summary = how;
-                self.refresh_shown();
-            }
-        }
         if let Some(result) = JobHandle::take_finished(&mut self.export) {
-            self.export_message = Some(
+            self.notice = Some(
                 result
                     .map(|path| format!("exported to {}", path.display()))
                     .map_err(|e| e.to_string()),
             );
+        }
+        let Some(store) = store else { return };
+        if visible {
+            self.start_loading(store, jobs);
+        }
+        if self.reshow && self.loading.is_none() {
+            self.reshow = false;
+            self.refresh_shown();
+        }
+        self.refresh_groups();
+        if self.compare_newest
+            && let Some(runs) = &self.runs
+        {
+            self.compare_newest = false;
+            let ids: Vec<String> = runs
+                .iter()
+                .filter(|r| r.tags.get("kind").is_none_or(|k| k != "sweep"))
+                .take(4)
+                .map(|r| r.run.id.clone())
+                .collect();
+            if ids.len() >= 2 {
+                self.compare_runs(ids, store, jobs);
+            }
+        }
+    }
+
+    /// Starts reading the runs when there are none yet, the user asked, or anything (a
+    /// training job, another process, an edit) wrote to the store since they were read.
+    fn start_loading(&mut self, store: &Store, jobs: &JobRunner) {
+        if self.loading.is_some() {
+            return;
+        }
+        let token = store.change_token();
+        let changed = self.loaded_at.is_some_and(|t| t != token);
+        let first = self.runs.is_none() && self.error.is_none();
+        if !(first || changed || self.stale) {
+            return;
+        }
+        self.stale = false;
+        self.loaded_at = Some(token);
+        // The job sorts and filters too, so the first frame with runs has them in order.
+        self.reshow = false;
+        let (store, summary) = (store.clone(), self.step_summary.clone());
+        let (filter, sort) = (self.filter.clone(), self.sort.clone());
+        self.loading = Some(jobs.spawn("Loading runs", move |ctx| {
+            ctx.message("reading the store");
+            load_runs(&store, &summary, filter.as_ref(), sort.as_deref())
+        }));
+    }
+
+    /// Hands over a store edit started by the app's command handling (see
+    /// [`Command::EditRun`]); the panel shows how it ended and reloads.
+    pub fn watch_edit(&mut self, run_id: String, edit: RunEdit, job: JobHandle<&'static str>) {
+        if let Some(view) = &mut self.detail
+            && view.run_id() == run_id
+        {
+            view.edit_started();
+        }
+        self.edits.push((run_id, edit, job));
+    }
+
+    fn poll_edits(&mut self, store: Option<&Store>, jobs: &JobRunner) {
+        let mut i = 0;
+        while i < self.edits.len() {
+            let Some(result) = self.edits[i].2.try_result() else {
+                i += 1;
+                continue;
+            };
+            let (run_id, edit, _) = self.edits.remove(i);
+            let result = result.map_err(|e| e.to_string());
+            if result.is_ok() {
+                // Reload explicitly: do not depend on the store noticing its own write.
+                self.stale = true;
+            }
+            if let Some(view) = &mut self.detail
+                && view.run_id() == run_id
+            {
+                view.edit_finished(&edit, result, store, jobs);
+            } else if let Err(message) = result {
+                self.notice = Some(Err(message));
+            }
         }
     }
 
@@ -141,20 +260,59 @@ impl ExperimentsPanel {
         ));
     }
 
+    /// Switches between the table and the charts.
+    pub fn toggle_charts(&mut self) {
+        if self.charts.is_some() {
+            self.charts = None;
+        } else {
+            self.show_charts();
+        }
+    }
+
     /// Selects runs and opens the compare view (the Compare button does the same).
-    pub fn compare_runs(
-        &mut self,
-        ids: Vec<String>,
-        store: &kiln_core::store::Store,
-        jobs: &kiln_core::jobs::JobRunner,
-    ) {
+    pub fn compare_runs(&mut self, ids: Vec<String>, store: &Store, jobs: &JobRunner) {
         self.selected = ids.iter().cloned().collect();
+        self.detail = None;
         self.comparing = Some(compare::CompareView::start(
             store,
             ids,
             (!self.group_by.is_empty()).then(|| self.group_by.clone()),
             jobs,
         ));
+    }
+
+    /// Compares the runs ticked in the table, or says why it cannot.
+    pub fn compare_selected(&mut self, store: &Store, jobs: &JobRunner) {
+        if self.selected.len() < 2 {
+            self.notice = Some(Err(
+                "Select two or more runs with their check boxes to compare them".to_owned(),
+            ));
+            return;
+        }
+        self.notice = None;
+        let ids: Vec<String> = self.selected.iter().cloned().collect();
+        self.compare_runs(ids, store, jobs);
+    }
+
+    /// Writes the shown runs, in their shown order, to a CSV file in the store, as a job.
+    pub fn export_shown(&mut self, store: &Store, jobs: &JobRunner) {
+        let Some(runs) = &self.runs else {
+            self.notice = Some(Err("The runs are still loading".to_owned()));
+            return;
+        };
+        if self.export.is_some() {
+            return;
+        }
+        // The job gets the shared runs and the shown order: no copies on the UI thread.
+        let (runs, order) = (Arc::clone(runs), Arc::clone(&self.shown));
+        let dir = store.home().join("exports");
+        self.export = Some(jobs.spawn("Exporting runs", move |_| {
+            std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
+            let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
+            let rows: Vec<&RunDetail> = order.iter().map(|&i| &runs[i]).collect();
+            std::fs::write(&path, kiln_core::export::runs_csv(&rows)).map_err(JobError::failed)?;
+            Ok(path)
+        }));
     }
 
     /// Whether the compare view has its data.
@@ -169,58 +327,46 @@ impl ExperimentsPanel {
         self.shown.len()
     }
 
+    /// Filters and sorts again (in `poll`, not while drawing).
     fn refresh_shown(&mut self) {
         let Some(runs) = &self.runs else { return };
         // Indices only: filtering and sorting 10,000 runs copies none of them.
         if let Ok(rows) = select_runs(runs, self.filter.as_ref(), self.sort.as_deref()) {
-            self.shown = rows;
+            self.shown = Arc::new(rows);
         }
         self.generation += 1;
     }
 
+    /// Aggregates the shown runs by the chosen key when the key or the runs changed.
+    fn refresh_groups(&mut self) {
+        if self.group_by.is_empty() {
+            self.groups = None;
+            return;
+        }
+        let Some(runs) = &self.runs else { return };
+        let stale = self.groups.as_ref().is_none_or(|(key, generation, _)| {
+            *key != self.group_by || *generation != self.generation
+        });
+        if stale {
+            let shown: Vec<&RunDetail> = self.shown.iter().map(|&i| &runs[i]).collect();
+            let groups = kiln_core::runs_filter::group_runs(&shown, &self.group_by);
+            self.groups = Some((self.group_by.clone(), self.generation, groups));
+        }
+    }
+
     /// Draws the workspace.
     pub fn experiments_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
-        let store = match cx.store {
-            Ok(store) => store.clone(),
-            Err(error) => {
-                ui.heading("Experiments");
-                ui.colored_label(
-                    cx.tokens.bad,
-                    format!("The store could not be opened: {error}"),
-                );
-                return;
-            }
-        };
-        // Reload when anything (a training job, another process) wrote to the store.
-        let token = store.change_token();
-        if self.loading.is_none() && self.loaded_at.is_some_and(|t| t != token) {
-            self.runs = None;
-        }
-        if self.runs.is_none() && self.loading.is_none() && self.error.is_none() {
-            self.loaded_at = Some(token);
-            let job_store = store.clone();
-            self.loading = Some(cx.jobs.spawn("Loading runs", move |ctx| {
-                ctx.message("reading the store");
-                Ok(job_store.run_details(&RunQuery::default())?)
-            }));
-        }
-        if self.compare_newest
-            && let Some(runs) = &self.runs
-        {
-            self.compare_newest = false;
-            let ids: Vec<String> = runs
-                .iter()
-                .filter(|r| r.tags.get("kind").is_none_or(|k| k != "sweep"))
-                .take(4)
-                .map(|r| r.run.id.clone())
-                .collect();
-            if ids.len() >= 2 {
-                self.compare_runs(ids, &store, cx.jobs);
-            }
+        if let Err(error) = cx.store {
+            ui.heading("Experiments");
+            ui.colored_label(
+                cx.tokens.bad,
+                format!("The store could not be opened: {error}"),
+            );
+            return;
         }
         if let Some(view) = &mut self.detail {
             let mut close = false;
-            view.detail_ui(ui, &store, cx, &mut close);
+            view.detail_ui(ui, cx, &mut close);
             if close {
                 self.detail = None;
             }
@@ -237,8 +383,7 @@ impl ExperimentsPanel {
         ui.horizontal(|ui| {
             ui.heading("Experiments");
             if ui.button("Refresh").clicked() {
-                self.runs = None;
-                self.error = None;
+                cx.send(Command::ReloadRuns);
             }
             self.columns.chooser_ui(ui);
             let charts_label = if self.charts.is_some() {
@@ -251,24 +396,16 @@ impl ExperimentsPanel {
                 .on_hover_text("Parallel coordinates and parameter importance of the shown runs")
                 .clicked()
             {
-                if self.charts.is_some() {
-                    self.charts = None;
-                } else {
-                    self.show_charts();
-                }
+                // The panel's own view, not global state: switched at once, so the charting
+                // job starts this frame (the palette's ToggleRunCharts calls the same method).
+                self.toggle_charts();
             }
             let compare = ui.add_enabled(self.selected.len() >= 2, egui::Button::new("Compare"));
             if compare
                 .on_hover_text("Select two or more runs with their check boxes")
                 .clicked()
             {
-                let ids: Vec<String> = self.selected.iter().cloned().collect();
-                self.comparing = Some(compare::CompareView::start(
-                    &store,
-                    ids,
-                    (!self.group_by.is_empty()).then(|| self.group_by.clone()),
-                    cx.jobs,
-                ));
+                cx.send(Command::CompareSelectedRuns);
             }
             if let Some(runs) = &self.runs {
                 let export = ui.add_enabled(self.export.is_none(), egui::Button::new("Export CSV"));
@@ -278,17 +415,7 @@ impl ExperimentsPanel {
                     )
                     .clicked()
                 {
-                    // The job gets the shared runs and the shown order: no copies on the UI thread.
-                    let (runs, order) = (Arc::clone(runs), self.shown.clone());
-                    let dir = store.home().join("exports");
-                    self.export = Some(cx.jobs.spawn("Exporting runs", move |_| {
-                        std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
-                        let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
-                        let rows: Vec<&RunDetail> = order.iter().map(|&i| &runs[i]).collect();
-                        std::fs::write(&path, kiln_core::export::runs_csv(&rows))
-                            .map_err(JobError::failed)?;
-                        Ok(path)
-                    }));
+                    cx.send(Command::ExportRuns);
                 }
                 ui.label(format!(
                     "{} of {} runs · {} selected",
@@ -296,6 +423,9 @@ impl ExperimentsPanel {
                     runs.len(),
                     self.selected.len()
                 ));
+            }
+            if self.loading.is_some() && self.runs.is_some() {
+                ui.spinner().on_hover_text("Reading the runs again");
             }
         });
         ui.horizontal(|ui| {
@@ -321,10 +451,11 @@ impl ExperimentsPanel {
                         Err(e) => self.filter_error = Some(e.to_string()),
                     }
                 }
-                self.refresh_shown();
+                self.reshow = true;
+                ui.ctx().request_repaint();
             }
         });
-        match &self.export_message {
+        match &self.notice {
             Some(Ok(m)) => {
                 ui.colored_label(cx.tokens.good, m);
             }
@@ -333,7 +464,7 @@ impl ExperimentsPanel {
             }
             None => {}
         }
-        self.views_ui(ui, cx, &store);
+        self.views_ui(ui, cx);
         self.group_ui(ui, cx);
         if let Some(error) = &self.filter_error {
             ui.colored_label(cx.tokens.bad, format!("Filter: {error}"));
@@ -352,10 +483,10 @@ impl ExperimentsPanel {
             return;
         }
         if self.charts.is_some() {
-            let metrics = self.columns.metrics().to_vec();
+            let metrics = self.columns.metrics();
             if let Some(charts) = &mut self.charts
                 && let Some(ids) =
-                    charts.charts_ui(ui, &runs, &self.shown, self.generation, &metrics, cx)
+                    charts.charts_ui(ui, &runs, &self.shown, self.generation, metrics, cx)
             {
                 self.selected = ids.into_iter().collect();
             }
@@ -373,10 +504,13 @@ impl ExperimentsPanel {
         match action {
             Some(table::TableAction::Sort(sort)) => {
                 self.sort = Some(sort);
-                self.refresh_shown();
+                self.reshow = true;
+                ui.ctx().request_repaint();
             }
             Some(table::TableAction::Open(run_id)) => {
-                self.detail = Some(detail::DetailView::start(&store, run_id, cx.jobs));
+                if let Ok(store) = cx.store {
+                    self.detail = Some(detail::DetailView::start(store, run_id, cx.jobs));
+                }
             }
             None => {}
         }
@@ -384,45 +518,44 @@ impl ExperimentsPanel {
 
     /// The group-by chooser and, when a key is chosen, one aggregate row per group.
     fn group_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
-        let Some(runs) = self.runs.clone() else {
+        if self.runs.is_none() {
             return;
-        };
-        let mut keys = vec![
-            String::new(),
-            "model".to_owned(),
-            "status".to_owned(),
-            "experiment".to_owned(),
-        ];
-        keys.extend(self.columns.params().iter().map(|p| format!("params.{p}")));
+        }
+        let before = self.group_by.clone();
         ui.horizontal(|ui| {
             ui.label("Group by");
             egui::ComboBox::new("group-by", "aggregate rows")
                 .selected_text(if self.group_by.is_empty() {
-                    "(none)".to_owned()
+                    "(none)"
                 } else {
-                    self.group_by.clone()
+                    self.group_by.as_str()
                 })
                 .show_ui(ui, |ui| {
-                    for k in &keys {
-                        let label = if k.is_empty() { "(none)" } else { k.as_str() };
-                        ui.selectable_value(&mut self.group_by, k.clone(), label);
+                    let fixed = ["", "model", "status", "experiment"].map(str::to_owned);
+                    let params = self.columns.params().iter().map(|p| format!("params.{p}"));
+                    for k in fixed.into_iter().chain(params) {
+                        let label = if k.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            k.clone()
+                        };
+                        ui.selectable_value(&mut self.group_by, k, label);
                     }
                 });
         });
+        if self.group_by != before {
+            // The groups are computed in `poll`, before the next frame.
+            ui.ctx().request_repaint();
+        }
         if self.group_by.is_empty() {
-            self.groups = None;
             return;
         }
-        let stale = self.groups.as_ref().is_none_or(|(key, generation, _)| {
-            *key != self.group_by || *generation != self.generation
-        });
-        if stale {
-            let shown: Vec<&RunDetail> = self.shown.iter().map(|&i| &runs[i]).collect();
-            let groups = kiln_core::runs_filter::group_runs(&shown, &self.group_by);
-            self.groups = Some((self.group_by.clone(), self.generation, groups));
-        }
         let metrics: Vec<String> = self.columns.metrics().iter().take(4).cloned().collect();
-        match self.groups.as_ref().map(|(_, _, g)| g) {
+        let current = self
+            .groups
+            .as_ref()
+            .filter(|(key, _, _)| *key == self.group_by);
+        match current.map(|(_, _, g)| g) {
             Some(Ok(groups)) => {
                 egui::Grid::new("run-groups").striped(true).show(ui, |ui| {
                     ui.strong(self.group_by.as_str());
@@ -431,7 +564,8 @@ impl ExperimentsPanel {
                         ui.strong(format!("{m} (mean ± std)"));
                     }
                     ui.end_row();
-                    for g in groups {
+                    // Grouping by a key every run has its own value of would list every run.
+                    for g in groups.iter().take(MAX_GROUP_ROWS) {
                         ui.label(&g.value);
                         ui.label(g.runs.to_string());
                         for m in &metrics {
@@ -448,15 +582,18 @@ impl ExperimentsPanel {
             }
             None => {}
         }
+        if let Some((_, _, Ok(groups))) = current
+            && groups.len() > MAX_GROUP_ROWS
+        {
+            ui.weak(format!(
+                "… and {} more groups",
+                groups.len() - MAX_GROUP_ROWS
+            ));
+        }
     }
 
     /// Saved views (filter, sort, grouping) and the summary shown for step-series metrics.
-    fn views_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        cx: &mut PanelContext<'_>,
-        store: &kiln_core::store::Store,
-    ) {
+    fn views_ui(&mut self, ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
         ui.horizontal(|ui| {
             let mut chosen = None;
             egui::ComboBox::new("saved-views", "saved views")
@@ -479,7 +616,8 @@ impl ExperimentsPanel {
                 self.sort = (!view.sort.is_empty()).then(|| view.sort.clone());
                 self.group_by = view.group_by.clone();
                 self.view_name = view.name.clone();
-                self.refresh_shown();
+                self.reshow = true;
+                ui.ctx().request_repaint();
             }
             let l = ui.label("name");
             ui.add(egui::TextEdit::singleline(&mut self.view_name).desired_width(120.0))
@@ -491,14 +629,12 @@ impl ExperimentsPanel {
                 )
                 .clicked()
             {
-                cx.send(crate::ui::command::Command::SaveRunsView(
-                    crate::ui::settings::SavedView {
-                        name: self.view_name.trim().to_owned(),
-                        filter: self.filter_text.clone(),
-                        sort: self.sort.clone().unwrap_or_default(),
-                        group_by: self.group_by.clone(),
-                    },
-                ));
+                cx.send(Command::SaveRunsView(crate::ui::settings::SavedView {
+                    name: self.view_name.trim().to_owned(),
+                    filter: self.filter_text.clone(),
+                    sort: self.sort.clone().unwrap_or_default(),
+                    group_by: self.group_by.clone(),
+                }));
             }
             if cx
                 .settings
@@ -507,9 +643,7 @@ impl ExperimentsPanel {
                 .any(|v| v.name == self.view_name.trim())
                 && ui.button("Delete view").clicked()
             {
-                cx.send(crate::ui::command::Command::DeleteRunsView(
-                    self.view_name.trim().to_owned(),
-                ));
+                cx.send(Command::DeleteRunsView(self.view_name.trim().to_owned()));
             }
             ui.separator();
             let current = if self.step_summary.is_empty() {
@@ -526,19 +660,15 @@ impl ExperimentsPanel {
                     }
                 });
             if wanted != current {
-                if wanted == "last" {
-                    // The stored scalar is the last value: reload.
-                    self.step_summary.clear();
-                    self.runs = None;
+                // The runs are read again with the summary applied (the stored scalar is the
+                // last value).
+                self.step_summary = if wanted == "last" {
+                    String::new()
                 } else {
-                    let (job_store, how) = (store.clone(), wanted.clone());
-                    let job = cx
-                        .jobs
-                        .spawn(format!("Summarising step metrics ({how})"), move |_| {
-                            Ok(job_store.series_summaries(&how)?)
-                        });
-                    self.summaries = Some((wanted, job));
-                }
+                    wanted
+                };
+                self.reload();
+                ui.ctx().request_repaint();
             }
         });
     }

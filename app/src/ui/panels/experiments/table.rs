@@ -11,6 +11,9 @@ use crate::ui::theme::Tokens;
 /// Most metric and parameter columns shown (the widest tables stay readable).
 const MAX_METRIC_COLUMNS: usize = 10;
 const MAX_PARAM_COLUMNS: usize = 8;
+/// Width of the run column (check box and name) and of the open button's column.
+const RUN_COLUMN_WIDTH: f32 = 220.0;
+const OPEN_COLUMN_WIDTH: f32 = 44.0;
 
 fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
     match status {
@@ -196,7 +199,9 @@ pub fn runs_table_ui(
             .iter()
             .map(|p| (format!("{p} (param)"), format!("params.{p}"))),
     );
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    // One line per run: the check box (the tallest widget in a row) sets the height.
+    let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 4.0)
+        .max(ui.spacing().interact_size.y + 2.0);
     let mut clicked = None;
     egui::ScrollArea::horizontal()
         .id_salt("runs-table-scroll")
@@ -206,7 +211,11 @@ pub fn runs_table_ui(
                 .striped(true)
                 .resizable(true)
                 .auto_shrink([false, false])
-                .column(Column::initial(200.0).at_least(120.0).clip(true))
+                // Every cell lays out left to right, centred on its row's line.
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                // Check box and name (truncated when narrow), then the open button.
+                .column(Column::initial(RUN_COLUMN_WIDTH).at_least(120.0).clip(true))
+                .column(Column::exact(OPEN_COLUMN_WIDTH).resizable(false))
                 .columns(
                     Column::initial(105.0).at_least(50.0).clip(true),
                     columns.len(),
@@ -222,6 +231,7 @@ pub fn runs_table_ui(
                             clicked = Some(TableAction::Sort(toggle(sort, "name")));
                         }
                     });
+                    header.col(|_| {});
                     for (title, key) in &columns {
                         header.col(|ui| {
                             let arrow = match sort {
@@ -248,20 +258,30 @@ pub fn runs_table_ui(
                         let detail = &runs[shown[row.index()]];
                         let run = &detail.run;
                         row.col(|ui| {
-                            if ui
-                                .small_button("open")
-                                .on_hover_text(format!("Everything logged to {}", run.name))
-                                .clicked()
-                            {
-                                clicked = Some(TableAction::Open(run.id.clone()));
-                            }
                             let mut checked = selected.contains(&run.id);
-                            if ui.checkbox(&mut checked, run.name.as_str()).changed() {
+                            // The cell truncates the name; hovering shows it whole.
+                            let response = ui
+                                .checkbox(&mut checked, run.name.as_str())
+                                .on_hover_ui(|ui| {
+                                    ui.label(&run.name);
+                                });
+                            if response.changed() {
                                 if checked {
                                     selected.insert(run.id.clone());
                                 } else {
                                     selected.remove(&run.id);
                                 }
+                            }
+                        });
+                        row.col(|ui| {
+                            if ui
+                                .small_button("open")
+                                .on_hover_ui(|ui| {
+                                    ui.label(format!("Everything logged to {}", run.name));
+                                })
+                                .clicked()
+                            {
+                                clicked = Some(TableAction::Open(run.id.clone()));
                             }
                         });
                         let duration = run
