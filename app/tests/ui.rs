@@ -764,6 +764,19 @@ fn each_run_row_shows_its_check_box_name_and_open_button_on_one_line() {
             check.min.x >= run_header.min.x - 8.0 && check.max.x <= open.min.x,
             "{name}: check box and name {check:?} stay in the run column, left of open {open:?}"
         );
+        let font = egui::TextStyle::Button.resolve(&harness.ctx.global_style());
+        let open_text = harness.ctx.fonts_mut(|fonts| {
+            fonts
+                .layout_no_wrap("open".to_owned(), font, egui::Color32::WHITE)
+                .size()
+                .x
+        });
+        // A button squeezed by its column truncates its text ("op…") but keeps the rect.
+        let padding = harness.ctx.global_style().spacing.button_padding.x;
+        assert!(
+            open.width() + 0.5 >= open_text + 2.0 * padding,
+            "{name}: the open button {open:?} is wide enough for its text ({open_text} points)"
+        );
         assert!(
             open.max.x <= next_header.min.x,
             "{name}: open {open:?} stays left of the Experiment column {next_header:?}"

@@ -11,9 +11,8 @@ use crate::ui::theme::Tokens;
 /// Most metric and parameter columns shown (the widest tables stay readable).
 const MAX_METRIC_COLUMNS: usize = 10;
 const MAX_PARAM_COLUMNS: usize = 8;
-/// Width of the run column (check box and name) and of the open button's column.
+/// Width of the run column (check box and name); the open button's column fits the button.
 const RUN_COLUMN_WIDTH: f32 = 220.0;
-const OPEN_COLUMN_WIDTH: f32 = 44.0;
 
 fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
     match status {
@@ -215,7 +214,7 @@ pub fn runs_table_ui(
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 // Check box and name (truncated when narrow), then the open button.
                 .column(Column::initial(RUN_COLUMN_WIDTH).at_least(120.0).clip(true))
-                .column(Column::exact(OPEN_COLUMN_WIDTH).resizable(false))
+                .column(Column::auto().resizable(false))
                 .columns(
                     Column::initial(105.0).at_least(50.0).clip(true),
                     columns.len(),
