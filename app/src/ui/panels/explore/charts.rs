@@ -1,6 +1,6 @@
 //! Correlations, scatter, box plots, missing values and alerts of the open dataset.
 
-use egui_plot::{BoxElem, BoxPlot, BoxSpread, Legend, Plot, Points};
+use egui_plot::{BoxElem, BoxPlot, BoxSpread, Legend, Plot, PlotPoints, Points};
 use kiln_core::data::profile::ColumnKind;
 
 use super::state::{Dataset, Tab};
@@ -130,7 +130,8 @@ pub fn scatter_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContex
                             label.as_str()
                         };
                         let color = cx.tokens.palette[i % cx.tokens.palette.len()];
-                        plot.points(Points::new(name, points.clone()).radius(1.8).color(color));
+                        let points = PlotPoints::Borrowed(points);
+                        plot.points(Points::new(name, points).radius(1.8).color(color));
                     }
                 });
         }
@@ -218,7 +219,7 @@ pub fn missing_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContex
             )
         })
         .collect();
-    let height = (items.len() as f32 * 22.0).clamp(160.0, ui.available_height() - 10.0);
+    let height = ui.available_height() - 10.0;
     labelled_bars_ui(ui, "missing", &items, cx.tokens.bad, "% missing", height);
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use egui_plot::PlotPoint;
 use kiln_core::data::filter::{filter_rows, parse_filter};
 use kiln_core::data::profile::{Profile, ProfileOptions};
 use kiln_core::data::schema::{ColumnChoice, SchemaOverrides};
@@ -76,6 +77,34 @@ impl Tab {
     }
 }
 
+/// A scatter sample with its points already in the plot's type, so drawing a frame borrows
+/// them instead of copying every point.
+pub struct ScatterPlot {
+    /// (group label, points); one unnamed group without a colour column.
+    pub groups: Vec<(String, Vec<PlotPoint>)>,
+    /// Rows with both coordinates present.
+    pub total_points: usize,
+    /// Points kept (an even sample when there are more).
+    pub shown_points: usize,
+}
+
+impl From<ScatterData> for ScatterPlot {
+    fn from(data: ScatterData) -> Self {
+        Self {
+            groups: data
+                .groups
+                .into_iter()
+                .map(|(label, points)| {
+                    let points = points.into_iter().map(|[x, y]| PlotPoint::new(x, y));
+                    (label, points.collect())
+                })
+                .collect(),
+            total_points: data.total_points,
+            shown_points: data.shown_points,
+        }
+    }
+}
+
 /// The row view of the grid: filter and sort.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowQuery {
@@ -98,6 +127,8 @@ pub struct Dataset {
     pub opened: Option<Arc<OpenedTable>>,
     /// The whole file as read.
     original: Option<Arc<OpenedTable>>,
+    /// Counts the tables `opened` has held, so views computed from one know when it changed.
+    table_version: u64,
     /// The user's type and role choices.
     pub overrides: SchemaOverrides,
     retype_job: Option<JobHandle<(OpenedTable, Profile)>>,
@@ -123,8 +154,8 @@ pub struct Dataset {
     pub rows: Derived<RowQuery, Arc<Vec<u32>>>,
     /// Scatter axes and colour.
     pub scatter_axes: (Option<String>, Option<String>, Option<String>),
-    /// Scatter data.
-    pub scatter: Derived<(String, String, Option<String>), ScatterData>,
+    /// Scatter data, ready to draw.
+    pub scatter: Derived<(String, String, Option<String>), ScatterPlot>,
     /// Box plot value and group columns.
     pub box_axes: (Option<String>, Option<String>),
     /// Box statistics.
@@ -192,6 +223,7 @@ impl Dataset {
             preview: None,
             opened: None,
             original: None,
+            table_version: 0,
             overrides: SchemaOverrides::default(),
             retype_job: None,
             profile: None,
@@ -228,6 +260,12 @@ impl Dataset {
             .or(self.preview.as_ref())
     }
 
+    /// Changes whenever [`Self::opened`] holds another table (loaded, or re-read with new
+    /// types): the key of anything computed from it.
+    pub fn table_version(&self) -> u64 {
+        self.table_version
+    }
+
     /// Whether the table is still being read or profiled.
     pub fn busy(&self) -> bool {
         self.open_job.is_some() || self.profile_job.is_some() || self.retype_job.is_some()
@@ -249,6 +287,7 @@ impl Dataset {
                     self.start_profile(Arc::clone(&opened), jobs);
                     self.original = Some(Arc::clone(&opened));
                     self.opened = Some(opened);
+                    self.table_version += 1;
                 }
                 Err(JobError::Cancelled) => self.error = Some("opening was cancelled".into()),
                 Err(JobError::Failed(message)) => self.error = Some(message),
@@ -267,12 +306,13 @@ impl Dataset {
             match result {
                 Ok((opened, profile)) => {
                     self.opened = Some(Arc::new(opened));
+                    self.table_version += 1;
                     self.profile = Some(Arc::new(profile));
                     self.error = None;
                     // Views computed from the old types are stale.
-                    self.rows = Derived::default();
-                    self.scatter = Derived::default();
-                    self.boxes = Derived::default();
+                    self.rows.reset();
+                    self.scatter.reset();
+                    self.boxes.reset();
                     self.query = RowQuery {
                         filter: String::new(),
                         sort: None,
@@ -341,7 +381,7 @@ impl Dataset {
         };
         self.query = query.clone();
         if query.filter.trim().is_empty() && query.sort.is_none() {
-            self.rows = Derived::default();
+            self.rows.reset();
             return;
         }
         let names: Vec<String> = frame
@@ -380,6 +420,7 @@ impl Dataset {
         self.scatter
             .request(key, jobs, format!("Sampling {x} × {y}"), move || {
                 scatter_sample(&frame, &x, &y, color.as_deref(), SCATTER_POINTS)
+                    .map(ScatterPlot::from)
                     .map_err(|e| e.to_string())
             });
     }
