@@ -20,6 +20,15 @@ pub enum GridAction {
     Sort(SortKey),
 }
 
+/// The width a strong header label `text` needs, with the cell's margins.
+fn header_width(ui: &egui::Ui, text: &str) -> f32 {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let galley =
+        ui.painter()
+            .layout_no_wrap(text.to_owned(), font, ui.visuals().strong_text_color());
+    galley.size().x + 2.0 * ui.spacing().item_spacing.x + 4.0
+}
+
 /// Draws `frame`'s `rows` (all rows in order when `None`).
 pub fn data_grid_ui(
     ui: &mut egui::Ui,
@@ -35,49 +44,65 @@ pub fn data_grid_ui(
         .collect();
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     let mut action = None;
-    TableBuilder::new(ui)
-        .id_salt("data-grid")
-        .striped(true)
-        .resizable(true)
+    // Wide enough for each header; the user can still resize.
+    let widths: Vec<f32> = names
+        .iter()
+        .map(|name| header_width(ui, name).clamp(80.0, 260.0))
+        .collect();
+    // Row numbers as wide as the largest one needs.
+    let number_width = header_width(ui, &frame.height().max(1).to_string()).max(36.0);
+    // Columns past the right edge are reached by scrolling sideways (the table scrolls down).
+    egui::ScrollArea::horizontal()
+        .id_salt("data-grid-across")
         .auto_shrink([false, false])
-        .column(Column::exact(64.0))
-        .columns(Column::initial(110.0).at_least(40.0).clip(true), names.len())
-        .header(row_height + 4.0, |mut header| {
-            header.col(|ui| {
-                ui.strong("#");
-            });
-            for (index, name) in names.iter().enumerate() {
-                header.col(|ui| {
-                    let arrow = match sort {
-                        Some(SortKey { column, descending }) if column == index => {
-                            if descending { " (desc)" } else { " (asc)" }
-                        }
-                        _ => "",
-                    };
-                    let clicked = ui
-                        .add(egui::Button::new(egui::RichText::new(format!("{name}{arrow}")).strong()).frame(false))
-                        .on_hover_text(format!("Sort by {name}"))
-                        .clicked();
-                    if clicked {
-                        let descending = matches!(sort, Some(SortKey { column, descending: false }) if column == index);
-                        action = Some(GridAction::Sort(SortKey { column: index, descending }));
-                    }
-                });
+        .show(ui, |ui| {
+            let mut table = TableBuilder::new(ui)
+                .id_salt("data-grid")
+                .striped(true)
+                .resizable(true)
+                .auto_shrink([false, false])
+                .column(Column::exact(number_width));
+            for width in widths {
+                table = table.column(Column::initial(width).at_least(40.0).clip(true));
             }
-        })
-        .body(|body| {
-            body.rows(row_height, total, |mut row| {
-                let display_index = row.index();
-                let data_row = rows.map_or(display_index, |r| r[display_index] as usize);
-                row.col(|ui| {
-                    ui.weak(format!("{}", data_row + 1));
-                });
-                for column in 0..names.len() {
-                    row.col(|ui| {
-                        ui.label(kiln_core::data::views::cell_text(frame, column, data_row));
+            table
+                .header(row_height + 4.0, |mut header| {
+                    header.col(|ui| {
+                        ui.strong("#");
                     });
-                }
-            });
+                    for (index, name) in names.iter().enumerate() {
+                        header.col(|ui| {
+                            let arrow = match sort {
+                                Some(SortKey { column, descending }) if column == index => {
+                                    if descending { " (desc)" } else { " (asc)" }
+                                }
+                                _ => "",
+                            };
+                            let clicked = ui
+                                .add(egui::Button::new(egui::RichText::new(format!("{name}{arrow}")).strong()).frame(false))
+                                .on_hover_text(format!("Sort by {name}"))
+                                .clicked();
+                            if clicked {
+                                let descending = matches!(sort, Some(SortKey { column, descending: false }) if column == index);
+                                action = Some(GridAction::Sort(SortKey { column: index, descending }));
+                            }
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, total, |mut row| {
+                        let display_index = row.index();
+                        let data_row = rows.map_or(display_index, |r| r[display_index] as usize);
+                        row.col(|ui| {
+                            ui.weak(format!("{}", data_row + 1));
+                        });
+                        for column in 0..names.len() {
+                            row.col(|ui| {
+                                ui.label(kiln_core::data::views::cell_text(frame, column, data_row));
+                            });
+                        }
+                    });
+                });
         });
     action
 }

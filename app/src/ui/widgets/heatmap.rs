@@ -27,8 +27,16 @@ pub fn heatmap_ui(
     let origin = rect.min + egui::vec2(label_width, 24.0);
     for (i, name) in matrix.columns.iter().enumerate() {
         let y = origin.y + (i as f32 + 0.5) * cell;
-        painter.text(
+        // Rows carry the number their column is headed with, so a cell reads as a pair.
+        let number = painter.text(
             egui::pos2(origin.x - 6.0, y),
+            egui::Align2::RIGHT_CENTER,
+            format!("{}", i + 1),
+            egui::FontId::proportional(11.0),
+            tokens.muted,
+        );
+        painter.text(
+            egui::pos2(number.min.x - 8.0, y),
             egui::Align2::RIGHT_CENTER,
             truncate(name, 20),
             egui::FontId::proportional(12.0),
