@@ -4,6 +4,20 @@
 //! node's rows to fill per-bin statistics and one pass over the bins, instead of sorting at every
 //! node. Features are sampled per split (as scikit-learn does with `max_features`), and the trees
 //! of a forest grow in parallel on rayon. Hyper-parameters keep scikit-learn's names and meaning.
+//!
+//! The split search is scikit-learn's `BestSplitter`: features are drawn in random order and
+//! evaluated until `max_features` have been drawn, but drawing goes on past `max_features` while
+//! every feature drawn so far is constant in the node (all its rows in one bin), so a node is not
+//! left unsplit only because its one informative feature was rarely sampled. Any valid split
+//! (both sides at least `min_samples_leaf` rows) is taken, even one with zero impurity decrease
+//! (XOR's first split); a node is a leaf when it is pure (zero impurity), too small
+//! (`min_samples_split`, `2 * min_samples_leaf`), at `max_depth`, or has no valid split among the
+//! features drawn.
+//!
+//! Memory: the input matrix is borrowed, never copied. Binning keeps one byte per value
+//! (`n × d` bytes, an eighth of the matrix) plus the bin edges, and while binning each rayon
+//! worker holds one sorted copy of the column it bins (`n` values). Each tree holds its row
+//! indices (`4n` bytes, the bootstrap sample for forests) and one histogram per split search.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -81,8 +95,8 @@ impl Binned {
         let (bins, edges): (Vec<Vec<u8>>, Vec<Vec<f64>>) = (0..x.cols)
             .into_par_iter()
             .map(|j| {
-                let column: Vec<f64> = (0..x.rows).map(|i| x.row(i)[j]).collect();
-                let mut sorted = column.clone();
+                let value = |i: usize| x.values[i * x.cols + j];
+                let mut sorted: Vec<f64> = (0..x.rows).map(value).collect();
                 sorted.sort_by(f64::total_cmp);
                 sorted.dedup();
                 let edges: Vec<f64> = if sorted.len() <= MAX_BINS {
@@ -94,9 +108,12 @@ impl Binned {
                     e.dedup();
                     e
                 };
-                let bins = column
-                    .iter()
-                    .map(|v| edges.partition_point(|e| e < v) as u8)
+                drop(sorted);
+                let bins = (0..x.rows)
+                    .map(|i| {
+                        let v = value(i);
+                        edges.partition_point(|e| *e < v) as u8
+                    })
                     .collect();
                 (bins, edges)
             })
@@ -176,6 +193,10 @@ struct Grower<'a> {
     target: Target<'a>,
     params: TreeParams,
     nodes: Vec<Node>,
+    /// Polled at every node.
+    cancelled: &'a (dyn Fn() -> bool + Sync),
+    /// Set once `cancelled` returned true: the tree is unfinished.
+    stopped: bool,
 }
 
 fn leaf_value(target: Target<'_>, rows: &[u32]) -> Vec<f64> {
@@ -196,18 +217,55 @@ fn leaf_value(target: Target<'_>, rows: &[u32]) -> Vec<f64> {
     }
 }
 
-/// Impurity decrease of the best split of one feature: (gain, bin), weighted by row counts.
+/// What one feature offers a node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FeatureSplit {
+    /// Every row of the node is in one bin: the feature cannot split it.
+    Constant,
+    /// Not constant, but no split leaves `min_samples_leaf` rows on both sides.
+    NoValidSplit,
+    /// The best split: impurity decrease (up to a constant, may be zero) and the last left bin.
+    Best(f64, usize),
+}
+
+/// Whether the rows' targets have zero impurity (scikit-learn: `impurity <= EPSILON`).
+fn is_pure(target: Target<'_>, rows: &[u32]) -> bool {
+    match target {
+        Target::Classes(y, _) => rows
+            .first()
+            .is_none_or(|&first| rows.iter().all(|&r| y[r as usize] == y[first as usize])),
+        Target::Values(y) => {
+            let n = rows.len().max(1) as f64;
+            let mean = rows.iter().map(|&r| y[r as usize]).sum::<f64>() / n;
+            let mse = rows
+                .iter()
+                .map(|&r| (y[r as usize] - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            mse <= f64::EPSILON
+        }
+    }
+}
+
+/// The best split of one feature, weighted by row counts.
 fn best_split_of(
     binned: &Binned,
     target: Target<'_>,
     rows: &[u32],
     feature: usize,
     min_leaf: usize,
-) -> Option<(f64, usize)> {
+) -> FeatureSplit {
     let bins = &binned.bins[feature];
     let n_bins = binned.n_bins(feature);
     let n = rows.len() as f64;
-    match target {
+    let Some(&first) = rows.first() else {
+        return FeatureSplit::Constant;
+    };
+    let first_bin = bins[first as usize];
+    if rows.iter().all(|&r| bins[r as usize] == first_bin) {
+        return FeatureSplit::Constant;
+    }
+    let best = match target {
         Target::Classes(y, k) => {
             let mut hist = vec![0.0f64; n_bins * k];
             for &r in rows {
@@ -233,7 +291,7 @@ fn best_split_of(
                 let right: Vec<f64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
                 // Weighted Gini decrease, up to a constant: sum(l^2)/nl + sum(r^2)/nr - sum(t^2)/n.
                 let gain = gini_sum(&left, left_n) + gini_sum(&right, right_n) - parent;
-                if gain > 1e-12 && best.is_none_or(|(g, _)| gain > g) {
+                if best.is_none_or(|(g, _)| gain > g) {
                     best = Some((gain, b));
                 }
             }
@@ -261,49 +319,62 @@ fn best_split_of(
                 let right_sum = total - left_sum;
                 // Squared-error decrease, up to a constant.
                 let gain = left_sum * left_sum / left_n + right_sum * right_sum / right_n - parent;
-                if gain > 1e-12 * parent.abs().max(1.0) && best.is_none_or(|(g, _)| gain > g) {
+                if best.is_none_or(|(g, _)| gain > g) {
                     best = Some((gain, b));
                 }
             }
             best
         }
-    }
+    };
+    best.map_or(FeatureSplit::NoValidSplit, |(gain, bin)| {
+        FeatureSplit::Best(gain, bin)
+    })
 }
 
 impl Grower<'_> {
+    /// scikit-learn's `BestSplitter` feature loop: draw features in random order until
+    /// `max_features` are drawn, and beyond while all drawn so far were constant in the node.
+    fn best_split(&self, rows: &[u32], rng: &mut SeededRng) -> Option<(usize, usize)> {
+        let n_features = self.binned.bins.len();
+        let mut features: Vec<usize> = (0..n_features).collect();
+        rng.shuffle(&mut features);
+        let max_features = self.params.max_features.count(n_features);
+        let min_leaf = self.params.min_samples_leaf.max(1);
+        let mut best: Option<(f64, usize, usize)> = None;
+        let mut constants = 0;
+        for (visited, &feature) in features.iter().enumerate() {
+            if visited >= max_features && visited > constants {
+                break;
+            }
+            match best_split_of(self.binned, self.target, rows, feature, min_leaf) {
+                FeatureSplit::Constant => constants += 1,
+                FeatureSplit::NoValidSplit => {}
+                FeatureSplit::Best(gain, bin) => {
+                    if best.is_none_or(|(g, _, _)| gain > g) {
+                        best = Some((gain, feature, bin));
+                    }
+                }
+            }
+        }
+        best.map(|(_, feature, bin)| (feature, bin))
+    }
+
     fn grow(&mut self, rows: &mut [u32], depth: usize, rng: &mut SeededRng) -> usize {
         let index = self.nodes.len();
         self.nodes.push(Node::Leaf {
             value: leaf_value(self.target, rows),
         });
-        let deep_enough = self.params.max_depth.is_some_and(|d| depth >= d);
-        let pure = match &self.nodes[index] {
-            Node::Leaf { value } => {
-                matches!(self.target, Target::Classes(..)) && value.iter().any(|p| *p >= 1.0)
-            }
-            Node::Split { .. } => false,
-        };
-        if deep_enough || pure || rows.len() < self.params.min_samples_split.max(2) {
+        if self.stopped || (self.cancelled)() {
+            self.stopped = true;
             return index;
         }
-        let n_features = self.binned.bins.len();
-        let mut features: Vec<usize> = (0..n_features).collect();
-        rng.shuffle(&mut features);
-        let tried = self.params.max_features.count(n_features);
-        let mut best: Option<(f64, usize, usize)> = None;
-        for &feature in &features[..tried] {
-            if let Some((gain, bin)) = best_split_of(
-                self.binned,
-                self.target,
-                rows,
-                feature,
-                self.params.min_samples_leaf.max(1),
-            ) && best.is_none_or(|(g, _, _)| gain > g)
-            {
-                best = Some((gain, feature, bin));
-            }
+        let deep_enough = self.params.max_depth.is_some_and(|d| depth >= d);
+        let too_small = rows.len() < self.params.min_samples_split.max(2)
+            || rows.len() < 2 * self.params.min_samples_leaf.max(1);
+        if deep_enough || too_small || is_pure(self.target, rows) {
+            return index;
         }
-        let Some((_, feature, bin)) = best else {
+        let Some((feature, bin)) = self.best_split(rows, rng) else {
             return index;
         };
         let bins = &self.binned.bins[feature];
@@ -336,17 +407,32 @@ pub fn fit_tree(
     params: TreeParams,
     seed: u64,
 ) -> Tree {
+    let tree = fit_tree_with(binned, target, rows, params, seed, &|| false);
+    tree.unwrap_or(Tree { nodes: Vec::new() })
+}
+
+/// [`fit_tree`] that polls `cancelled` at every node; `None` when it returned true.
+pub fn fit_tree_with(
+    binned: &Binned,
+    target: Target<'_>,
+    rows: &mut [u32],
+    params: TreeParams,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Tree> {
     let mut grower = Grower {
         binned,
         target,
         params,
         nodes: Vec::new(),
+        cancelled,
+        stopped: false,
     };
     let mut rng = SeededRng::new(seed);
     grower.grow(rows, 0, &mut rng);
-    Tree {
+    (!grower.stopped).then_some(Tree {
         nodes: grower.nodes,
-    }
+    })
 }
 
 /// A fitted forest (or a single tree, as a forest of one without bootstrap).
@@ -365,11 +451,32 @@ pub fn fit_forest(
     params: TreeParams,
     seed: u64,
 ) -> Forest {
+    let forest = fit_forest_with(x, target, n_trees, bootstrap, params, seed, &|| false);
+    forest.unwrap_or(Forest { trees: Vec::new() })
+}
+
+/// [`fit_forest`] that polls `cancelled` before binning, before every tree and at every node;
+/// `None` when it returned true.
+pub fn fit_forest_with(
+    x: &Matrix,
+    target: Target<'_>,
+    n_trees: usize,
+    bootstrap: bool,
+    params: TreeParams,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Forest> {
+    if cancelled() {
+        return None;
+    }
     let binned = Binned::new(x);
     let n = x.rows;
     let trees = (0..n_trees)
         .into_par_iter()
         .map(|t| {
+            if cancelled() {
+                return None;
+            }
             let tree_seed = seed.wrapping_mul(0x9E37_79B9).wrapping_add(t as u64);
             let mut rng = SeededRng::new(tree_seed ^ 0xA5A5_A5A5);
             let mut rows: Vec<u32> = if bootstrap {
@@ -377,10 +484,10 @@ pub fn fit_forest(
             } else {
                 (0..n as u32).collect()
             };
-            fit_tree(&binned, target, &mut rows, params, tree_seed)
+            fit_tree_with(&binned, target, &mut rows, params, tree_seed, cancelled)
         })
-        .collect();
-    Forest { trees }
+        .collect::<Option<Vec<Tree>>>()?;
+    Some(Forest { trees })
 }
 
 impl Forest {
@@ -467,6 +574,96 @@ mod tests {
         let a = fit_forest(&x, Target::Classes(&y, 2), 8, true, p, 3);
         let b = fit_forest(&x, Target::Classes(&y, 2), 8, true, p, 3);
         assert_eq!(a, b);
+    }
+
+    fn matrix(columns: &[Vec<f64>]) -> Matrix {
+        let rows = columns[0].len();
+        Matrix {
+            values: (0..rows)
+                .flat_map(|i| columns.iter().map(move |c| c[i]))
+                .collect(),
+            rows,
+            cols: columns.len(),
+        }
+    }
+
+    #[test]
+    fn constant_features_do_not_use_up_max_features() {
+        // 19 constant features and one informative one; max_features=1 still finds it.
+        let informative: Vec<f64> = (0..40).map(|i| f64::from(i % 2)).collect();
+        let mut columns = vec![vec![1.0; 40]; 19];
+        columns.insert(7, informative.clone());
+        let x = matrix(&columns);
+        let y: Vec<usize> = informative.iter().map(|v| *v as usize).collect();
+        let p = TreeParams {
+            max_features: MaxFeatures::Count(1),
+            ..params(None)
+        };
+        for seed in 0..20 {
+            let forest = fit_forest(&x, Target::Classes(&y, 2), 1, false, p, seed);
+            assert_eq!(forest.trees[0].nodes.len(), 3, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_non_constant_feature_without_a_valid_split_still_counts_as_drawn() {
+        // Feature 0 moves one row only, so min_samples_leaf=2 forbids every split of it;
+        // scikit-learn then stops at max_features=1 and leaves the node unsplit.
+        let odd: Vec<f64> = (0..20).map(|i| f64::from(u8::from(i == 0))).collect();
+        let good: Vec<f64> = (0..20).map(|i| f64::from(u8::from(i >= 10))).collect();
+        let x = matrix(&[odd, good.clone()]);
+        let y: Vec<usize> = good.iter().map(|v| *v as usize).collect();
+        let p = TreeParams {
+            max_features: MaxFeatures::Count(1),
+            min_samples_leaf: 2,
+            ..params(None)
+        };
+        let leaves = (0..200)
+            .filter(|&seed| {
+                fit_forest(&x, Target::Classes(&y, 2), 1, false, p, seed).trees[0]
+                    .nodes
+                    .len()
+                    == 1
+            })
+            .count();
+        assert!(
+            (60..=140).contains(&leaves),
+            "{leaves} of 200 roots left unsplit"
+        );
+    }
+
+    #[test]
+    fn zero_gain_splits_are_taken() {
+        // Pure XOR: every first split has zero Gini decrease; scikit-learn still splits.
+        let a: Vec<f64> = (0..40).map(|i| f64::from(i % 2)).collect();
+        let b: Vec<f64> = (0..40).map(|i| f64::from((i / 2) % 2)).collect();
+        let y: Vec<usize> = a.iter().zip(&b).map(|(a, b)| usize::from(a != b)).collect();
+        let x = matrix(&[a, b]);
+        let forest = fit_forest(&x, Target::Classes(&y, 2), 1, false, params(None), 0);
+        assert_eq!(forest.trees[0].nodes.len(), 7);
+        let predicted: Vec<usize> = forest
+            .predict(&x)
+            .iter()
+            .map(|p| usize::from(p[1] > 0.5))
+            .collect();
+        assert_eq!(predicted, y);
+    }
+
+    #[test]
+    fn constant_targets_make_leaves() {
+        let x = matrix(&[(0..10).map(f64::from).collect()]);
+        let forest = fit_forest(&x, Target::Values(&[2.5; 10]), 1, false, params(None), 0);
+        assert_eq!(forest.trees[0].nodes.len(), 1);
+    }
+
+    #[test]
+    fn cancelled_forests_give_nothing() {
+        let (x, y) = xor();
+        let p = params(None);
+        assert!(fit_forest_with(&x, Target::Classes(&y, 2), 4, true, p, 0, &|| true).is_none());
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let later = || calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 3;
+        assert!(fit_forest_with(&x, Target::Classes(&y, 2), 1, false, p, 0, &later).is_none());
     }
 
     #[test]
