@@ -2,11 +2,20 @@
 //! rows in parallel. Same objective as scikit-learn's `LogisticRegression(penalty="l2", C=C)`:
 //! `C * sum(log_loss) + 0.5 * ||W||^2`, intercept not penalised; binary problems fit one
 //! coefficient vector (sigmoid), more classes fit the multinomial (softmax) model.
+//!
+//! `max_iter` and `tol` mean what they mean for scikit-learn's `lbfgs` solver: at most
+//! `max_iter` L-BFGS iterations, converged when the largest gradient component of the mean loss
+//! is at most `tol` (or the loss stops decreasing, scipy's `ftol`); a fit that runs out of
+//! iterations keeps its last iterate and says so in [`LogisticModel::warnings`], as scikit-learn's
+//! `ConvergenceWarning` does.
+//!
+//! Memory: the input matrix is borrowed, never copied; extra memory is one gradient vector per
+//! rayon chunk of 4096 rows plus L-BFGS's 20 correction vectors, each `n_classes × (n_features + 1)`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::optim::{Objective, lbfgs};
+use super::optim::{FTOL, Objective, Stop, lbfgs_with};
 use crate::features::Matrix;
 
 /// Rows per parallel chunk.
@@ -23,9 +32,18 @@ pub struct LogisticModel {
     pub n_classes: usize,
     /// Whether the solver met its tolerance within `max_iter`.
     pub converged: bool,
-    /// Iterations used.
+    /// L-BFGS iterations used (scikit-learn's `n_iter_`).
     pub iterations: usize,
+    /// The iteration budget it had (0 in artifacts written before it was recorded).
+    #[serde(default)]
+    pub max_iter: usize,
+    /// Whether it stopped because the line search found no decrease (scipy's status 2).
+    #[serde(default)]
+    pub line_search_failed: bool,
 }
+
+/// scikit-learn's default `tol` for `LogisticRegression`.
+pub const DEFAULT_TOL: f64 = 1e-4;
 
 struct LogLoss<'a> {
     x: &'a Matrix,
@@ -122,7 +140,8 @@ impl Objective for LogLoss<'_> {
     }
 }
 
-/// Fits the model to rows `x` with class indices `y` (0..n_classes).
+/// Fits the model to rows `x` with class indices `y` (0..n_classes), with scikit-learn's
+/// default `tol` (1e-4).
 pub fn fit_logistic(
     x: &Matrix,
     y: &[usize],
@@ -130,6 +149,29 @@ pub fn fit_logistic(
     c: f64,
     max_iter: usize,
 ) -> LogisticModel {
+    let fitted = fit_logistic_with(x, y, n_classes, c, max_iter, DEFAULT_TOL, &|| false);
+    fitted.unwrap_or_else(|| LogisticModel {
+        coef: vec![vec![0.0; x.cols]; if n_classes <= 2 { 1 } else { n_classes }],
+        intercept: vec![0.0; if n_classes <= 2 { 1 } else { n_classes }],
+        n_classes,
+        converged: false,
+        iterations: 0,
+        max_iter,
+        line_search_failed: false,
+    })
+}
+
+/// Fits as `LogisticRegression(C=c, max_iter=max_iter, tol=tol)`; `None` when `cancelled`
+/// returns true (checked before every L-BFGS iteration).
+pub fn fit_logistic_with(
+    x: &Matrix,
+    y: &[usize],
+    n_classes: usize,
+    c: f64,
+    max_iter: usize,
+    tol: f64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<LogisticModel> {
     let outputs = if n_classes <= 2 { 1 } else { n_classes };
     let objective = LogLoss {
         x,
@@ -138,27 +180,58 @@ pub fn fit_logistic(
         penalty: 1.0 / (c * x.rows.max(1) as f64),
     };
     let w = objective.width();
-    // Tighter than scikit-learn's tol=1e-4 so both land on the same optimum.
-    let minimum = lbfgs(
+    let minimum = lbfgs_with(
         &objective,
         vec![0.0; outputs * w],
-        max_iter.max(1) * 10,
-        1e-9,
+        max_iter,
+        tol,
+        FTOL,
+        cancelled,
     );
+    if minimum.stop == Stop::Cancelled {
+        return None;
+    }
     let coef = (0..outputs)
         .map(|c| minimum.x[c * w..c * w + x.cols].to_vec())
         .collect();
     let intercept = (0..outputs).map(|c| minimum.x[c * w + x.cols]).collect();
-    LogisticModel {
+    Some(LogisticModel {
         coef,
         intercept,
         n_classes,
         converged: minimum.converged,
         iterations: minimum.iterations,
-    }
+        max_iter,
+        line_search_failed: minimum.stop == Stop::LineSearch,
+    })
 }
 
 impl LogisticModel {
+    /// scikit-learn's `ConvergenceWarning`, worded for Kiln; empty when the solver converged.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.converged {
+            return Vec::new();
+        }
+        vec![if self.line_search_failed {
+            format!(
+                "lbfgs failed to converge after {} iterations: the line search found no decrease \
+                 (ABNORMAL_TERMINATION_IN_LNSRCH); scale the data",
+                self.iterations
+            )
+        } else if self.max_iter > 0 {
+            format!(
+                "lbfgs failed to converge after {} iterations (max_iter={}); increase max_iter \
+                 or scale the data",
+                self.iterations, self.max_iter
+            )
+        } else {
+            format!(
+                "lbfgs failed to converge after {} iterations; increase max_iter or scale the data",
+                self.iterations
+            )
+        }]
+    }
+
     /// Class probabilities of each row (`n_classes` columns).
     pub fn predict_proba(&self, x: &Matrix) -> Vec<Vec<f64>> {
         (0..x.rows)
@@ -198,8 +271,56 @@ mod tests {
         };
         let model = fit_logistic(&x, &[0, 0, 1, 1], 2, 1.0, 100);
         assert!(model.converged);
+        assert!(model.warnings().is_empty());
         let p = model.predict_proba(&x);
         assert!(p[0][1] < 0.5 && p[3][1] > 0.5);
         assert!(model.coef[0][0] > 0.0);
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn data() -> Matrix {
+        Matrix {
+            values: vec![
+                -2.0, 1.0, -1.0, 3.0, 1.0, -2.0, 2.0, 0.5, 0.5, 0.1, -0.3, 2.0,
+            ],
+            rows: 6,
+            cols: 2,
+        }
+    }
+
+    #[test]
+    fn max_iter_is_the_number_of_lbfgs_iterations() {
+        let model = fit_logistic_with(&data(), &[0, 0, 1, 1, 0, 1], 2, 1.0, 2, 1e-12, &|| false)
+            .unwrap_or_else(|| panic!("not cancelled"));
+        assert_eq!(model.iterations, 2);
+        assert!(!model.converged);
+        assert_eq!(
+            model.warnings(),
+            vec![
+                "lbfgs failed to converge after 2 iterations (max_iter=2); increase max_iter or \
+                 scale the data"
+                    .to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn cancelled_fits_give_nothing() {
+        assert!(
+            fit_logistic_with(&data(), &[0, 0, 1, 1, 0, 1], 2, 1.0, 100, 1e-4, &|| true).is_none()
+        );
+    }
+
+    #[test]
+    fn old_artifacts_still_load() {
+        let old =
+            r#"{"coef":[[1.0]],"intercept":[0.5],"n_classes":2,"converged":true,"iterations":7}"#;
+        let model: LogisticModel = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((model.max_iter, model.iterations), (0, 7));
+        assert!(model.warnings().is_empty());
     }
 }

@@ -49,6 +49,29 @@ pub enum ModelError {
         /// What is allowed.
         reason: String,
     },
+    /// The model does not fit this kind of target (a regressor given classes, or the reverse).
+    #[error("{model} is not a {wanted}")]
+    WrongTask {
+        /// Model name.
+        model: String,
+        /// `classifier` or `regressor`.
+        wanted: &'static str,
+    },
+    /// The caller's cancellation check returned true while fitting.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn default_logistic_tol() -> f64 {
+    logistic::DEFAULT_TOL
+}
+
+fn default_cd_tol() -> f64 {
+    linear::DEFAULT_TOL
+}
+
+fn default_cache_size() -> f64 {
+    svm::DEFAULT_CACHE_MB
 }
 
 /// Every model name Kiln knows.
@@ -68,13 +91,16 @@ pub const MODEL_NAMES: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case")]
 pub enum ModelSpec {
-    /// `LogisticRegression(C, max_iter)`, L2 penalty.
+    /// `LogisticRegression(C, max_iter, tol)`, L2 penalty, lbfgs solver.
     LogisticRegression {
         /// Inverse regularisation strength.
         #[serde(rename = "C")]
         c: f64,
-        /// Iteration budget.
+        /// Most L-BFGS iterations (scikit-learn's meaning for `solver="lbfgs"`).
         max_iter: usize,
+        /// Converged when the largest gradient component is at most this.
+        #[serde(default = "default_logistic_tol")]
+        tol: f64,
     },
     /// `GaussianNB(var_smoothing)`.
     GaussianNb {
@@ -88,12 +114,15 @@ pub enum ModelSpec {
         /// L2 strength.
         alpha: f64,
     },
-    /// `Lasso(alpha, max_iter)`.
+    /// `Lasso(alpha, max_iter, tol)`.
     Lasso {
         /// L1 strength.
         alpha: f64,
-        /// Iteration budget.
+        /// Most coordinate-descent epochs.
         max_iter: usize,
+        /// Duality-gap tolerance (relative to `||y - mean(y)||^2`).
+        #[serde(default = "default_cd_tol")]
+        tol: f64,
     },
     /// `DecisionTreeClassifier` / `DecisionTreeRegressor` (the task follows the target).
     DecisionTree {
@@ -111,7 +140,7 @@ pub enum ModelSpec {
         /// Whether `max_features` was given (else it depends on the task).
         max_features_given: bool,
     },
-    /// `SVC(C, kernel, gamma, degree, coef0)`.
+    /// `SVC(C, kernel, gamma, degree, coef0, cache_size)`.
     Svm {
         /// Penalty of margin violations.
         #[serde(rename = "C")]
@@ -124,15 +153,21 @@ pub enum ModelSpec {
         degree: i32,
         /// Independent term of poly and sigmoid kernels.
         coef0: f64,
+        /// Kernel cache in MB (libsvm's `cache_size`); it bounds memory, not the rows.
+        #[serde(default = "default_cache_size")]
+        cache_size: f64,
     },
-    /// `ElasticNet(alpha, l1_ratio, max_iter)`.
+    /// `ElasticNet(alpha, l1_ratio, max_iter, tol)`.
     ElasticNet {
         /// Penalty strength.
         alpha: f64,
         /// Share of L1 in the penalty.
         l1_ratio: f64,
-        /// Iteration budget.
+        /// Most coordinate-descent epochs.
         max_iter: usize,
+        /// Duality-gap tolerance (relative to `||y - mean(y)||^2`).
+        #[serde(default = "default_cd_tol")]
+        tol: f64,
     },
 }
 
@@ -179,12 +214,12 @@ fn fraction(v: f64) -> Option<&'static str> {
 /// The hyper-parameters a model accepts (scikit-learn names).
 pub fn model_params(model: &str) -> Result<&'static [&'static str], ModelError> {
     let known: &'static [&'static str] = match model {
-        "logistic_regression" => &["C", "max_iter"],
+        "logistic_regression" => &["C", "max_iter", "tol"],
         "gaussian_nb" => &["var_smoothing"],
         "linear_regression" => &[],
         "ridge" => &["alpha"],
-        "lasso" => &["alpha", "max_iter"],
-        "elastic_net" => &["alpha", "l1_ratio", "max_iter"],
+        "lasso" => &["alpha", "max_iter", "tol"],
+        "elastic_net" => &["alpha", "l1_ratio", "max_iter", "tol"],
         "decision_tree" => &[
             "max_depth",
             "min_samples_split",
@@ -199,7 +234,7 @@ pub fn model_params(model: &str) -> Result<&'static [&'static str], ModelError> 
             "max_features",
             "bootstrap",
         ],
-        "svm" => &["C", "kernel", "gamma", "degree", "coef0"],
+        "svm" => &["C", "kernel", "gamma", "degree", "coef0", "cache_size"],
         other => return Err(ModelError::UnknownModel(other.into())),
     };
     Ok(known)
@@ -286,6 +321,7 @@ impl ModelSpec {
             "logistic_regression" => Self::LogisticRegression {
                 c: number(params, "C", 1.0, positive)?,
                 max_iter: number(params, "max_iter", 100.0, count)? as usize,
+                tol: number(params, "tol", logistic::DEFAULT_TOL, positive)?,
             },
             "gaussian_nb" => Self::GaussianNb {
                 var_smoothing: number(params, "var_smoothing", 1e-9, non_negative)?,
@@ -331,6 +367,7 @@ impl ModelSpec {
                 coef0: number(params, "coef0", 0.0, |v| {
                     (!v.is_finite()).then_some("must be a number")
                 })?,
+                cache_size: number(params, "cache_size", svm::DEFAULT_CACHE_MB, positive)?,
             },
             "decision_tree" => Self::DecisionTree {
                 tree: tree_params(params, tree::MaxFeatures::All)?,
@@ -347,11 +384,13 @@ impl ModelSpec {
             "lasso" => Self::Lasso {
                 alpha: number(params, "alpha", 1.0, non_negative)?,
                 max_iter: number(params, "max_iter", 1000.0, count)? as usize,
+                tol: number(params, "tol", linear::DEFAULT_TOL, positive)?,
             },
             _ => Self::ElasticNet {
                 alpha: number(params, "alpha", 1.0, non_negative)?,
                 l1_ratio: number(params, "l1_ratio", 0.5, fraction)?,
                 max_iter: number(params, "max_iter", 1000.0, count)? as usize,
+                tol: number(params, "tol", linear::DEFAULT_TOL, positive)?,
             },
         })
     }
@@ -385,9 +424,11 @@ impl ModelSpec {
     /// All hyper-parameters with their values (defaults included), for tracking.
     pub fn params(&self) -> BTreeMap<String, String> {
         let pairs: Vec<(&str, String)> = match self {
-            Self::LogisticRegression { c, max_iter } => {
-                vec![("C", c.to_string()), ("max_iter", max_iter.to_string())]
-            }
+            Self::LogisticRegression { c, max_iter, tol } => vec![
+                ("C", c.to_string()),
+                ("max_iter", max_iter.to_string()),
+                ("tol", tol.to_string()),
+            ],
             Self::GaussianNb { var_smoothing } => {
                 vec![("var_smoothing", var_smoothing.to_string())]
             }
@@ -398,12 +439,14 @@ impl ModelSpec {
                 gamma,
                 degree,
                 coef0,
+                cache_size,
             } => vec![
                 ("C", c.to_string()),
                 ("kernel", format!("{kernel:?}").to_lowercase()),
                 ("gamma", gamma.clone()),
                 ("degree", degree.to_string()),
                 ("coef0", coef0.to_string()),
+                ("cache_size", cache_size.to_string()),
             ],
             Self::DecisionTree { tree } => tree_param_pairs(tree),
             Self::RandomForest {
@@ -420,24 +463,33 @@ impl ModelSpec {
                 pairs
             }
             Self::Ridge { alpha } => vec![("alpha", alpha.to_string())],
-            Self::Lasso { alpha, max_iter } => vec![
+            Self::Lasso {
+                alpha,
+                max_iter,
+                tol,
+            } => vec![
                 ("alpha", alpha.to_string()),
                 ("max_iter", max_iter.to_string()),
+                ("tol", tol.to_string()),
             ],
             Self::ElasticNet {
                 alpha,
                 l1_ratio,
                 max_iter,
+                tol,
             } => vec![
                 ("alpha", alpha.to_string()),
                 ("l1_ratio", l1_ratio.to_string()),
                 ("max_iter", max_iter.to_string()),
+                ("tol", tol.to_string()),
             ],
         };
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
 
     /// Fits to a classification target (class indices); `seed` drives any randomness.
+    /// `None` when the model is not a classifier. Same as [`Self::fit_classifier_with`] without
+    /// cancellation.
     pub fn fit_classifier(
         &self,
         x: &Matrix,
@@ -445,14 +497,31 @@ impl ModelSpec {
         n_classes: usize,
         seed: u64,
     ) -> Option<Fitted> {
+        self.fit_classifier_with(x, y, n_classes, seed, &|| false)
+            .ok()
+    }
+
+    /// Fits to a classification target (class indices); `seed` drives any randomness.
+    /// `cancelled` is polled while fitting (every few hundred SMO steps, between trees, before
+    /// every L-BFGS iteration); when it returns true the fit stops with [`ModelError::Cancelled`].
+    /// A regressor gives [`ModelError::WrongTask`].
+    pub fn fit_classifier_with(
+        &self,
+        x: &Matrix,
+        y: &[usize],
+        n_classes: usize,
+        seed: u64,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Fitted, ModelError> {
         let target = tree::Target::Classes(y, n_classes);
-        match self {
+        let fitted = match self {
             Self::Svm {
                 c,
                 kernel,
                 gamma,
                 degree,
                 coef0,
+                cache_size,
             } => {
                 let params = svm::KernelParams {
                     kernel: *kernel,
@@ -460,42 +529,60 @@ impl ModelSpec {
                     degree: *degree,
                     coef0: *coef0,
                 };
-                Some(Fitted::Svm(svm::fit_svm(x, y, n_classes, *c, params)))
+                svm::fit_svm_with(x, y, n_classes, *c, params, *cache_size, cancelled)
+                    .map(Fitted::Svm)
             }
-            Self::DecisionTree { tree } => Some(Fitted::Forest(tree::fit_forest(
-                x, target, 1, false, *tree, seed,
-            ))),
+            Self::DecisionTree { tree } => {
+                tree::fit_forest_with(x, target, 1, false, *tree, seed, cancelled)
+                    .map(Fitted::Forest)
+            }
             Self::RandomForest {
                 n_estimators,
                 bootstrap,
                 tree,
                 ..
-            } => Some(Fitted::Forest(tree::fit_forest(
-                x,
-                target,
-                *n_estimators,
-                *bootstrap,
-                *tree,
-                seed,
-            ))),
-            Self::LogisticRegression { c, max_iter } => Some(Fitted::Logistic(
-                logistic::fit_logistic(x, y, n_classes, *c, *max_iter),
-            )),
+            } => {
+                tree::fit_forest_with(x, target, *n_estimators, *bootstrap, *tree, seed, cancelled)
+                    .map(Fitted::Forest)
+            }
+            Self::LogisticRegression { c, max_iter, tol } => {
+                logistic::fit_logistic_with(x, y, n_classes, *c, *max_iter, *tol, cancelled)
+                    .map(Fitted::Logistic)
+            }
             Self::GaussianNb { var_smoothing } => Some(Fitted::GaussianNb(
                 naive_bayes::fit_gaussian_nb(x, y, n_classes, *var_smoothing),
             )),
-            _ => None,
-        }
+            _ => {
+                return Err(ModelError::WrongTask {
+                    model: self.name().into(),
+                    wanted: "classifier",
+                });
+            }
+        };
+        fitted.ok_or(ModelError::Cancelled)
     }
 
-    /// Fits to a numeric target; `seed` drives any randomness.
+    /// Fits to a numeric target; `seed` drives any randomness. `None` when the model is not a
+    /// regressor. Same as [`Self::fit_regressor_with`] without cancellation.
     pub fn fit_regressor(&self, x: &Matrix, y: &[f64], seed: u64) -> Option<Fitted> {
+        self.fit_regressor_with(x, y, seed, &|| false).ok()
+    }
+
+    /// Fits to a numeric target; `seed` drives any randomness. `cancelled` is polled while
+    /// fitting (between trees, every coordinate-descent epoch); when it returns true the fit
+    /// stops with [`ModelError::Cancelled`]. A classifier gives [`ModelError::WrongTask`].
+    pub fn fit_regressor_with(
+        &self,
+        x: &Matrix,
+        y: &[f64],
+        seed: u64,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Fitted, ModelError> {
         let target = tree::Target::Values(y);
-        let model = match self {
+        let fitted = match self {
             Self::DecisionTree { tree } => {
-                return Some(Fitted::ForestRegressor(tree::fit_forest(
-                    x, target, 1, false, *tree, seed,
-                )));
+                tree::fit_forest_with(x, target, 1, false, *tree, seed, cancelled)
+                    .map(Fitted::ForestRegressor)
             }
             Self::RandomForest {
                 n_estimators,
@@ -508,28 +595,32 @@ impl ModelSpec {
                 if !max_features_given {
                     tree.max_features = tree::MaxFeatures::All;
                 }
-                return Some(Fitted::ForestRegressor(tree::fit_forest(
-                    x,
-                    target,
-                    *n_estimators,
-                    *bootstrap,
-                    tree,
-                    seed,
-                )));
+                tree::fit_forest_with(x, target, *n_estimators, *bootstrap, tree, seed, cancelled)
+                    .map(Fitted::ForestRegressor)
             }
-            Self::LinearRegression => linear::fit_linear(x, y),
-            Self::Ridge { alpha } => linear::fit_ridge(x, y, *alpha),
-            Self::Lasso { alpha, max_iter } => {
-                linear::fit_elastic_net(x, y, *alpha, 1.0, *max_iter, 1e-10)
-            }
+            Self::LinearRegression => Some(Fitted::Linear(linear::fit_linear(x, y))),
+            Self::Ridge { alpha } => Some(Fitted::Linear(linear::fit_ridge(x, y, *alpha))),
+            Self::Lasso {
+                alpha,
+                max_iter,
+                tol,
+            } => linear::fit_elastic_net_with(x, y, *alpha, 1.0, *max_iter, *tol, cancelled)
+                .map(Fitted::Linear),
             Self::ElasticNet {
                 alpha,
                 l1_ratio,
                 max_iter,
-            } => linear::fit_elastic_net(x, y, *alpha, *l1_ratio, *max_iter, 1e-10),
-            _ => return None,
+                tol,
+            } => linear::fit_elastic_net_with(x, y, *alpha, *l1_ratio, *max_iter, *tol, cancelled)
+                .map(Fitted::Linear),
+            _ => {
+                return Err(ModelError::WrongTask {
+                    model: self.name().into(),
+                    wanted: "regressor",
+                });
+            }
         };
-        Some(Fitted::Linear(model))
+        fitted.ok_or(ModelError::Cancelled)
     }
 }
 
@@ -552,6 +643,18 @@ pub enum Fitted {
 }
 
 impl Fitted {
+    /// What scikit-learn would have warned about while fitting (its `ConvergenceWarning`s):
+    /// L-BFGS or coordinate descent stopping at `max_iter` without converging, SMO stopping at
+    /// its iteration cap. Empty for a clean fit.
+    pub fn warnings(&self) -> Vec<String> {
+        match self {
+            Self::Logistic(m) => m.warnings(),
+            Self::Linear(m) => m.warnings(),
+            Self::Svm(m) => m.warnings(),
+            Self::GaussianNb(_) | Self::Forest(_) | Self::ForestRegressor(_) => Vec::new(),
+        }
+    }
+
     /// Class probabilities (classifiers) or `None`.
     pub fn predict_proba(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
         match self {
@@ -629,10 +732,70 @@ mod tests {
             spec,
             ModelSpec::LogisticRegression {
                 c: 0.5,
-                max_iter: 100
+                max_iter: 100,
+                tol: 1e-4,
             }
         );
         assert_eq!(spec.params()["C"], "0.5");
+        assert_eq!(spec.params()["tol"], "0.0001");
+    }
+
+    #[test]
+    fn specs_written_before_tol_and_cache_size_still_load() {
+        let old: ModelSpec =
+            serde_json::from_str(r#"{"model":"logistic_regression","C":1.0,"max_iter":100}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            old,
+            ModelSpec::from_params("logistic_regression", &params(&[]))
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
+        let old: ModelSpec = serde_json::from_str(
+            r#"{"model":"svm","C":1.0,"kernel":"rbf","gamma":"scale","degree":3,"coef0":0.0}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(old.params()["cache_size"], "200");
+        let old: ModelSpec =
+            serde_json::from_str(r#"{"model":"lasso","alpha":0.5,"max_iter":1000}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(old.params()["tol"], "0.0001");
+    }
+
+    #[test]
+    fn fitting_the_wrong_task_or_cancelling_is_an_error() {
+        let x = Matrix {
+            values: vec![0.0, 1.0, 2.0, 3.0],
+            rows: 4,
+            cols: 1,
+        };
+        let ridge = ModelSpec::from_params("ridge", &params(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(ridge.fit_classifier(&x, &[0, 0, 1, 1], 2, 0).is_none());
+        assert_eq!(
+            ridge
+                .fit_classifier_with(&x, &[0, 0, 1, 1], 2, 0, &|| false)
+                .map(|_| ()),
+            Err(ModelError::WrongTask {
+                model: "ridge".into(),
+                wanted: "classifier"
+            })
+        );
+        for model in [
+            "logistic_regression",
+            "svm",
+            "random_forest",
+            "decision_tree",
+        ] {
+            let spec =
+                ModelSpec::from_params(model, &params(&[])).unwrap_or_else(|e| panic!("{e}"));
+            let fitted = spec.fit_classifier_with(&x, &[0, 0, 1, 1], 2, 0, &|| true);
+            assert_eq!(fitted.map(|_| ()), Err(ModelError::Cancelled), "{model}");
+        }
+        for model in ["lasso", "elastic_net", "random_forest"] {
+            let spec =
+                ModelSpec::from_params(model, &params(&[])).unwrap_or_else(|e| panic!("{e}"));
+            let fitted = spec.fit_regressor_with(&x, &[0.0, 1.0, 2.0, 3.0], 0, &|| true);
+            assert_eq!(fitted.map(|_| ()), Err(ModelError::Cancelled), "{model}");
+        }
     }
 
     #[test]
