@@ -1,5 +1,8 @@
 //! Gaussian naive Bayes, as scikit-learn's `GaussianNB(var_smoothing)`: per-class means and
 //! variances, with `var_smoothing * max(feature variance)` added to every variance.
+//!
+//! Memory: the input matrix is borrowed, never copied; extra memory is the per-class means and
+//! variances (`n_classes × d`), whatever the number of rows.
 
 use serde::{Deserialize, Serialize};
 
