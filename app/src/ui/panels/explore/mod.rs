@@ -30,7 +30,8 @@ impl ExplorePanel {
         self.samples = samples;
     }
 
-    /// The view (`tab` or `tab:column`) to show once the first file is profiled.
+    /// The view (`tab` or `tab:column`; for the Train tab the column is the target) to show
+    /// once the first file is profiled.
     pub fn set_initial_view(&mut self, view: Option<String>) {
         self.initial_view = view;
     }
@@ -64,6 +65,10 @@ impl ExplorePanel {
         }
         if let Some(column) = column {
             dataset.selected = profile.columns.iter().position(|c| c.name == column);
+            if dataset.tab == Tab::Train && dataset.selected.is_some() {
+                // `train:species`: the Train tab with that target.
+                dataset.train.set_target(column);
+            }
         }
     }
 

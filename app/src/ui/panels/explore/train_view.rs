@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use kiln_core::data::schema::ColumnRole;
+use kiln_core::data::schema::{ColumnRole, SchemaOverrides};
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::models::{ModelSpec, model_params};
+use kiln_core::models::{ModelSpec, Task, model_params};
 use kiln_core::store::Store;
 use kiln_core::train::{SweepOutcome, TrainOutcome, TrainRequest, sweep, train};
 
-use super::state::Dataset;
+use super::state::{Dataset, Derived};
 use crate::ui::command::Command;
 use crate::ui::context::PanelContext;
 use crate::ui::workspace::Workspace;
@@ -51,6 +51,9 @@ pub struct TrainForm {
     experiment: String,
     seed: String,
     job: Option<JobHandle<Trained>>,
+    /// Classification or regression, worked out from the target column's values (a pass
+    /// over every row, so a job) once per table and target.
+    task: Derived<(u64, String), Task>,
     trials: kiln_core::tune::TrialBoard,
     /// Outcome of the last training.
     pub result: Option<Result<Trained, String>>,
@@ -68,6 +71,7 @@ impl Default for TrainForm {
             experiment: "Default".into(),
             seed: "42".into(),
             job: None,
+            task: Derived::default(),
             trials: kiln_core::tune::TrialBoard::default(),
             result: None,
         }
@@ -75,8 +79,14 @@ impl Default for TrainForm {
 }
 
 impl TrainForm {
+    /// Chooses the column to predict.
+    pub fn set_target(&mut self, column: &str) {
+        self.target = Some(column.to_owned());
+    }
+
     /// Collects a finished job; call once per frame.
     pub fn poll(&mut self) {
+        self.task.poll();
         if let Some(result) = JobHandle::take_finished(&mut self.job) {
             self.result = Some(result.map_err(|e| match e {
                 JobError::Cancelled => "training was cancelled".to_owned(),
@@ -92,7 +102,7 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str
         ui.add(
             egui::TextEdit::singleline(value)
                 .hint_text(hint)
-                .desired_width(220.0),
+                .desired_width(320.0),
         )
         .labelled_by(l.id);
     });
@@ -122,6 +132,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
         .iter()
         .map(|n| n.to_string())
         .collect();
+    let table_version = dataset.table_version();
     let form = &mut dataset.train;
     if form.target.is_none() {
         form.target = dataset
@@ -143,15 +154,33 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
                         }
                     });
             });
-            let task_is_classification = form.target.as_ref().is_some_and(|t| {
-                kiln_core::train::infer_task(&frame, t) == kiln_core::models::Task::Classification
-            });
+            if let Some(target) = &form.target {
+                let key = (table_version, target.clone());
+                if form.task.is_stale(&key) {
+                    let (frame, target) = (frame.clone(), target.clone());
+                    form.task
+                        .request(key, cx.jobs, format!("Inspecting {target}"), move || {
+                            Ok(kiln_core::train::infer_task(&frame, &target))
+                        });
+                }
+            }
+            // Until the target's task is known the model list stays as it is.
+            let task = form
+                .target
+                .as_ref()
+                .and_then(|_| form.task.current())
+                .and_then(|r| r.as_ref().ok())
+                .copied();
+            let task_is_classification = match task {
+                Some(task) => task == Task::Classification,
+                None => CLASSIFIERS.contains(&form.model.as_str()),
+            };
             let models = if task_is_classification {
                 CLASSIFIERS
             } else {
                 REGRESSORS
             };
-            if !models.contains(&form.model.as_str()) {
+            if task.is_some() && !models.contains(&form.model.as_str()) {
                 form.model = models[0].to_owned();
                 form.params.clear();
             }
@@ -209,16 +238,22 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
             }
             ui.add_space(cx.tokens.section_gap);
             ui.horizontal(|ui| {
-                let ready = form.target.is_some() && form.job.is_none();
+                let ready = task.is_some() && form.job.is_none();
                 if ui
                     .add_enabled(ready, egui::Button::new("Start training"))
                     .clicked()
                 {
-                    start(form, dataset.path.clone(), drop, store, cx.jobs);
+                    // Explore's type and role choices go with the request: core applies the
+                    // types and leaves the ignore / id columns out.
+                    let schema = dataset.overrides.clone();
+                    start(form, dataset.path.clone(), schema, store, cx.jobs);
                 }
                 if form.job.is_some() {
                     ui.spinner();
                     ui.label("training… (progress and Cancel in the status bar)");
+                } else if form.target.is_some() && task.is_none() {
+                    ui.spinner();
+                    ui.label("looking at the target's values…");
                 }
             });
             trials_ui(ui, &form.trials, cx);
@@ -226,7 +261,13 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
         });
 }
 
-fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, jobs: &JobRunner) {
+fn start(
+    form: &mut TrainForm,
+    data: PathBuf,
+    schema: SchemaOverrides,
+    store: Store,
+    jobs: &JobRunner,
+) {
     let params: BTreeMap<String, String> = form
         .params
         .iter()
@@ -257,7 +298,7 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
                 test: None,
                 test_size,
                 target: form.target.clone().unwrap_or_default(),
-                drop,
+                drop: Vec::new(),
                 model: form.model.clone(),
                 params,
                 experiment: if form.experiment.trim().is_empty() {
@@ -268,7 +309,7 @@ fn start(form: &mut TrainForm, data: PathBuf, drop: Vec<String>, store: Store, j
                 seed,
                 cv,
                 steps: Default::default(),
-                schema: Default::default(),
+                schema,
             };
             Ok((request, parse_sweep(&form.sweep)?))
         })();
@@ -323,7 +364,7 @@ fn trials_ui(ui: &mut egui::Ui, board: &kiln_core::tune::TrialBoard, cx: &PanelC
                 egui::ProgressBar::new(fraction)
                     .animate(animate)
                     .text(text)
-                    .desired_width(220.0),
+                    .desired_width(320.0),
             );
             ui.label(params.join(" "));
         });
@@ -376,5 +417,178 @@ fn result_ui(ui: &mut egui::Ui, form: &TrainForm, cx: &mut PanelContext<'_>) {
     }
     if ui.button("Open in Experiments").clicked() {
         cx.send(Command::SelectWorkspace(Workspace::Experiments));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+    use std::time::{Duration, Instant};
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use crate::ui::{AppOptions, KilnApp};
+
+    fn penguins() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/profile/penguins.csv")
+    }
+
+    /// The app with penguins open on `view`, loaded and profiled.
+    fn penguins_on(home: &std::path::Path, view: &str) -> Harness<'static, KilnApp> {
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1200.0, 760.0))
+            .build_ui_state(
+                |ui, app: &mut KilnApp| {
+                    app.logic(&ui.ctx().clone());
+                    app.ui(ui);
+                },
+                KilnApp::new(AppOptions {
+                    store_home: Some(home.to_path_buf()),
+                    open_files: vec![penguins()],
+                    explore_view: Some(view.to_owned()),
+                    ..AppOptions::default()
+                }),
+            );
+        settle(&mut harness, |app| {
+            app.explore().active().is_some_and(|d| d.profile.is_some())
+        });
+        harness
+    }
+
+    /// Steps until no job runs and `done` holds.
+    fn settle(harness: &mut Harness<'_, KilnApp>, done: impl Fn(&KilnApp) -> bool) {
+        let start = Instant::now();
+        harness.run_steps(1);
+        while harness.state().jobs().running_count() > 0 || !done(harness.state()) {
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out");
+            std::thread::sleep(Duration::from_millis(10));
+            harness.step();
+        }
+        harness.run_steps(2);
+    }
+
+    fn jobs_named(harness: &Harness<'_, KilnApp>, name: &str) -> usize {
+        harness
+            .state()
+            .jobs()
+            .statuses()
+            .iter()
+            .filter(|j| j.name == name)
+            .count()
+    }
+
+    #[test]
+    fn the_task_is_worked_out_once_per_target_as_a_job_not_in_every_frame() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut harness = penguins_on(home.path(), "train:species");
+        harness.get_by_label("classifier");
+        assert_eq!(jobs_named(&harness, "Inspecting species"), 1);
+        let newest = |h: &Harness<'_, KilnApp>| h.state().jobs().statuses().last().map(|j| j.id);
+        let before = newest(&harness);
+        harness.run_steps(20);
+        assert_eq!(newest(&harness), before, "redrawing starts no job");
+
+        harness.get_by_label("column to predict").click();
+        harness.run_steps(2);
+        harness
+            .get_all_by_label("body_mass_g")
+            .last()
+            .expect("body_mass_g in the list of targets")
+            .click();
+        settle(&mut harness, |_| true);
+        harness.get_by_label("regressor");
+        assert_eq!(jobs_named(&harness, "Inspecting body_mass_g"), 1);
+        assert_eq!(jobs_named(&harness, "Inspecting species"), 1);
+    }
+
+    #[test]
+    fn explore_s_types_and_roles_reach_the_trained_model() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut harness = penguins_on(home.path(), "column:island");
+        harness.get_by_label("role").click();
+        harness.run_steps(2);
+        harness.get_by_label("ignore").click();
+        harness.run_steps(2);
+        harness
+            .get_all_by_label("year")
+            .next()
+            .expect("year in the column list")
+            .click();
+        harness.run_steps(2);
+        harness.get_by_label("type").click();
+        harness.run_steps(2);
+        harness.get_by_label("categorical").click();
+        settle(&mut harness, |_| true);
+        harness
+            .get_all_by_label("species")
+            .next()
+            .expect("species in the column list")
+            .click();
+        harness.run_steps(2);
+        harness.get_by_label("role").click();
+        harness.run_steps(2);
+        harness.get_by_label("target").click();
+        harness.run_steps(2);
+        harness.get_by_label("Train").click();
+        settle(&mut harness, |_| true);
+        harness.get_by_label("left out (ignore / id): island");
+        harness.get_by_label("Start training").click();
+        settle(&mut harness, |app| {
+            app.explore()
+                .active()
+                .is_some_and(|d| d.train.result.is_some())
+        });
+        let run_id = match &harness
+            .state()
+            .explore()
+            .active()
+            .expect("dataset")
+            .train
+            .result
+        {
+            Some(Ok(super::Trained::Single(outcome))) => outcome.run_id.clone(),
+            Some(Err(message)) => panic!("training failed: {message}"),
+            _ => panic!("not a single run"),
+        };
+        let store = harness.state().store().expect("store").clone();
+        let detail = store.run_detail(&run_id).expect("run");
+        let schema: serde_json::Value =
+            serde_json::from_str(detail.params.get("schema").expect("the schema param"))
+                .expect("schema is JSON");
+        assert_eq!(schema["columns"]["island"]["role"], "ignore", "{schema}");
+        let model = detail
+            .artifacts
+            .iter()
+            .find(|a| a.name == "model.json")
+            .expect("model.json");
+        let model: serde_json::Value =
+            serde_json::from_slice(&store.read_artifact(&model.sha256).expect("read"))
+                .expect("model is JSON");
+        let inputs: Vec<&str> = model["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .map(|input| input[0].as_str().expect("input name"))
+            .collect();
+        assert!(!inputs.is_empty(), "{model}");
+        assert!(!inputs.contains(&"island"), "island is ignored: {inputs:?}");
+        assert!(
+            !inputs.contains(&"species"),
+            "species is the target: {inputs:?}"
+        );
+        assert!(inputs.contains(&"bill_length_mm"), "{inputs:?}");
+        let year = model["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .find(|input| input[0] == "year")
+            .expect("year is an input");
+        assert_eq!(
+            year[1], "str",
+            "year is read as the category it was made in Explore"
+        );
     }
 }
