@@ -1,0 +1,354 @@
+//! What a person sees: PNG snapshots of every workspace and the main views, drawn by the real
+//! app on fixed data in a window of fixed size, compared with the PNGs in `tests/snapshots/`.
+//!
+//! A changed image fails the test until it is accepted on purpose:
+//!
+//! ```sh
+//! UPDATE_SNAPSHOTS=1 cargo test -p kiln --test snapshots   # rewrites the PNGs that differ
+//! git diff --stat app/tests/snapshots                      # then look at every changed PNG
+//! ```
+//!
+//! A failing run leaves `NAME.new.png` (what was drawn) and `NAME.diff.png` (the differing
+//! pixels) beside `NAME.png`; they are git-ignored. `UPDATE_SNAPSHOTS=force` rewrites all.
+//!
+//! Rendering: egui_kittest's wgpu renderer, which here is Mesa's llvmpipe through wgpu's GL
+//! backend (EGL); it needs no display, so the test runs headless and under `xvfb-run -a` alike.
+//!
+//! Fixed data: the penguins fixture, and for Experiments a store of the demo project whose
+//! times were moved to a fixed day (`tests/snapshots/store/`, made by
+//! `tests/snapshots/make_store.sh`). Each test copies it to a fresh folder, so the one thing
+//! that still differs between runs is the store path in the status bar: it is painted over
+//! (the grey box at the bottom right).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::{Queryable, by};
+use egui_kittest::{Harness, SnapshotOptions};
+use kiln::ui::workspace::Workspace;
+use kiln::ui::{AppOptions, KilnApp};
+
+mod kittest;
+
+/// The window, in points (one pixel per point).
+const SIZE: egui::Vec2 = egui::vec2(1200.0, 760.0);
+/// egui_kittest draws a `ui` harness inside an unpainted margin this wide; the harness is
+/// made larger by it on each side and the image cropped to what the app drew, as in a window.
+const HARNESS_MARGIN: f32 = 8.0;
+/// Points painted over at the right of the status bar, where the store's (temporary, random)
+/// folder is shown.
+const STORE_LABEL_WIDTH: f32 = 420.0;
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn penguins() -> PathBuf {
+    manifest_dir().join("../tests/fixtures/profile/penguins.csv")
+}
+
+/// A copy of the fixed Experiments store (or an empty folder) that lives as long as it.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn empty() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn with_runs() -> Self {
+        let home = Self::empty();
+        copy_dir(&manifest_dir().join("tests/snapshots/store"), home.path());
+        home
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("the fixed store (tests/snapshots/store)") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn app(home: &Home, options: AppOptions) -> Harness<'static, KilnApp> {
+    kittest::app_harness(
+        AppOptions {
+            store_home: Some(home.path().to_path_buf()),
+            ..options
+        },
+        SIZE + egui::Vec2::splat(2.0 * HARNESS_MARGIN),
+    )
+}
+
+/// Steps until no job runs and `done` holds (jobs run on real threads), or fails after 60 s.
+fn step_until(harness: &mut Harness<'_, KilnApp>, what: &str, done: impl Fn(&KilnApp) -> bool) {
+    let start = Instant::now();
+    harness.run_steps(1);
+    while harness.state().jobs().running_count() > 0 || !done(harness.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+fn profiled(app: &KilnApp) -> bool {
+    app.explore()
+        .active()
+        .is_some_and(|d| d.profile.is_some() && !d.busy())
+}
+
+/// Penguins opened on the view `view` (as `kiln gui --view`), loaded and profiled.
+fn penguins_on(home: &Home, view: Option<&str>) -> Harness<'static, KilnApp> {
+    let mut harness = app(
+        home,
+        AppOptions {
+            open_files: vec![penguins()],
+            explore_view: view.map(str::to_owned),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "penguins to be profiled", profiled);
+    harness
+}
+
+/// The Experiments workspace over the fixed store, on `view` (`compare`, `charts` or none).
+fn experiments_on(home: &Home, view: Option<&str>) -> Harness<'static, KilnApp> {
+    let mut harness = app(
+        home,
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            explore_view: view.map(str::to_owned),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness
+}
+
+/// Lets the window settle (no job, no pointer, no job outcome in the status bar), draws it,
+/// paints over what differs from run to run, and compares it with `tests/snapshots/NAME.png`.
+fn check(harness: &mut Harness<'_, KilnApp>, name: &str) {
+    step_until(harness, "the jobs", |_| true);
+    // Ended jobs stay listed a few seconds, and only those that took over a second: that
+    // depends on the machine, so the snapshot shows the idle status bar.
+    harness.state().jobs().clear_ended(Duration::ZERO);
+    harness.event(egui::Event::PointerGone);
+    harness.run_steps(4);
+    let ppp = harness.ctx.pixels_per_point();
+    let margin = (HARNESS_MARGIN * ppp).round() as u32;
+    let drawn = harness.render().expect("render the window");
+    let mut image = image::imageops::crop_imm(
+        &drawn,
+        margin,
+        margin,
+        drawn.width() - 2 * margin,
+        drawn.height() - 2 * margin,
+    )
+    .to_image();
+    let varying: Vec<egui::Rect> = harness
+        .query_all(by().predicate(|node| {
+            node.value()
+                .or_else(|| node.label())
+                .is_some_and(|text| text.starts_with("Store: "))
+        }))
+        .map(|node| node.rect())
+        .collect();
+    for rect in varying {
+        // The label is right-aligned and its width (to a fraction of a pixel) follows the
+        // random folder name: cover a fixed stretch at the right of its row.
+        let rect = rect.translate(-egui::Vec2::splat(HARNESS_MARGIN));
+        let left = SIZE.x - rect.width().max(STORE_LABEL_WIDTH);
+        let rect = egui::Rect::from_x_y_ranges(left..=SIZE.x, rect.y_range());
+        paint_over(&mut image, rect * ppp);
+    }
+    let options = SnapshotOptions::new()
+        .threshold(0.6)
+        .max_failed_pixels(0)
+        .output_path(manifest_dir().join("tests/snapshots"));
+    if let Err(error) = egui_kittest::try_image_snapshot_options(&image, name, &options) {
+        panic!("{name}: {error}");
+    }
+}
+
+fn paint_over(image: &mut image::RgbaImage, rect: egui::Rect) {
+    let (width, height) = image.dimensions();
+    let x0 = (rect.min.x.floor().max(0.0) as u32).min(width);
+    let y0 = (rect.min.y.floor().max(0.0) as u32).min(height);
+    let x1 = (rect.max.x.ceil().max(0.0) as u32).min(width);
+    let y1 = (rect.max.y.ceil().max(0.0) as u32).min(height);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            image.put_pixel(x, y, image::Rgba([128, 128, 128, 255]));
+        }
+    }
+}
+
+/// Clicks the first widget labelled `label` (the column list comes before the grid).
+fn click_first(harness: &mut Harness<'_, KilnApp>, label: &str) {
+    harness
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("nothing labelled {label}"))
+        .click();
+    harness.run_steps(3);
+}
+
+#[test]
+fn explore_welcome() {
+    let home = Home::empty();
+    let mut harness = app(&home, AppOptions::default());
+    step_until(&mut harness, "the window", |_| true);
+    check(&mut harness, "explore_welcome");
+}
+
+#[test]
+fn explore_table() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, None);
+    check(&mut harness, "explore_table");
+}
+
+#[test]
+fn explore_table_light() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, None);
+    harness.get_by_label("Light").click();
+    harness.run_steps(3);
+    check(&mut harness, "explore_table_light");
+}
+
+#[test]
+fn explore_column_detail() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("column:bill_length_mm"));
+    check(&mut harness, "explore_column_detail");
+}
+
+#[test]
+fn explore_categorical_column_detail() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("column:island"));
+    check(&mut harness, "explore_categorical_column_detail");
+}
+
+#[test]
+fn explore_correlations() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("correlations"));
+    check(&mut harness, "explore_correlations");
+}
+
+#[test]
+fn explore_scatter() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("scatter"));
+    check(&mut harness, "explore_scatter");
+}
+
+#[test]
+fn explore_box_plots() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("boxplots"));
+    check(&mut harness, "explore_box_plots");
+}
+
+#[test]
+fn explore_missing_values() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("missingvalues"));
+    check(&mut harness, "explore_missing_values");
+}
+
+#[test]
+fn explore_alerts() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("alerts"));
+    check(&mut harness, "explore_alerts");
+}
+
+#[test]
+fn explore_train() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, None);
+    click_first(&mut harness, "species");
+    harness.get_by_label("role").click();
+    harness.run_steps(2);
+    harness.get_by_label("target").click();
+    harness.run_steps(2);
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    check(&mut harness, "explore_train");
+}
+
+#[test]
+fn experiments_runs() {
+    let home = Home::with_runs();
+    let mut harness = experiments_on(&home, None);
+    check(&mut harness, "experiments_runs");
+}
+
+#[test]
+fn experiments_compare() {
+    let home = Home::with_runs();
+    let mut harness = experiments_on(&home, Some("compare"));
+    step_until(&mut harness, "the comparison", |app| {
+        app.jobs().running_count() == 0
+    });
+    check(&mut harness, "experiments_compare");
+}
+
+#[test]
+fn experiments_charts() {
+    let home = Home::with_runs();
+    let mut harness = experiments_on(&home, Some("charts"));
+    check(&mut harness, "experiments_charts");
+}
+
+#[test]
+fn registry() {
+    let home = Home::empty();
+    let mut harness = app(
+        &home,
+        AppOptions {
+            workspace: Some(Workspace::Registry),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the window", |_| true);
+    check(&mut harness, "registry");
+}
+
+#[test]
+fn deploy() {
+    let home = Home::empty();
+    let mut harness = app(
+        &home,
+        AppOptions {
+            workspace: Some(Workspace::Deploy),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the window", |_| true);
+    check(&mut harness, "deploy");
+}
