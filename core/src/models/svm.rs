@@ -18,12 +18,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::Matrix;
 
-/// No longer a limit: kernel columns are cached within `cache_size` (see the module docs), so
-/// any number of rows that fits in memory can be fitted. Kept, as a row count no matrix
-/// reaches (`u32::MAX`), only so code that still compares against it compiles; to be deleted
-/// with that check.
-pub const MAX_ROWS: usize = u32::MAX as usize;
-
 /// libsvm's (and scikit-learn's `SVC`) default kernel cache, in MB.
 pub const DEFAULT_CACHE_MB: f64 = 200.0;
 

@@ -371,6 +371,14 @@ fn trials_ui(ui: &mut egui::Ui, board: &kiln_core::tune::TrialBoard, cx: &PanelC
     }
 }
 
+/// What core says the user should know about a run: columns left out of the preprocessing and
+/// why, a model that did not converge, metrics that could not be computed.
+fn warnings_ui(ui: &mut egui::Ui, warnings: &[String], cx: &PanelContext<'_>) {
+    for warning in warnings {
+        ui.colored_label(cx.tokens.warn, format!("Warning: {warning}"));
+    }
+}
+
 fn result_ui(ui: &mut egui::Ui, form: &TrainForm, cx: &mut PanelContext<'_>) {
     let Some(result) = &form.result else { return };
     ui.add_space(cx.tokens.section_gap);
@@ -389,6 +397,7 @@ fn result_ui(ui: &mut egui::Ui, form: &TrainForm, cx: &mut PanelContext<'_>) {
                         ui.end_row();
                     }
                 });
+            warnings_ui(ui, &run.warnings, cx);
         }
         Ok(Trained::Sweep(outcome)) => {
             ui.strong(format!(
@@ -412,6 +421,13 @@ fn result_ui(ui: &mut egui::Ui, form: &TrainForm, cx: &mut PanelContext<'_>) {
                     &run.run_id[..8],
                     outcome.metric
                 ));
+            }
+            if let Some(best) = outcome
+                .runs
+                .iter()
+                .find(|r| r.run_id == outcome.best_run_id)
+            {
+                warnings_ui(ui, &best.warnings, cx);
             }
         }
     }
