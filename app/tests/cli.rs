@@ -6,17 +6,7 @@ use std::process::{Command, Output};
 
 use kiln_core::store::{NewRun, RunStatus, Store};
 mod common;
-use common::kiln_bin;
-
-fn kiln(home: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(kiln_bin())
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env_remove("KILN_HOME")
-        .output()
-        .expect("run kiln")
-}
+use common::{kiln, kiln_bin};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

@@ -7,29 +7,11 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::kiln_bin;
-
-fn kiln(home: &Path, args: &[&str]) -> Output {
-    Command::new(kiln_bin())
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .output()
-        .expect("run kiln")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON document")
-}
+use common::{json, kiln, kiln_bin};
 
 /// A seeded pseudo-random stream, so the data is the same on every run.
 struct Lcg(u64);
@@ -59,6 +41,20 @@ fn write_data(dir: &Path, name: &str, rows: usize, features: usize, classes: usi
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// `kiln train --data DATA --target label EXTRA... --json`.
+fn train_json(home: &Path, data: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "label",
+    ];
+    args.extend_from_slice(extra);
+    args.push("--json");
+    json(&kiln(home, &args))
 }
 
 fn runs(home: &Path) -> Vec<serde_json::Value> {
@@ -141,19 +137,7 @@ fn integer_classes_are_ordered_numerically_and_probabilities_are_short() {
     let home = dir.path().join("home");
     let data = write_data(dir.path(), "twelve.csv", 1200, 3, 12);
     let data_arg = data.to_str().unwrap();
-    let run = json(&kiln(
-        &home,
-        &[
-            "train",
-            "--data",
-            data_arg,
-            "--target",
-            "label",
-            "--model",
-            "gaussian_nb",
-            "--json",
-        ],
-    ));
+    let run = train_json(&home, &data, &["--model", "gaussian_nb"]);
     let id = run["run_id"].as_str().unwrap();
     let out = kiln(&home, &["predict", id, "--data", data_arg, "--proba"]);
     assert!(out.status.success());
@@ -178,17 +162,7 @@ fn predict_refuses_a_value_that_is_not_a_number_and_names_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let data = write_data(dir.path(), "train.csv", 200, 2, 2);
-    let run = json(&kiln(
-        &home,
-        &[
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            "label",
-            "--json",
-        ],
-    ));
+    let run = train_json(&home, &data, &[]);
     let id = run["run_id"].as_str().unwrap();
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "x0,x1,extra\n0.5,0.2,z\n0.1,abc,z\n").unwrap();
@@ -260,15 +234,8 @@ fn compare_says_which_run_is_better_in_each_metrics_direction() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let data = write_data(dir.path(), "data.csv", 600, 4, 2);
-    let data_arg = data.to_str().unwrap();
     let train = |model: &str| {
-        json(&kiln(
-            &home,
-            &[
-                "train", "--data", data_arg, "--target", "label", "--model", model, "--cv", "5",
-                "--json",
-            ],
-        ))["run_id"]
+        train_json(&home, &data, &["--model", model, "--cv", "5"])["run_id"]
             .as_str()
             .unwrap()
             .to_owned()

@@ -3,10 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Command, Output};
-
 mod common;
-use common::kiln_bin;
+use common::{error, json, kiln};
 
 fn asset(name: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,29 +12,6 @@ fn asset(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn kiln(home: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(kiln_bin())
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .output()
-        .expect("run kiln")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON document")
-}
-
-fn error(output: &Output) -> String {
-    assert!(!output.status.success());
-    String::from_utf8_lossy(&output.stderr).trim().to_owned()
 }
 
 #[test]
