@@ -130,7 +130,7 @@ fn main() {
 
     // Filter and sort, as the workspace does on Apply / header click.
     let runs = store.run_details(&RunQuery::default()).expect("runs");
-    let filter = kiln_core::runs_filter::parse_run_filter(
+    let filter = kiln_core::tracking::filter::parse_run_filter(
         "metrics.m01 > 0.5 and (params.model = 'svm' or params.model LIKE 'random%') and not status = 'failed'",
     )
     .expect("filter");
@@ -138,7 +138,7 @@ fn main() {
         .map(|_| {
             let t = Instant::now();
             let kept =
-                kiln_core::runs_filter::select_runs(&runs, Some(&filter), Some("-metrics.m02"))
+                kiln_core::tracking::filter::select_runs(&runs, Some(&filter), Some("-metrics.m02"))
                     .expect("sort");
             std::hint::black_box(kept);
             t.elapsed().as_secs_f64() * 1000.0

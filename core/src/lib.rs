@@ -3,19 +3,15 @@
 //! Everything that computes, stores or runs in the background lives here; the `kiln`
 //! app only draws what this crate returns. This crate never depends on a GUI toolkit.
 
-pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod eval;
-pub mod export;
 pub mod features;
 pub mod inference;
 pub mod jobs;
 pub mod models;
 pub mod provenance;
 pub mod rng;
-pub mod runs_filter;
-pub mod series;
 pub mod store;
 pub mod tracking;
 pub mod train;

@@ -21,17 +21,17 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
             let all = store.run_details(&query)?;
             let filter = match &args.filter {
                 Some(text) => Some(
-                    kiln_core::runs_filter::parse_run_filter(text)
+                    kiln_core::tracking::filter::parse_run_filter(text)
                         .map_err(|e| anyhow::anyhow!("--filter: {e}"))?,
                 ),
                 None => None,
             };
             let rows =
-                kiln_core::runs_filter::select_runs(&all, filter.as_ref(), args.sort.as_deref())
+                kiln_core::tracking::filter::select_runs(&all, filter.as_ref(), args.sort.as_deref())
                     .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
             let details: Vec<&RunDetail> = rows.into_iter().map(|i| &all[i]).collect();
             if let Some(key) = &args.group_by {
-                let groups = kiln_core::runs_filter::group_runs(&details, key)
+                let groups = kiln_core::tracking::filter::group_runs(&details, key)
                     .map_err(|e| anyhow::anyhow!("--group-by: {e}"))?;
                 if args.json {
                     println!(
@@ -59,7 +59,7 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                     serde_json::to_string_pretty(&json!({ "runs": runs }))?
                 );
             } else if args.csv {
-                print!("{}", kiln_core::export::runs_csv(&details));
+                print!("{}", kiln_core::tracking::export::runs_csv(&details));
             } else {
                 print_table(&details);
             }
@@ -87,7 +87,7 @@ pub fn run_json(detail: &RunDetail) -> Value {
 }
 
 fn compare(store: &Store, run_ids: &[String], as_json: bool) -> Result<ExitCode> {
-    let comparison = kiln_core::compare::compare_runs(store, run_ids)?;
+    let comparison = kiln_core::tracking::compare::compare_runs(store, run_ids)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
         return Ok(ExitCode::SUCCESS);

@@ -84,7 +84,7 @@ pub enum Filter {
 }
 
 /// A token of Kiln's small expression languages (row filters here, run filters in
-/// `crate::runs_filter`), with the character offset it starts at.
+/// `crate::tracking::filter`), with the character offset it starts at.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Token {
     /// A name (bare or in backticks); keywords too.

@@ -8,7 +8,7 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::export::{csv_line, format_float};
+use crate::tracking::export::{csv_line, format_float};
 use crate::features::FittedPipeline;
 use crate::jobs::JobError;
 use crate::models::{Fitted, ModelSpec, Task};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use kiln_core::compare::ParallelCoordinates;
+use kiln_core::tracking::compare::ParallelCoordinates;
 
 use crate::ui::theme::Tokens;
 

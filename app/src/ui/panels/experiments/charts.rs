@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use egui_plot::{Line, Plot, PlotPoint, PlotPoints, Points};
-use kiln_core::compare::{
+use kiln_core::tracking::compare::{
     ParallelCoordinates, ParamImportance, parallel_coordinates, param_importance, scatter_points,
     trend_line,
 };

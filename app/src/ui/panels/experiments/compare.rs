@@ -3,7 +3,7 @@
 //! corrected t-test when the runs were cross-validated on the same folds.
 
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
-use kiln_core::compare::{Comparison, compare_runs};
+use kiln_core::tracking::compare::{Comparison, compare_runs};
 use kiln_core::eval::EvaluationReport;
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::Store;
@@ -50,10 +50,10 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
         let mut run_wall = Vec::new();
         for name in &detail.series {
             let history = store.metric_history(id, name)?;
-            let by_time = kiln_core::series::wall_time_points(&history);
+            let by_time = kiln_core::tracking::series::wall_time_points(&history);
             run_wall.push((
                 name.clone(),
-                kiln_core::series::downsample(&by_time, SERIES_POINTS),
+                kiln_core::tracking::series::downsample(&by_time, SERIES_POINTS),
             ));
             let points: Vec<[f64; 2]> = store
                 .metric_history(id, name)?
@@ -63,7 +63,7 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
             // A few thousand points per series draw the same picture as 100,000.
             run_series.push((
                 name.clone(),
-                kiln_core::series::downsample(&points, SERIES_POINTS),
+                kiln_core::tracking::series::downsample(&points, SERIES_POINTS),
             ));
         }
         series.push(run_series);
@@ -296,7 +296,7 @@ fn series_chart_ui(
         &data.series
     };
     let prepare = |points: &Vec<[f64; 2]>| {
-        let mut points = kiln_core::series::smooth(points, o.smoothing);
+        let mut points = kiln_core::tracking::series::smooth(points, o.smoothing);
         if o.log_y {
             points.retain(|p| p[1] > 0.0);
             points.iter_mut().for_each(|p| p[1] = p[1].log10());
@@ -328,7 +328,7 @@ fn series_chart_ui(
                 }
                 for (g, (name, members)) in groups.into_iter().enumerate() {
                     let color = cx.tokens.palette[g % cx.tokens.palette.len()];
-                    let band = kiln_core::series::mean_band(&members);
+                    let band = kiln_core::tracking::series::mean_band(&members);
                     let xs: Vec<f64> = band.iter().map(|b| b[0]).collect();
                     let lo: Vec<f64> = band.iter().map(|b| b[1] - b[2]).collect();
                     let hi: Vec<f64> = band.iter().map(|b| b[1] + b[2]).collect();

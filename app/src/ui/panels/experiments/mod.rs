@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::runs_filter::{RunFilter, RunGroup, parse_run_filter, select_runs};
+use kiln_core::tracking::filter::{RunFilter, RunGroup, parse_run_filter, select_runs};
 use kiln_core::store::{RunDetail, RunQuery, Store};
 
 use crate::ui::command::{Command, RunEdit};
@@ -310,7 +310,7 @@ impl ExperimentsPanel {
             std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
             let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
             let rows: Vec<&RunDetail> = order.iter().map(|&i| &runs[i]).collect();
-            std::fs::write(&path, kiln_core::export::runs_csv(&rows)).map_err(JobError::failed)?;
+            std::fs::write(&path, kiln_core::tracking::export::runs_csv(&rows)).map_err(JobError::failed)?;
             Ok(path)
         }));
     }
@@ -349,7 +349,7 @@ impl ExperimentsPanel {
         });
         if stale {
             let shown: Vec<&RunDetail> = self.shown.iter().map(|&i| &runs[i]).collect();
-            let groups = kiln_core::runs_filter::group_runs(&shown, &self.group_by);
+            let groups = kiln_core::tracking::filter::group_runs(&shown, &self.group_by);
             self.groups = Some((self.group_by.clone(), self.generation, groups));
         }
     }

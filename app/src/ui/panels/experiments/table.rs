@@ -160,12 +160,12 @@ pub fn runs_table_ui(
         .cloned()
         .collect();
     let (metric_names, param_names) = (&metric_names, &param_names);
-    let pinned: Vec<(String, kiln_core::runs_filter::Key)> = table
+    let pinned: Vec<(String, kiln_core::tracking::filter::Key)> = table
         .pinned
         .iter()
         .filter(|k| table.shown(k))
         .filter_map(|k| {
-            kiln_core::runs_filter::parse_key(k)
+            kiln_core::tracking::filter::parse_key(k)
                 .ok()
                 .map(|key| (k.clone(), key))
         })
@@ -311,7 +311,7 @@ pub fn runs_table_ui(
                         ];
                         for (_, key) in &pinned {
                             let value =
-                                kiln_core::runs_filter::key_value(detail, key).unwrap_or_default();
+                                kiln_core::tracking::filter::key_value(detail, key).unwrap_or_default();
                             let text = value
                                 .parse::<f64>()
                                 .ok()

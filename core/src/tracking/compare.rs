@@ -359,7 +359,7 @@ pub fn scatter_points(
     x_key: &str,
     metric: &str,
 ) -> Result<Vec<[f64; 2]>, String> {
-    use crate::runs_filter::{Key, key_value, parse_key};
+    use crate::tracking::filter::{Key, key_value, parse_key};
     let x = parse_key(x_key)?;
     let y = Key::Metric(metric.to_owned());
     Ok(runs
