@@ -11,6 +11,7 @@ pub mod inference;
 pub mod jobs;
 pub mod models;
 pub mod provenance;
+pub mod registry;
 pub mod rng;
 pub mod store;
 pub mod tracking;

@@ -326,19 +326,43 @@ pub enum ModelsCmd {
         json: bool,
     },
     /// List registered models.
-    List,
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one model and its versions.
     Show {
         /// Model name.
         name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
-    /// The audit history of one model.
+    /// The audit history of one model (or, with no name, of the whole registry).
     History {
         /// Model name.
-        name: String,
+        name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Check the audit chain; non-zero exit naming the first bad entry.
-    VerifyAudit,
+    VerifyAudit {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a model's gate policy from a TOML file (`[gates] accuracy = ">= 0.9"`).
+    Policy {
+        /// Model name.
+        name: String,
+        /// The policy file.
+        file: PathBuf,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Write a model card.
     Card {
         /// NAME:VERSION.

@@ -5,6 +5,7 @@
 
 mod args;
 mod gui;
+mod models;
 mod profile;
 mod progress;
 mod runs;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             proba,
         }) => train::run_predict(&open_store(home)?, &model_ref, data, out, proba),
         Some(Cmd::Demo) => train::run_demo(open_store(home)?),
+        Some(Cmd::Models(command)) => models::run_models(&open_store(home)?, command),
         Some(Cmd::Profile {
             file,
             json,

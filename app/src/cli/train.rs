@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use kiln_core::data::schema::SchemaOverrides;
 use kiln_core::data::{LoadOptions, load_table};
 use kiln_core::features::MinFrequency;
-use kiln_core::inference::{load_artifact, predict};
+use kiln_core::inference::predict;
 use kiln_core::jobs::JobRunner;
 use kiln_core::store::Store;
 use kiln_core::train::{AUTO_MODEL, TrainOutcome, TrainRequest, train};
@@ -183,10 +183,7 @@ pub fn run_predict(
     out: Option<PathBuf>,
     proba: bool,
 ) -> Result<ExitCode> {
-    if model_ref.contains('@') || model_ref.contains(':') {
-        bail!("not built yet: registry model references ({model_ref}); pass a run id");
-    }
-    let artifact = load_artifact(store, model_ref).map_err(anyhow::Error::msg)?;
+    let artifact = kiln_core::registry::load_model(store, model_ref)?;
     let table = load_table(&data, &LoadOptions::default(), |_, _| true)?;
     let predictions =
         predict(&artifact, &table.frame).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;

@@ -12,6 +12,10 @@ mod error;
 mod lifecycle;
 pub use lifecycle::{ProcessIdentity, RunResults, testing};
 pub mod location;
+mod registry;
+pub use registry::{
+    AuditEntry, AuditEvent, ModelVersion, NewModelVersion, Stage, check_alias, entry_hash, os_user,
+};
 mod runs;
 pub mod schema;
 mod types;

@@ -102,6 +102,56 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN owner_started TEXT;
     CREATE INDEX runs_by_status ON runs(status);
     "#,
+    // 4: the model registry: models, versions with lineage and stage, aliases, per-model gate
+    // policy, and the append-only audit log (each entry hashes its content and the previous
+    // entry's hash).
+    r#"
+    CREATE TABLE registered_models (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        policy_toml TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE model_versions (
+        model_id            INTEGER NOT NULL REFERENCES registered_models(id),
+        version             INTEGER NOT NULL,
+        stage               TEXT NOT NULL CHECK (stage IN ('none','staging','production','archived')),
+        run_id              TEXT REFERENCES runs(id),
+        dataset_version_id  INTEGER REFERENCES dataset_versions(id),
+        dataset_fingerprint TEXT,
+        artifact_sha256     TEXT NOT NULL,
+        signature_json      TEXT NOT NULL,
+        metrics_json        TEXT NOT NULL,
+        description         TEXT NOT NULL DEFAULT '',
+        created_at          TEXT NOT NULL,
+        created_by          TEXT NOT NULL,
+        PRIMARY KEY (model_id, version)
+    );
+    CREATE TABLE model_aliases (
+        model_id  INTEGER NOT NULL REFERENCES registered_models(id),
+        alias     TEXT NOT NULL,
+        version   INTEGER NOT NULL,
+        PRIMARY KEY (model_id, alias)
+    );
+    CREATE TABLE audit_log (
+        seq         INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        model       TEXT NOT NULL,
+        version     INTEGER,
+        action      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        before_json TEXT NOT NULL,
+        after_json  TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,225 @@
+//! `kiln models ...`: the model registry from the command line.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use kiln_core::registry::{self, Policy};
+use kiln_core::store::{Stage, Store};
+use serde_json::json;
+
+use super::args::ModelsCmd;
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Runs one `kiln models` subcommand.
+pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
+    match command {
+        ModelsCmd::Register {
+            run_id,
+            name,
+            description,
+            json,
+        } => {
+            let version = registry::register_run(
+                store,
+                &run_id,
+                &name,
+                description.as_deref().unwrap_or(""),
+            )?;
+            if json {
+                print_json(&json!({ "name": version.name, "version": version.version }))?;
+            } else {
+                println!("registered {} version {}", version.name, version.version);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::Promote {
+            name,
+            version,
+            to,
+            reason,
+            override_gates,
+            json,
+        } => {
+            let stage = Stage::parse(&to)?;
+            let outcome = registry::promote(
+                store,
+                &name,
+                i64::from(version),
+                stage,
+                reason.as_deref().unwrap_or(""),
+                override_gates,
+                true,
+            )?;
+            if json {
+                print_json(&json!({
+                    "name": outcome.name,
+                    "version": outcome.version,
+                    "stage": outcome.stage,
+                    "gates": outcome.gates,
+                }))?;
+            } else {
+                for gate in &outcome.gates {
+                    let mark = if gate.passed { "pass" } else { "FAIL" };
+                    println!("  {mark}  {}  ({})", gate.gate, gate.detail);
+                }
+            }
+            if !outcome.promoted {
+                let failed: Vec<&str> = outcome
+                    .gates
+                    .iter()
+                    .filter(|g| !g.passed)
+                    .map(|g| g.gate.as_str())
+                    .collect();
+                bail!(
+                    "{name} version {version} was not promoted to {stage}: gate failed: {} (pass --override with a reason to promote anyway)",
+                    failed.join(", ")
+                );
+            }
+            if !json {
+                let how = if outcome.overridden {
+                    " (failing gates overridden)"
+                } else {
+                    ""
+                };
+                println!("{name} version {version} is now in {stage}{how}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::Alias {
+            name,
+            version,
+            alias,
+            reason,
+            json,
+        } => {
+            store.set_alias(
+                &name,
+                i64::from(version),
+                &alias,
+                reason.as_deref().unwrap_or(""),
+            )?;
+            if json {
+                print_json(&json!({ "name": name, "version": version, "alias": alias }))?;
+            } else {
+                println!("{name}@{alias} -> version {version}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::List { json } => {
+            let names = store.registered_models()?;
+            if json {
+                let mut models = Vec::new();
+                for name in &names {
+                    let versions = store.model_versions(name)?;
+                    models.push(json!({ "name": name, "versions": versions.len() }));
+                }
+                print_json(&json!({ "models": models }))?;
+            } else {
+                for name in names {
+                    println!("{name}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::Show { name, json } => {
+            let versions = store.model_versions(&name)?;
+            if json {
+                let versions: Vec<serde_json::Value> = versions
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "version": v.version,
+                            "stage": v.stage,
+                            "aliases": v.aliases,
+                            "run_id": v.run_id,
+                            "metrics": v.metrics,
+                            "created_at": v.created_at,
+                            "created_by": v.created_by,
+                            "dataset_version_id": v.dataset_version_id,
+                            "dataset_fingerprint": v.dataset_fingerprint,
+                            "description": v.description,
+                        })
+                    })
+                    .collect();
+                print_json(&json!({ "name": name, "versions": versions }))?;
+            } else {
+                println!("{name}");
+                for v in &versions {
+                    println!(
+                        "  version {:<3} {:<10} {:<20} run {}  by {} at {}",
+                        v.version,
+                        v.stage,
+                        v.aliases.join(","),
+                        v.run_id.as_deref().unwrap_or("-"),
+                        v.created_by,
+                        v.created_at
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::History { name, json } => {
+            if let Some(name) = &name {
+                store.model_versions(name)?;
+            }
+            let entries = store.audit_log(name.as_deref())?;
+            if json {
+                print_json(&json!({ "entries": entries }))?;
+            } else {
+                for e in &entries {
+                    let version = e.version.map(|v| format!(" v{v}")).unwrap_or_default();
+                    println!(
+                        "{:>4}  {}  {:<10} {}{} {:<8} {} -> {}  \"{}\"",
+                        e.seq,
+                        e.at,
+                        e.user,
+                        e.model,
+                        version,
+                        e.action,
+                        e.before,
+                        e.after,
+                        e.reason
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::VerifyAudit { json } => match registry::verify_audit(store)? {
+            Ok(entries) => {
+                if json {
+                    print_json(&json!({ "intact": true, "entries": entries }))?;
+                } else {
+                    println!("audit trail intact: {entries} entries");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(broken) => {
+                if json {
+                    print_json(
+                        &json!({ "intact": false, "first_bad_entry": broken.seq, "reason": broken.reason }),
+                    )?;
+                }
+                Err(anyhow!(
+                    "the audit trail is broken at entry {}: {}",
+                    broken.seq,
+                    broken.reason
+                ))
+            }
+        },
+        ModelsCmd::Policy { name, file, reason } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            Policy::parse(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            store.set_model_policy(&name, &text, reason.as_deref().unwrap_or(""))?;
+            println!("gate policy of {name} set from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::ImportOnnx { .. } => bail!("not built yet: models import-onnx (ONNX import)"),
+        ModelsCmd::Card { .. } => bail!("not built yet: models card (model cards)"),
+        ModelsCmd::ExportOnnx { .. } => bail!("not built yet: models export-onnx (ONNX export)"),
+    }
+}

@@ -1,0 +1,171 @@
+//! `kiln models` as a script uses it: register a run, gate and promote it with a reason,
+//! name it by stage or alias everywhere, and check the audit trail.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+use common::{error, json, kiln};
+
+fn penguins() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/penguins.csv")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_run_is_registered_gated_promoted_and_predicts_by_its_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = penguins();
+    let run = json(&kiln(
+        home,
+        &["train", "--data", &data, "--target", "species", "--json"],
+    ));
+    let run_id = run["run_id"].as_str().unwrap();
+    let registered = json(&kiln(
+        home,
+        &["models", "register", run_id, "--name", "penguins", "--json"],
+    ));
+    assert_eq!(
+        registered,
+        serde_json::json!({"name": "penguins", "version": 1})
+    );
+
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[gates]\naccuracy = \">= 0.999\"\n").unwrap();
+    let set = kiln(
+        home,
+        &["models", "policy", "penguins", policy.to_str().unwrap()],
+    );
+    assert!(set.status.success());
+
+    let blocked = kiln(
+        home,
+        &[
+            "models",
+            "promote",
+            "penguins",
+            "1",
+            "--to",
+            "production",
+            "--reason",
+            "ship",
+            "--json",
+        ],
+    );
+    assert!(!blocked.status.success(), "a failing gate exits non-zero");
+    let shown: serde_json::Value = serde_json::from_slice(&blocked.stdout).unwrap();
+    assert_eq!(shown["gates"][0]["passed"], false);
+    assert!(error(&blocked).contains("gate failed: accuracy >= 0.999"));
+
+    let forced = json(&kiln(
+        home,
+        &[
+            "models",
+            "promote",
+            "penguins",
+            "1",
+            "--to",
+            "production",
+            "--reason",
+            "accepted by the team",
+            "--override",
+            "--json",
+        ],
+    ));
+    assert_eq!(forced["stage"], "production");
+
+    let predicted = kiln(home, &["predict", "penguins@production", "--data", &data]);
+    assert!(
+        predicted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&predicted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&predicted.stdout).starts_with("prediction\n"));
+
+    let alias = kiln(
+        home,
+        &[
+            "models", "alias", "penguins", "1", "champion", "--reason", "best",
+        ],
+    );
+    assert!(alias.status.success());
+    let show = json(&kiln(home, &["models", "show", "penguins", "--json"]));
+    let v1 = &show["versions"][0];
+    assert_eq!(v1["stage"], "production");
+    assert_eq!(v1["aliases"], serde_json::json!(["champion"]));
+    assert_eq!(v1["run_id"], run_id);
+    assert!(v1["metrics"]["accuracy"].as_f64().is_some());
+    assert!(
+        kiln(home, &["predict", "penguins:1", "--data", &data])
+            .status
+            .success()
+    );
+    assert!(
+        kiln(home, &["predict", "penguins@champion", "--data", &data])
+            .status
+            .success()
+    );
+
+    let history = json(&kiln(home, &["models", "history", "penguins", "--json"]));
+    let actions: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "register", "policy", "gates", "gates", "override", "stage", "alias"
+        ]
+    );
+    let verified = json(&kiln(home, &["models", "verify-audit", "--json"]));
+    assert_eq!(verified["intact"], true);
+}
+
+#[test]
+fn registry_mistakes_get_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    assert!(
+        error(&kiln(
+            home,
+            &["predict", "nope@production", "--data", "x.csv"]
+        ))
+        .starts_with("error:")
+    );
+    let run = json(&kiln(
+        home,
+        &[
+            "train",
+            "--data",
+            &penguins(),
+            "--target",
+            "species",
+            "--json",
+        ],
+    ));
+    let run_id = run["run_id"].as_str().unwrap();
+    kiln(home, &["models", "register", run_id, "--name", "p"]);
+    let no_reason = error(&kiln(
+        home,
+        &["models", "promote", "p", "1", "--to", "staging"],
+    ));
+    assert!(no_reason.contains("needs a reason"), "{no_reason}");
+    let bad_stage = error(&kiln(
+        home,
+        &[
+            "models", "promote", "p", "1", "--to", "prod", "--reason", "x",
+        ],
+    ));
+    assert!(bad_stage.contains("stage"), "{bad_stage}");
+    let bad_policy = dir.path().join("bad.toml");
+    std::fs::write(&bad_policy, "[gates]\naccuracy = 0.9\n").unwrap();
+    let e = error(&kiln(
+        home,
+        &["models", "policy", "p", bad_policy.to_str().unwrap()],
+    ));
+    assert!(e.contains("line 2"), "{e}");
+}
