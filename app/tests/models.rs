@@ -169,3 +169,59 @@ fn registry_mistakes_get_one_line_errors() {
     ));
     assert!(e.contains("line 2"), "{e}");
 }
+
+#[test]
+fn concurrent_promotions_from_two_processes_leave_one_winner_and_an_unbroken_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = penguins();
+    for _ in 0..2 {
+        let run = json(&kiln(
+            home,
+            &["train", "--data", &data, "--target", "species", "--json"],
+        ));
+        let run_id = run["run_id"].as_str().unwrap().to_owned();
+        assert!(
+            kiln(home, &["models", "register", &run_id, "--name", "race"])
+                .status
+                .success()
+        );
+    }
+    let racers: Vec<std::process::Child> = ["1", "2"]
+        .iter()
+        .map(|version| {
+            std::process::Command::new(common::kiln_bin())
+                .arg("--home")
+                .arg(home)
+                .args([
+                    "models",
+                    "promote",
+                    "race",
+                    version,
+                    "--to",
+                    "production",
+                    "--reason",
+                    "race",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut racer in racers {
+        assert!(racer.wait().unwrap().success());
+    }
+    let show = json(&kiln(home, &["models", "show", "race", "--json"]));
+    let in_production = show["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["stage"] == "production")
+        .count();
+    assert_eq!(in_production, 1);
+    assert_eq!(
+        json(&kiln(home, &["models", "verify-audit", "--json"]))["intact"],
+        true
+    );
+}
