@@ -238,7 +238,9 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
             }
             ui.add_space(cx.tokens.section_gap);
             ui.horizontal(|ui| {
-                let ready = task.is_some() && form.job.is_none();
+                // Training does not wait for the task: core works it out again, and says so
+                // when the model does not fit it.
+                let ready = form.target.is_some() && form.job.is_none();
                 if ui
                     .add_enabled(ready, egui::Button::new("Start training"))
                     .clicked()
