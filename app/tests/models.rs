@@ -225,3 +225,87 @@ fn concurrent_promotions_from_two_processes_leave_one_winner_and_an_unbroken_cha
         true
     );
 }
+
+#[test]
+fn a_version_worse_than_production_on_the_same_data_is_stopped_by_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = penguins();
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--data", &data, "--target", "species", "--json"];
+        args.extend_from_slice(extra);
+        let run = json(&kiln(home, &args));
+        let run_id = run["run_id"].as_str().unwrap().to_owned();
+        json(&kiln(
+            home,
+            &["models", "register", &run_id, "--name", "pg", "--json"],
+        ))["version"]
+            .as_i64()
+            .unwrap()
+    };
+    let strong = train(&[]);
+    // Only the year: a model that can barely tell species apart.
+    let weak = train(&[
+        "--drop",
+        "island",
+        "--drop",
+        "bill_length_mm",
+        "--drop",
+        "bill_depth_mm",
+        "--drop",
+        "flipper_length_mm",
+        "--drop",
+        "body_mass_g",
+        "--drop",
+        "sex",
+    ]);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[gates]\nnot_worse_than = { stage = \"production\", margin = 0.01, metric = \"accuracy\" }\n",
+    )
+    .unwrap();
+    assert!(
+        kiln(home, &["models", "policy", "pg", policy.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let first = json(&kiln(
+        home,
+        &[
+            "models",
+            "promote",
+            "pg",
+            &strong.to_string(),
+            "--to",
+            "production",
+            "--reason",
+            "first",
+            "--json",
+        ],
+    ));
+    assert_eq!(first["gates"][0]["passed"], true, "{first}");
+    let out = kiln(
+        home,
+        &[
+            "models",
+            "promote",
+            "pg",
+            &weak.to_string(),
+            "--to",
+            "production",
+            "--reason",
+            "try",
+            "--json",
+        ],
+    );
+    assert!(!out.status.success());
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["gates"][0]["passed"], false, "{shown}");
+    assert!(
+        shown["gates"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("accuracy")
+    );
+}

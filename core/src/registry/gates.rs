@@ -6,6 +6,8 @@
 //! accuracy = ">= 0.9"          # a metric threshold on the version's evaluation
 //! log_loss = "<= 0.3"
 //! require_description = true   # the version needs a description
+//! # scored on the spot, both on the same data (default: the candidate's training data file)
+//! not_worse_than = { stage = "production", margin = 0.01, metric = "accuracy", data = "holdout.csv" }
 //! ```
 //!
 //! Unknown keys and malformed thresholds are errors that name the line.
@@ -14,8 +16,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{RegistryError, RegistryResult};
-use crate::store::{ModelVersion, Store};
+use super::compare_gate::{self, NotWorseThan};
+use super::{RegistryError, RegistryResult, load_model};
+use crate::store::{ModelVersion, Stage, Store};
 
 /// A model's gate policy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -31,6 +34,8 @@ pub struct Gates {
     pub require_description: bool,
     /// Metric thresholds: `metric = ">= 0.9"`.
     pub thresholds: BTreeMap<String, String>,
+    /// The candidate may not trail the version in a stage by more than a margin.
+    pub not_worse_than: Option<NotWorseThan>,
 }
 
 impl Policy {
@@ -59,6 +64,12 @@ impl Policy {
                 match (name.as_str(), rule) {
                     ("require_description", toml::Value::Boolean(b)) => {
                         policy.gates.require_description = *b
+                    }
+                    ("not_worse_than", toml::Value::Table(t)) => {
+                        policy.gates.not_worse_than =
+                            Some(parse_not_worse_than(t).map_err(|reason| {
+                                refuse(format!("line {line}: not_worse_than: {reason}"))
+                            })?);
                     }
                     ("require_description", _) => {
                         return Err(refuse(format!(
@@ -89,6 +100,44 @@ impl Policy {
     pub fn of_model(store: &Store, name: &str) -> RegistryResult<Self> {
         Self::parse(&store.model_policy(name)?)
     }
+}
+
+fn parse_not_worse_than(t: &toml::Table) -> Result<NotWorseThan, String> {
+    for key in t.keys() {
+        if !["stage", "margin", "metric", "data"].contains(&key.as_str()) {
+            return Err(format!("unknown key '{key}' (stage, margin, metric, data)"));
+        }
+    }
+    let stage = t
+        .get("stage")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("production");
+    Stage::parse(stage).map_err(|e| e.to_string())?;
+    let margin = match t.get("margin") {
+        None => 0.0,
+        Some(v) => v
+            .as_float()
+            .or_else(|| v.as_integer().map(|i| i as f64))
+            .ok_or("margin is a number")?,
+    };
+    let metric = t
+        .get("metric")
+        .map(|v| v.as_str().ok_or("metric is a name such as \"accuracy\""))
+        .transpose()?
+        .unwrap_or("accuracy");
+    if crate::eval::metric_info(metric).is_none() {
+        return Err(format!("unknown metric '{metric}'"));
+    }
+    let data = t
+        .get("data")
+        .map(|v| v.as_str().map(str::to_owned).ok_or("data is a file path"))
+        .transpose()?;
+    Ok(NotWorseThan {
+        stage: stage.to_ascii_lowercase(),
+        margin,
+        metric: metric.to_owned(),
+        data,
+    })
 }
 
 /// The 1-based line where `key` is defined (1 when not found).
@@ -129,8 +178,9 @@ pub struct GateResult {
     pub detail: String,
 }
 
-/// Evaluates every gate of `policy` on a version.
-pub fn evaluate_gates(policy: &Policy, version: &ModelVersion) -> Vec<GateResult> {
+/// Evaluates every gate of `policy` on a version (scoring models on the spot where a gate
+/// compares with another version).
+pub fn evaluate_gates(store: &Store, policy: &Policy, version: &ModelVersion) -> Vec<GateResult> {
     let mut out = Vec::new();
     for (metric, rule) in &policy.gates.thresholds {
         let gate = format!("{metric} {}", rule.trim());
@@ -160,6 +210,9 @@ pub fn evaluate_gates(policy: &Policy, version: &ModelVersion) -> Vec<GateResult
             detail,
         });
     }
+    if let Some(gate) = &policy.gates.not_worse_than {
+        out.push(not_worse_than(store, gate, version));
+    }
     if policy.gates.require_description {
         let passed = !version.description.trim().is_empty();
         out.push(GateResult {
@@ -173,4 +226,48 @@ pub fn evaluate_gates(policy: &Policy, version: &ModelVersion) -> Vec<GateResult
         });
     }
     out
+}
+
+fn not_worse_than(store: &Store, gate: &NotWorseThan, version: &ModelVersion) -> GateResult {
+    let failed = |detail: String| GateResult {
+        gate: format!("not worse than {}", gate.stage),
+        passed: false,
+        detail,
+    };
+    let candidate = match load_model(store, &format!("{}:{}", version.name, version.version)) {
+        Ok(m) => m,
+        Err(e) => return failed(e.to_string()),
+    };
+    let baseline_version = store.model_versions(&version.name).ok().and_then(|vs| {
+        vs.into_iter()
+            .rev()
+            .find(|v| v.stage.as_str() == gate.stage && v.version != version.version)
+    });
+    let baseline = match &baseline_version {
+        None => None,
+        Some(v) => match load_model(store, &format!("{}:{}", v.name, v.version)) {
+            Ok(m) => Some((v.version, m)),
+            Err(e) => return failed(e.to_string()),
+        },
+    };
+    let data = match &gate.data {
+        Some(path) => std::path::PathBuf::from(path),
+        None => match version
+            .dataset_version_id
+            .map(|id| store.dataset_version(id))
+        {
+            Some(Ok(d)) => std::path::PathBuf::from(d.path),
+            _ => {
+                return failed(
+                    "the version has no dataset to score on; set data in the gate".into(),
+                );
+            }
+        },
+    };
+    compare_gate::evaluate(
+        gate,
+        &candidate,
+        baseline.as_ref().map(|(v, m)| (*v, m)),
+        &data,
+    )
 }

@@ -9,10 +9,12 @@
 //! | `audit` | recomputing the hash chain and naming the first entry that was altered or removed |
 
 mod audit;
+mod compare_gate;
 mod gates;
 mod reference;
 
 pub use audit::{AuditBreak, verify_audit};
+pub use compare_gate::NotWorseThan;
 pub use gates::{GateResult, Policy, evaluate_gates};
 pub use reference::{ModelRef, load_model, resolve};
 
@@ -120,7 +122,7 @@ pub fn promote(
     let target = store.model_version(name, version)?;
     let policy = Policy::of_model(store, name)?;
     let gates = if matches!(stage, Stage::Staging | Stage::Production) {
-        evaluate_gates(&policy, &target)
+        evaluate_gates(store, &policy, &target)
     } else {
         Vec::new()
     };
