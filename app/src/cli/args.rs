@@ -353,6 +353,30 @@ pub enum ModelsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Approve a version for a stage, as a second person (the approval gate needs someone
+    /// other than the one who promotes).
+    Approve {
+        /// Model name.
+        name: String,
+        /// Version number.
+        version: u32,
+        /// staging or production.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Archive a version (a stage change without gates).
+    Archive {
+        /// Model name.
+        name: String,
+        /// Version number.
+        version: u32,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Set a model's gate policy from a TOML file (`[gates] accuracy = ">= 0.9"`).
     Policy {
         /// Model name.

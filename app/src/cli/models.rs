@@ -210,6 +210,43 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
                 ))
             }
         },
+        ModelsCmd::Approve {
+            name,
+            version,
+            to,
+            reason,
+        } => {
+            let stage = Stage::parse(&to)?;
+            registry::approve(
+                store,
+                &name,
+                i64::from(version),
+                stage,
+                reason.as_deref().unwrap_or(""),
+            )?;
+            println!(
+                "{} approved {name} version {version} for {stage}",
+                kiln_core::store::os_user()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::Archive {
+            name,
+            version,
+            reason,
+        } => {
+            registry::promote(
+                store,
+                &name,
+                i64::from(version),
+                Stage::Archived,
+                reason.as_deref().unwrap_or(""),
+                false,
+                true,
+            )?;
+            println!("{name} version {version} is archived");
+            Ok(ExitCode::SUCCESS)
+        }
         ModelsCmd::Policy { name, file, reason } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;

@@ -36,6 +36,8 @@ pub struct Gates {
     pub thresholds: BTreeMap<String, String>,
     /// The candidate may not trail the version in a stage by more than a margin.
     pub not_worse_than: Option<NotWorseThan>,
+    /// A second OS user must approve the version for the stage (`kiln models approve`).
+    pub require_approval: bool,
 }
 
 impl Policy {
@@ -64,6 +66,9 @@ impl Policy {
                 match (name.as_str(), rule) {
                     ("require_description", toml::Value::Boolean(b)) => {
                         policy.gates.require_description = *b
+                    }
+                    ("require_approval", toml::Value::Boolean(b)) => {
+                        policy.gates.require_approval = *b
                     }
                     ("not_worse_than", toml::Value::Table(t)) => {
                         policy.gates.not_worse_than =
@@ -180,7 +185,12 @@ pub struct GateResult {
 
 /// Evaluates every gate of `policy` on a version (scoring models on the spot where a gate
 /// compares with another version).
-pub fn evaluate_gates(store: &Store, policy: &Policy, version: &ModelVersion) -> Vec<GateResult> {
+pub fn evaluate_gates(
+    store: &Store,
+    policy: &Policy,
+    version: &ModelVersion,
+    stage: Stage,
+) -> Vec<GateResult> {
     let mut out = Vec::new();
     for (metric, rule) in &policy.gates.thresholds {
         let gate = format!("{metric} {}", rule.trim());
@@ -212,6 +222,9 @@ pub fn evaluate_gates(store: &Store, policy: &Policy, version: &ModelVersion) ->
     }
     if let Some(gate) = &policy.gates.not_worse_than {
         out.push(not_worse_than(store, gate, version));
+    }
+    if policy.gates.require_approval {
+        out.push(approval(store, version, stage));
     }
     if policy.gates.require_description {
         let passed = !version.description.trim().is_empty();
@@ -270,4 +283,30 @@ fn not_worse_than(store: &Store, gate: &NotWorseThan, version: &ModelVersion) ->
         baseline.as_ref().map(|(v, m)| (*v, m)),
         &data,
     )
+}
+
+/// Whether someone other than the current user approved this version for `stage`.
+fn approval(store: &Store, version: &ModelVersion, stage: Stage) -> GateResult {
+    let me = crate::store::os_user();
+    let approvers: Vec<String> = store
+        .audit_log(Some(&version.name))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| {
+            e.action == "approve"
+                && e.version == Some(version.version)
+                && e.after.get("to").and_then(serde_json::Value::as_str) == Some(stage.as_str())
+        })
+        .map(|e| e.user)
+        .collect();
+    let others: Vec<&String> = approvers.iter().filter(|u| **u != me).collect();
+    GateResult {
+        gate: format!("approved for {stage} by a second person"),
+        passed: !others.is_empty(),
+        detail: match (others.first(), approvers.is_empty()) {
+            (Some(user), _) => format!("approved by {user}"),
+            (None, true) => "no approval yet (kiln models approve)".into(),
+            (None, false) => format!("only approved by {me}, who is promoting"),
+        },
+    }
 }

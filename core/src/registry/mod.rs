@@ -122,7 +122,7 @@ pub fn promote(
     let target = store.model_version(name, version)?;
     let policy = Policy::of_model(store, name)?;
     let gates = if matches!(stage, Stage::Staging | Stage::Production) {
-        evaluate_gates(store, &policy, &target)
+        evaluate_gates(store, &policy, &target, stage)
     } else {
         Vec::new()
     };
@@ -169,6 +169,31 @@ pub fn promote(
         gates,
         promoted: true,
     })
+}
+
+/// Records the current OS user's approval of a version for a stage. With
+/// `require_approval = true` in the policy, a promotion to that stage needs an approval by
+/// someone other than the person promoting (as Databricks' transition requests do).
+pub fn approve(
+    store: &Store,
+    name: &str,
+    version: i64,
+    stage: Stage,
+    reason: &str,
+) -> RegistryResult<()> {
+    if !matches!(stage, Stage::Staging | Stage::Production) {
+        return Err(refused("approvals are for staging or production"));
+    }
+    store.model_version(name, version)?;
+    store.append_audit_event(&AuditEvent {
+        model: name,
+        version: Some(version),
+        action: "approve",
+        reason,
+        before: serde_json::Value::Null,
+        after: serde_json::json!({ "to": stage.as_str() }),
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -174,3 +174,15 @@ fn a_bad_policy_is_an_error_naming_what_is_wrong() {
     let error = Policy::parse("[gatez]\n").expect_err("unknown table");
     assert!(error.to_string().contains("gatez"), "{error}");
 }
+
+#[test]
+fn the_approval_gate_needs_someone_other_than_the_promoter() {
+    let (_dir, store) = store_with_versions(&[0.9]);
+    store
+        .set_model_policy("churn", "[gates]\nrequire_approval = true\n", "policy")
+        .expect("policy");
+    approve(&store, "churn", 1, Stage::Production, "looks good").expect("approve");
+    let own = promote(&store, "churn", 1, Stage::Production, "ship", false, true).expect("runs");
+    assert!(!own.promoted, "approving your own promotion does not count");
+    assert!(own.gates[0].detail.contains("only approved by"));
+}
