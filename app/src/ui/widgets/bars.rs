@@ -14,7 +14,8 @@ pub fn labelled_bars_ui(
     max_height: f32,
 ) {
     let max = items.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
-    let bar_width = (ui.available_width() - 260.0).clamp(80.0, 360.0);
+    // Room is left for the labels and the values on either side.
+    let bar_width = (ui.available_width() * 0.55).clamp(80.0, 360.0);
     let bar_height = ui.text_style_height(&egui::TextStyle::Body);
     let track = ui.visuals().extreme_bg_color;
     egui::ScrollArea::vertical()
