@@ -309,3 +309,70 @@ fn a_version_worse_than_production_on_the_same_data_is_stopped_by_the_gate() {
             .contains("accuracy")
     );
 }
+
+#[test]
+fn a_model_card_has_every_section_and_exports_as_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let run = json(&kiln(
+        home,
+        &[
+            "train",
+            "--data",
+            &penguins(),
+            "--target",
+            "species",
+            "--json",
+        ],
+    ));
+    let run_id = run["run_id"].as_str().unwrap();
+    kiln(
+        home,
+        &[
+            "models",
+            "register",
+            run_id,
+            "--name",
+            "pg",
+            "--description",
+            "Sorting <penguins>",
+        ],
+    );
+    let md = kiln(home, &["models", "card", "pg:1"]);
+    assert!(
+        md.status.success(),
+        "{}",
+        String::from_utf8_lossy(&md.stderr)
+    );
+    let md = String::from_utf8(md.stdout).unwrap();
+    for heading in [
+        "## Model details",
+        "## Intended use",
+        "## Factors",
+        "## Metrics",
+        "## Evaluation data",
+        "## Training data",
+        "## Quantitative analyses",
+        "## Ethical considerations",
+        "## Caveats and recommendations",
+    ] {
+        assert!(md.contains(heading), "{heading} missing:\n{md}");
+    }
+    assert!(md.contains(run_id) && md.contains("accuracy"));
+    let out = dir.path().join("card.html");
+    let html = kiln(
+        home,
+        &[
+            "models",
+            "card",
+            "pg:1",
+            "--format",
+            "html",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(html.status.success());
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("Sorting &lt;penguins&gt;"));
+}

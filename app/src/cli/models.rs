@@ -256,7 +256,25 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelsCmd::ImportOnnx { .. } => bail!("not built yet: models import-onnx (ONNX import)"),
-        ModelsCmd::Card { .. } => bail!("not built yet: models card (model cards)"),
+        ModelsCmd::Card { model, format, out } => {
+            let version = registry::resolve(store, &model)?.ok_or_else(|| {
+                anyhow!(
+                    "{model}: a model card is for a registered version (NAME:VERSION or NAME@STAGE)"
+                )
+            })?;
+            let card = registry::model_card(store, &version)?;
+            let text = match format.as_str() {
+                "md" | "markdown" => card.to_markdown(),
+                "html" => card.to_html(),
+                other => bail!("--format {other}: use md or html"),
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ModelsCmd::ExportOnnx { .. } => bail!("not built yet: models export-onnx (ONNX export)"),
     }
 }

@@ -6,14 +6,17 @@
 //! |---|---|
 //! | `reference` | `MODEL_REF`: `NAME@ALIAS_OR_STAGE`, `NAME:VERSION` or a run id, resolved to a model |
 //! | `gates` | the per-model TOML policy and its evaluation on a version |
+//! | `card` | the model card of a version (Mitchell et al.'s sections) as Markdown or HTML |
 //! | `audit` | recomputing the hash chain and naming the first entry that was altered or removed |
 
 mod audit;
+mod card;
 mod compare_gate;
 mod gates;
 mod reference;
 
 pub use audit::{AuditBreak, verify_audit};
+pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;
 pub use gates::{GateResult, Policy, evaluate_gates};
 pub use reference::{ModelRef, load_model, resolve};
