@@ -49,26 +49,14 @@ if [[ ! -x /usr/bin/time ]]; then
     || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q time >/dev/null; }
 fi
 
-# --- Python environments (pinned; created once, reinstalled when a requirements file changes) ---
-# ydata-profiling needs pandas < 3 and numpy < 2.4, so it gets a virtualenv of its own.
-ensure_venv() { # DIR REQUIREMENTS
-  local dir=$1 req=$2 stamp="$1/.kiln-bench-requirements.sha256" want
-  want=$(sha256sum "$req" | cut -d' ' -f1)
-  if [[ -x "$dir/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    return 0
-  fi
-  log "installing $(basename "$req") into $dir"
-  if [[ ! -x "$dir/bin/python" ]]; then
-    "$PYTHON" -m venv "$dir" || return 1
-  fi
-  "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req" || return 1
-  echo "$want" > "$stamp"
-}
-
-mkdir -p "$BENCH_DIR"
+# --- Python environments (pinned; created once by scripts/bench-venvs, which does nothing when
+# they exist with the same requirements). ydata-profiling needs pandas < 3 and numpy < 2.4, so it
+# gets a virtualenv of its own.
+VENVS="$HERE/../../scripts/bench-venvs"
+export KILN_BENCH_DIR="$BENCH_DIR" PYTHON
 MAIN_VENV="$BENCH_DIR/venv-main"
 YDATA_VENV="$BENCH_DIR/venv-ydata"
-if ! ensure_venv "$MAIN_VENV" "$HERE/requirements.txt"; then
+if ! "$VENVS" main; then
   log "could not install $HERE/requirements.txt into $MAIN_VENV"
   exit 1
 fi
@@ -76,7 +64,7 @@ MAIN_PY="$MAIN_VENV/bin/python"
 YDATA_ARGS=()
 if [[ "${KILN_BENCH_SKIP_YDATA:-0}" == 1 ]]; then
   YDATA_ARGS=(--ydata-skip "skipped (KILN_BENCH_SKIP_YDATA=1)")
-elif ensure_venv "$YDATA_VENV" "$HERE/requirements-ydata.txt"; then
+elif "$VENVS" ydata; then
   YDATA_ARGS=(--ydata-python "$YDATA_VENV/bin/python")
 else
   log "ydata-profiling could not be installed: it is recorded as null"
