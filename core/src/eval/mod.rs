@@ -27,6 +27,7 @@
 
 mod classification;
 mod curves;
+mod fairness;
 mod regression;
 mod report;
 mod stats;
@@ -38,6 +39,9 @@ pub use classification::{
     roc_auc_binary, roc_auc_ovr_macro,
 };
 pub use curves::{Curve, calibration_curve, precision_recall_curve, roc_curve};
+pub use fairness::{
+    FairnessError, FairnessReport, FeatureFairness, GroupMetrics, SensitiveColumn, fairness_report,
+};
 pub use regression::{mae, mape, mse, r2, regression_metrics, rmse};
 pub use report::{
     ClassCurves, EvaluationReport, Importance, classification_report, permutation_importance,
