@@ -117,6 +117,8 @@ fn main() {
     // Open: from a new window on Experiments until the runs are on screen.
     let start = Instant::now();
     let mut h = harness(home);
+    let window_s = start.elapsed().as_secs_f64();
+    let mut frames = 0;
     while h.state_mut().experiments_mut().shown_count() == 0 {
         assert!(
             start.elapsed() < Duration::from_secs(120),
@@ -124,12 +126,28 @@ fn main() {
         );
         std::thread::sleep(Duration::from_millis(1));
         h.step();
+        frames += 1;
     }
     h.step();
     let open_s = start.elapsed().as_secs_f64();
+    // Where the time went: building the window, the loading job, the frames around it.
+    let load_job_s = h
+        .state()
+        .jobs()
+        .statuses()
+        .iter()
+        .find(|j| j.name == "Loading runs")
+        .map_or(f64::NAN, |j| j.elapsed.as_secs_f64());
+    eprintln!(
+        "open: {open_s:.3} s (window {window_s:.3} s, loading job {load_job_s:.3} s, {frames} frames)"
+    );
+
+    // The store read alone (the part of opening that core does), for the breakdown.
+    let read = Instant::now();
+    let runs = store.run_details(&RunQuery::default()).expect("runs");
+    let read_runs_s = read.elapsed().as_secs_f64();
 
     // Filter and sort, as the workspace does on Apply / header click.
-    let runs = store.run_details(&RunQuery::default()).expect("runs");
     let filter = kiln_core::tracking::filter::parse_run_filter(
         "metrics.m01 > 0.5 and (params.model = 'svm' or params.model LIKE 'random%') and not status = 'failed'",
     )
@@ -137,9 +155,12 @@ fn main() {
     let times: Vec<f64> = (0..5)
         .map(|_| {
             let t = Instant::now();
-            let kept =
-                kiln_core::tracking::filter::select_runs(&runs, Some(&filter), Some("-metrics.m02"))
-                    .expect("sort");
+            let kept = kiln_core::tracking::filter::select_runs(
+                &runs,
+                Some(&filter),
+                Some("-metrics.m02"),
+            )
+            .expect("sort");
             std::hint::black_box(kept);
             t.elapsed().as_secs_f64() * 1000.0
         })
@@ -173,6 +194,9 @@ fn main() {
     let report = serde_json::json!({
         "runs": runs.len(),
         "open_workspace_s": open_s,
+        "open_window_s": window_s,
+        "open_load_job_s": load_job_s,
+        "store_run_details_s": read_runs_s,
         "filter_and_sort_ms_median": filter_sort_ms,
         "scroll_frame_cpu_ms_median": percentile(scroll.clone(), 0.5),
         "scroll_frame_cpu_ms_p95": percentile(scroll, 0.95),

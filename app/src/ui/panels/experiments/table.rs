@@ -53,10 +53,7 @@ impl TableColumns {
     /// Headline metrics first, then the rest alphabetically; parameters alphabetically.
     pub fn of(runs: &[RunDetail]) -> Self {
         const FIRST: [&str; 6] = ["accuracy", "r2", "f1_macro", "roc_auc", "rmse", "log_loss"];
-        let mut metrics: Vec<String> = runs
-            .iter()
-            .flat_map(|r| r.metrics.keys())
-            .collect::<BTreeSet<_>>()
+        let mut metrics: Vec<String> = distinct_keys(runs.iter().map(|r| &r.metrics))
             .into_iter()
             .filter(|m| !m.ends_with("_std") && !m.starts_with("best_"))
             .cloned()
@@ -69,12 +66,9 @@ impl TableColumns {
         });
         metrics.truncate(MAX_METRIC_COLUMNS);
         let hidden: HashSet<&str> = ["model", "target"].into_iter().collect();
-        let params: Vec<String> = runs
-            .iter()
-            .flat_map(|r| r.params.keys())
-            .filter(|p| !hidden.contains(p.as_str()))
-            .collect::<BTreeSet<_>>()
+        let params: Vec<String> = distinct_keys(runs.iter().map(|r| &r.params))
             .into_iter()
+            .filter(|p| !hidden.contains(p.as_str()))
             .cloned()
             .collect();
         let all = metrics
@@ -127,6 +121,24 @@ impl TableColumns {
                 });
         });
     }
+}
+
+/// Every key of `maps`, sorted, each once. Runs of one experiment log the same keys, so a map
+/// with the same keys as the one before it is skipped with one cheap comparison instead of a
+/// set insertion per key (10,000 runs × 40 keys took ~0.1 s the naive way).
+fn distinct_keys<'a, V: 'a>(
+    maps: impl Iterator<Item = &'a std::collections::BTreeMap<String, V>>,
+) -> BTreeSet<&'a String> {
+    let mut keys = BTreeSet::new();
+    let mut previous: Option<&std::collections::BTreeMap<String, V>> = None;
+    for map in maps {
+        if previous.is_some_and(|p| p.len() == map.len() && p.keys().eq(map.keys())) {
+            continue;
+        }
+        keys.extend(map.keys());
+        previous = Some(map);
+    }
+    keys
 }
 
 /// What the user asked for in the table.
@@ -310,8 +322,8 @@ pub fn runs_table_ui(
                             ),
                         ];
                         for (_, key) in &pinned {
-                            let value =
-                                kiln_core::tracking::filter::key_value(detail, key).unwrap_or_default();
+                            let value = kiln_core::tracking::filter::key_value(detail, key)
+                                .unwrap_or_default();
                             let text = value
                                 .parse::<f64>()
                                 .ok()
@@ -353,5 +365,30 @@ fn toggle(current: Option<&str>, key: &str) -> String {
         format!("-{key}")
     } else {
         key.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::distinct_keys;
+
+    #[test]
+    fn distinct_keys_lists_every_key_once_even_after_repeated_maps() {
+        let map = |keys: &[&str]| -> BTreeMap<String, f64> {
+            keys.iter().map(|k| ((*k).to_owned(), 0.0)).collect()
+        };
+        let maps = [
+            map(&["a", "b"]),
+            map(&["a", "b"]),
+            map(&["c"]),
+            map(&["a", "b"]),
+        ];
+        let keys: Vec<&str> = distinct_keys(maps.iter())
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["a", "b", "c"]);
     }
 }
