@@ -242,6 +242,13 @@ pub struct TrialStatus {
 #[derive(Debug, Clone, Default)]
 pub struct TrialBoard(std::sync::Arc<std::sync::Mutex<Vec<TrialStatus>>>);
 
+impl PartialEq for TrialBoard {
+    /// The same board (shared by a sweep and its view), not equal contents.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 impl TrialBoard {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<TrialStatus>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())

@@ -44,6 +44,10 @@ pub enum Command {
     ToggleRunCharts,
     /// Write the shown runs, in their shown order, to a CSV file in the store.
     ExportRuns,
+    /// Train (or sweep) on an open dataset (run as a background job; the Train tab shows it).
+    Train(Box<TrainCommand>),
+    /// Record an open file as a dataset version (run as a background job).
+    RegisterDataset(Box<RegisterDatasetCommand>),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.
@@ -51,6 +55,41 @@ pub enum Command {
         /// What changes.
         edit: RunEdit,
     },
+}
+
+/// What the Train tab asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainCommand {
+    /// The open dataset whose Train tab shows the job.
+    pub dataset: PathBuf,
+    /// The training.
+    pub request: kiln_core::train::TrainRequest,
+    /// Sweep axes (empty: one run).
+    pub grid: std::collections::BTreeMap<String, kiln_core::tune::Space>,
+    /// Where a sweep reports its trials.
+    pub board: kiln_core::tune::TrialBoard,
+}
+
+/// What Explore's Register dataset button asked for.
+#[derive(Debug, Clone)]
+pub struct RegisterDatasetCommand {
+    /// The open dataset.
+    pub dataset: PathBuf,
+    /// Dataset name.
+    pub name: String,
+    /// The loaded table (its fingerprint and schema are recorded).
+    pub opened: std::sync::Arc<kiln_core::data::OpenedTable>,
+    /// The user's type and role choices.
+    pub overrides: kiln_core::data::schema::SchemaOverrides,
+}
+
+impl PartialEq for RegisterDatasetCommand {
+    fn eq(&self, other: &Self) -> bool {
+        self.dataset == other.dataset
+            && self.name == other.name
+            && std::sync::Arc::ptr_eq(&self.opened, &other.opened)
+            && self.overrides == other.overrides
+    }
 }
 
 /// A user's change to a stored run.

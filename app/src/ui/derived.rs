@@ -70,6 +70,17 @@ impl<K: PartialEq + Clone, T: Send + 'static> Derived<K, T> {
         true
     }
 
+    /// Adopts a job started elsewhere (by the app's command handling) for `key`, cancelling
+    /// one still running for an older key.
+    pub fn watch(&mut self, key: K, job: JobHandle<T>) {
+        if let Some(old) = self.job.take() {
+            old.cancel();
+        }
+        self.key = Some(key);
+        self.value = None;
+        self.job = Some(job);
+    }
+
     /// Forgets the inputs and the result (they no longer apply), cancelling a running job.
     pub fn reset(&mut self) {
         if let Some(job) = self.job.take() {

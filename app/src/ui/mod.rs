@@ -340,6 +340,8 @@ impl KilnApp {
                     }
                 }
                 Command::EditRun { run_id, edit } => self.edit_run(run_id, edit),
+                Command::Train(command) => self.train(*command),
+                Command::RegisterDataset(command) => self.register_dataset(*command),
             }
         }
     }
@@ -348,6 +350,51 @@ impl KilnApp {
 impl KilnApp {
     /// Writes a user's change to a run as a background job; the Experiments workspace shows
     /// how it ended and reads the runs again.
+    /// Trains (or sweeps) as the Train tab asked, as a job the tab watches.
+    fn train(&mut self, command: command::TrainCommand) {
+        let Ok(store) = &self.store else { return };
+        let store = store.clone();
+        let command::TrainCommand {
+            dataset,
+            request,
+            grid,
+            board,
+        } = command;
+        let name = format!("Training {}", request.model);
+        let job = self.jobs.spawn(name, move |ctx| {
+            if grid.is_empty() {
+                kiln_core::train::train(&store, &request, ctx)
+                    .map(panels::explore::train_view::Trained::Single)
+            } else {
+                kiln_core::train::sweep(&store, &request, &grid, None, None, Some(&board), ctx)
+                    .map(panels::explore::train_view::Trained::Sweep)
+            }
+        });
+        self.explore.watch_training(&dataset, job);
+    }
+
+    /// Registers a dataset version as Explore asked, as a job Explore watches.
+    fn register_dataset(&mut self, command: command::RegisterDatasetCommand) {
+        let Ok(store) = &self.store else { return };
+        let store = store.clone();
+        let command::RegisterDatasetCommand {
+            dataset,
+            name,
+            opened,
+            overrides,
+        } = command;
+        let job = self.jobs.spawn(format!("Registering {name}"), move |_| {
+            let version =
+                kiln_core::data::register_dataset_with(&store, &name, &opened, &overrides)
+                    .map_err(kiln_core::jobs::JobError::failed)?;
+            Ok(format!(
+                "dataset '{}' version {}",
+                version.dataset, version.version
+            ))
+        });
+        self.explore.watch_registration(&dataset, job);
+    }
+
     fn edit_run(&mut self, run_id: String, edit: command::RunEdit) {
         // Runs are only on screen (and editable) when the store is open.
         let Ok(store) = &self.store else { return };

@@ -69,7 +69,7 @@ pub fn default_model(frame: &DataFrame, target: &str) -> String {
 pub const EVALUATION_ARTIFACT: &str = "evaluation.json";
 
 /// What to train.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrainRequest {
     /// Training data.
     pub data: PathBuf,

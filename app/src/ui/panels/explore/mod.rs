@@ -7,10 +7,9 @@ pub mod train_view;
 
 use std::path::{Path, PathBuf};
 
-use kiln_core::data::register_dataset_with;
 use kiln_core::jobs::JobRunner;
 
-use crate::ui::command::Command;
+use crate::ui::command::{Command, RegisterDatasetCommand};
 use crate::ui::context::PanelContext;
 use crate::ui::widgets::data_grid::{GridAction, data_grid_ui};
 use state::{Dataset, RowQuery, Tab};
@@ -69,6 +68,24 @@ impl ExplorePanel {
                 // `train:species`: the Train tab with that target.
                 dataset.train.set_target(column);
             }
+        }
+    }
+
+    /// Shows a training job (started by the app's command handling) in a dataset's Train tab.
+    pub fn watch_training(
+        &mut self,
+        dataset: &Path,
+        job: kiln_core::jobs::JobHandle<train_view::Trained>,
+    ) {
+        if let Some(d) = self.datasets.iter_mut().find(|d| d.path == dataset) {
+            d.train.watch(job);
+        }
+    }
+
+    /// Shows a dataset registration job (started by the app's command handling).
+    pub fn watch_registration(&mut self, dataset: &Path, job: kiln_core::jobs::JobHandle<String>) {
+        if let Some(d) = self.datasets.iter_mut().find(|d| d.path == dataset) {
+            d.registered.watch((), job);
         }
     }
 
@@ -238,7 +255,7 @@ fn summary_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<'_
         } else if dataset.busy() {
             ui.spinner();
         }
-        if let (Some(opened), Ok(store)) = (&dataset.opened, cx.store) {
+        if let (Some(opened), Ok(_)) = (&dataset.opened, cx.store) {
             match &dataset.registered.value {
                 Some(Ok(text)) => {
                     ui.label(egui::RichText::new(text).color(cx.tokens.good));
@@ -249,13 +266,13 @@ fn summary_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<'_
                 None => {
                     let button = ui.add_enabled(!dataset.registered.busy(), egui::Button::new("Register dataset"));
                     if button.on_hover_text("Record this exact file (by its sha256) as a dataset version in the store").clicked() {
-                        let (store, opened) = (store.clone(), std::sync::Arc::clone(opened));
-                        let overrides = dataset.overrides.clone();
                         let name = dataset.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                        dataset.registered.request((), cx.jobs, format!("Registering {name}"), move || {
-                            let version = register_dataset_with(&store, &name, &opened, &overrides).map_err(|e| e.to_string())?;
-                            Ok(format!("dataset '{}' version {}", version.dataset, version.version))
-                        });
+                        cx.send(Command::RegisterDataset(Box::new(RegisterDatasetCommand {
+                            dataset: dataset.path.clone(),
+                            name,
+                            opened: std::sync::Arc::clone(opened),
+                            overrides: dataset.overrides.clone(),
+                        })));
                     }
                 }
             }

@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kiln_core::data::schema::{ColumnRole, SchemaOverrides};
-use kiln_core::jobs::{JobError, JobHandle, JobRunner};
+use kiln_core::jobs::{JobError, JobHandle};
 use kiln_core::models::{ModelSpec, Task, model_params};
-use kiln_core::store::Store;
-use kiln_core::train::{SweepOutcome, TrainOutcome, TrainRequest, sweep, train};
+use kiln_core::train::{SweepOutcome, TrainOutcome, TrainRequest};
 
 use super::state::{Dataset, Derived};
-use crate::ui::command::Command;
+use crate::ui::command::{Command, TrainCommand};
 use crate::ui::context::PanelContext;
 use crate::ui::workspace::Workspace;
 
@@ -51,6 +50,8 @@ pub struct TrainForm {
     experiment: String,
     seed: String,
     job: Option<JobHandle<Trained>>,
+    /// A Train command was sent and its job not yet handed back.
+    pending: bool,
     /// Classification or regression, worked out from the target column's values (a pass
     /// over every row, so a job) once per table and target.
     task: Derived<(u64, String), Task>,
@@ -71,6 +72,7 @@ impl Default for TrainForm {
             experiment: "Default".into(),
             seed: "42".into(),
             job: None,
+            pending: false,
             task: Derived::default(),
             trials: kiln_core::tune::TrialBoard::default(),
             result: None,
@@ -79,6 +81,12 @@ impl Default for TrainForm {
 }
 
 impl TrainForm {
+    /// Shows the training job the app started for this form's Train command.
+    pub fn watch(&mut self, job: JobHandle<Trained>) {
+        self.pending = false;
+        self.job = Some(job);
+    }
+
     /// Chooses the column to predict.
     pub fn set_target(&mut self, column: &str) {
         self.target = Some(column.to_owned());
@@ -120,13 +128,10 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
         ui.label("Reading the file…");
         return;
     };
-    let store = match cx.store {
-        Ok(store) => store.clone(),
-        Err(e) => {
-            ui.colored_label(cx.tokens.bad, format!("Training needs the store: {e}"));
-            return;
-        }
-    };
+    if let Err(e) = cx.store {
+        ui.colored_label(cx.tokens.bad, format!("Training needs the store: {e}"));
+        return;
+    }
     let columns: Vec<String> = frame
         .get_column_names()
         .iter()
@@ -240,7 +245,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
             ui.horizontal(|ui| {
                 // Training does not wait for the task: core works it out again, and says so
                 // when the model does not fit it.
-                let ready = form.target.is_some() && form.job.is_none();
+                let ready = form.target.is_some() && form.job.is_none() && !form.pending;
                 if ui
                     .add_enabled(ready, egui::Button::new("Start training"))
                     .clicked()
@@ -248,7 +253,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
                     // Explore's type and role choices go with the request: core applies the
                     // types and leaves the ignore / id columns out.
                     let schema = dataset.overrides.clone();
-                    start(form, dataset.path.clone(), schema, store, cx.jobs);
+                    start(form, dataset.path.clone(), schema, cx);
                 }
                 if form.job.is_some() {
                     ui.spinner();
@@ -263,13 +268,8 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
         });
 }
 
-fn start(
-    form: &mut TrainForm,
-    data: PathBuf,
-    schema: SchemaOverrides,
-    store: Store,
-    jobs: &JobRunner,
-) {
+fn start(form: &mut TrainForm, data: PathBuf, schema: SchemaOverrides, cx: &mut PanelContext<'_>) {
+    let dataset = data.clone();
     let params: BTreeMap<String, String> = form
         .params
         .iter()
@@ -320,16 +320,14 @@ fn start(
         Ok((request, grid)) => {
             form.result = None;
             form.trials = kiln_core::tune::TrialBoard::default();
-            let board = form.trials.clone();
-            let name = format!("Training {}", request.model);
-            form.job = Some(jobs.spawn(name, move |ctx| {
-                if grid.is_empty() {
-                    train(&store, &request, ctx).map(Trained::Single)
-                } else {
-                    sweep(&store, &request, &grid, None, None, Some(&board), ctx)
-                        .map(Trained::Sweep)
-                }
-            }));
+            form.pending = true;
+            // Training writes to the store: it is a command, run as a job by the app.
+            cx.send(Command::Train(Box::new(TrainCommand {
+                dataset,
+                request,
+                grid,
+                board: form.trials.clone(),
+            })));
         }
     }
 }
