@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use egui_plot::{Line, Plot, PlotPoint, PlotPoints, Points};
+use kiln_core::jobs::JobRunner;
+use kiln_core::store::RunDetail;
 use kiln_core::tracking::compare::{
     ParallelCoordinates, ParamImportance, parallel_coordinates, param_importance, scatter_points,
     trend_line,
 };
-use kiln_core::jobs::JobRunner;
-use kiln_core::store::RunDetail;
 
 use crate::ui::context::PanelContext;
 use crate::ui::derived::Derived;

@@ -3,10 +3,10 @@
 //! corrected t-test when the runs were cross-validated on the same folds.
 
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
-use kiln_core::tracking::compare::{Comparison, compare_runs};
 use kiln_core::eval::EvaluationReport;
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::Store;
+use kiln_core::tracking::compare::{Comparison, compare_runs};
 use kiln_core::train::EVALUATION_ARTIFACT;
 
 use crate::ui::context::PanelContext;

@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::tracking::filter::{RunFilter, RunGroup, parse_run_filter, select_runs};
 use kiln_core::store::{RunDetail, RunQuery, Store};
+use kiln_core::tracking::filter::{RunFilter, RunGroup, parse_run_filter, select_runs};
 
 use crate::ui::command::{Command, RunEdit};
 use crate::ui::context::PanelContext;
@@ -310,7 +310,8 @@ impl ExperimentsPanel {
             std::fs::create_dir_all(&dir).map_err(JobError::failed)?;
             let path = dir.join(format!("runs-{}.csv", chrono_stamp()));
             let rows: Vec<&RunDetail> = order.iter().map(|&i| &runs[i]).collect();
-            std::fs::write(&path, kiln_core::tracking::export::runs_csv(&rows)).map_err(JobError::failed)?;
+            std::fs::write(&path, kiln_core::tracking::export::runs_csv(&rows))
+                .map_err(JobError::failed)?;
             Ok(path)
         }));
     }
