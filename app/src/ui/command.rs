@@ -48,6 +48,9 @@ pub enum Command {
     Train(Box<TrainCommand>),
     /// Record an open file as a dataset version (run as a background job).
     RegisterDataset(Box<RegisterDatasetCommand>),
+    /// Change the model registry: a stage or an alias (run as a background job; the
+    /// Registry workspace shows how it ended and reads the registry again).
+    EditRegistry(super::panels::registry::RegistryEdit),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.

@@ -27,6 +27,7 @@ use file_picker::{FilePicker, NativeFilePicker};
 use palette::Palette;
 use panels::experiments::ExperimentsPanel;
 use panels::explore::ExplorePanel;
+use panels::registry::RegistryPanel;
 use screenshot::ScreenshotController;
 use settings::UiSettings;
 use theme::{ThemeChoice, Tokens};
@@ -78,6 +79,7 @@ pub struct KilnApp {
     commands: Vec<Command>,
     explore: ExplorePanel,
     experiments: ExperimentsPanel,
+    registry: RegistryPanel,
     picker: Box<dyn FilePicker>,
     pending_pick: Option<Receiver<Option<PathBuf>>>,
     applied_theme: Option<ThemeChoice>,
@@ -130,6 +132,7 @@ impl KilnApp {
             commands: Vec::new(),
             explore,
             experiments,
+            registry: RegistryPanel::default(),
             picker: options.picker,
             pending_pick: None,
             applied_theme: None,
@@ -200,6 +203,11 @@ impl KilnApp {
             &self.jobs,
             self.settings.workspace == Workspace::Experiments,
         );
+        self.registry.poll(
+            self.store.as_ref().ok(),
+            &self.jobs,
+            self.settings.workspace == Workspace::Registry,
+        );
         self.jobs.clear_ended(KEEP_ENDED_JOBS);
         if self
             .jobs
@@ -243,7 +251,7 @@ impl KilnApp {
             match self.settings.workspace {
                 Workspace::Explore => self.explore.explore_ui(ui, &mut cx),
                 Workspace::Experiments => self.experiments.experiments_ui(ui, &mut cx),
-                Workspace::Registry => panels::registry::registry_ui(ui, &mut cx),
+                Workspace::Registry => self.registry.registry_ui(ui, &mut cx),
                 Workspace::Deploy => panels::deploy::deploy_ui(ui, &mut cx),
             }
         });
@@ -340,6 +348,11 @@ impl KilnApp {
                     }
                 }
                 Command::EditRun { run_id, edit } => self.edit_run(run_id, edit),
+                Command::EditRegistry(edit) => {
+                    if let Ok(store) = &self.store {
+                        self.registry.watch_edit(edit.spawn(store, &self.jobs));
+                    }
+                }
                 Command::Train(command) => self.train(*command),
                 Command::RegisterDataset(command) => self.register_dataset(*command),
             }
