@@ -376,3 +376,44 @@ fn a_model_card_has_every_section_and_exports_as_html() {
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.contains("Sorting &lt;penguins&gt;"));
 }
+
+#[test]
+fn the_fairness_gate_checks_demographic_parity_on_a_sensitive_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let data = penguins();
+    let run = json(&kiln(
+        home,
+        &["train", "--data", &data, "--target", "species", "--json"],
+    ));
+    let run_id = run["run_id"].as_str().unwrap();
+    kiln(home, &["models", "register", run_id, "--name", "pg"]);
+    let policy = dir.path().join("policy.toml");
+    // Species differ by island, so a good model's selection rate of Gentoo differs a lot.
+    std::fs::write(
+        &policy,
+        "[gates]\nfairness = { sensitive = \"island\", pos_label = \"Gentoo\", demographic_parity_difference = \"<= 0.1\" }\n",
+    )
+    .unwrap();
+    assert!(
+        kiln(home, &["models", "policy", "pg", policy.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = kiln(
+        home,
+        &[
+            "models", "promote", "pg", "1", "--to", "staging", "--reason", "try", "--json",
+        ],
+    );
+    assert!(!out.status.success());
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gate = &shown["gates"][0];
+    assert_eq!(gate["passed"], false, "{shown}");
+    assert!(
+        gate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("demographic_parity_difference = ")
+    );
+}

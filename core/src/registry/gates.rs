@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::compare_gate::{self, NotWorseThan};
+use super::fairness_gate::{self, FAIRNESS_METRICS, FairnessGate};
 use super::{RegistryError, RegistryResult, load_model};
 use crate::store::{ModelVersion, Stage, Store};
 
@@ -36,6 +37,8 @@ pub struct Gates {
     pub thresholds: BTreeMap<String, String>,
     /// The candidate may not trail the version in a stage by more than a margin.
     pub not_worse_than: Option<NotWorseThan>,
+    /// Limits on Fairlearn's disparity metrics over a sensitive column.
+    pub fairness: Option<FairnessGate>,
     /// A second OS user must approve the version for the stage (`kiln models approve`).
     pub require_approval: bool,
 }
@@ -69,6 +72,11 @@ impl Policy {
                     }
                     ("require_approval", toml::Value::Boolean(b)) => {
                         policy.gates.require_approval = *b
+                    }
+                    ("fairness", toml::Value::Table(t)) => {
+                        policy.gates.fairness = Some(parse_fairness(t).map_err(|reason| {
+                            refuse(format!("line {line}: fairness: {reason}"))
+                        })?);
                     }
                     ("not_worse_than", toml::Value::Table(t)) => {
                         policy.gates.not_worse_than =
@@ -105,6 +113,50 @@ impl Policy {
     pub fn of_model(store: &Store, name: &str) -> RegistryResult<Self> {
         Self::parse(&store.model_policy(name)?)
     }
+}
+
+fn parse_fairness(t: &toml::Table) -> Result<FairnessGate, String> {
+    let text = |key: &str| -> Result<Option<String>, String> {
+        t.get(key)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or(format!("{key} is text"))
+            })
+            .transpose()
+    };
+    let sensitive = text("sensitive")?.ok_or("name the sensitive column: sensitive = \"sex\"")?;
+    let mut limits = BTreeMap::new();
+    for (key, value) in t {
+        match key.as_str() {
+            "sensitive" | "pos_label" | "data" => {}
+            metric if FAIRNESS_METRICS.contains(&metric) => {
+                let rule = value
+                    .as_str()
+                    .ok_or(format!("{metric} is a string such as \"<= 0.1\""))?;
+                parse_threshold(rule)?;
+                limits.insert(metric.to_owned(), rule.to_owned());
+            }
+            other => {
+                return Err(format!(
+                    "unknown key '{other}' (sensitive, pos_label, data, {})",
+                    FAIRNESS_METRICS.join(", ")
+                ));
+            }
+        }
+    }
+    if limits.is_empty() {
+        return Err(format!(
+            "give at least one limit: {}",
+            FAIRNESS_METRICS.join(", ")
+        ));
+    }
+    Ok(FairnessGate {
+        sensitive,
+        limits,
+        pos_label: text("pos_label")?,
+        data: text("data")?,
+    })
 }
 
 fn parse_not_worse_than(t: &toml::Table) -> Result<NotWorseThan, String> {
@@ -194,25 +246,19 @@ pub fn evaluate_gates(
     let mut out = Vec::new();
     for (metric, rule) in &policy.gates.thresholds {
         let gate = format!("{metric} {}", rule.trim());
-        let Ok((op, threshold)) = parse_threshold(rule) else {
+        if parse_threshold(rule).is_err() {
             continue;
-        };
+        }
         let value = version
             .metrics
             .get(metric)
             .and_then(serde_json::Value::as_f64);
         let (passed, detail) = match value {
             None => (false, format!("the version has no {metric}")),
-            Some(v) => {
-                let passed = match op {
-                    ">=" => v >= threshold,
-                    "<=" => v <= threshold,
-                    ">" => v > threshold,
-                    "<" => v < threshold,
-                    _ => v == threshold,
-                };
-                (passed, format!("{metric} = {v}"))
-            }
+            Some(v) => (
+                satisfies(rule, v).unwrap_or(false),
+                format!("{metric} = {v}"),
+            ),
         };
         out.push(GateResult {
             gate,
@@ -222,6 +268,9 @@ pub fn evaluate_gates(
     }
     if let Some(gate) = &policy.gates.not_worse_than {
         out.push(not_worse_than(store, gate, version));
+    }
+    if let Some(gate) = &policy.gates.fairness {
+        out.extend(fairness(store, gate, version));
     }
     if policy.gates.require_approval {
         out.push(approval(store, version, stage));
@@ -263,19 +312,9 @@ fn not_worse_than(store: &Store, gate: &NotWorseThan, version: &ModelVersion) ->
             Err(e) => return failed(e.to_string()),
         },
     };
-    let data = match &gate.data {
-        Some(path) => std::path::PathBuf::from(path),
-        None => match version
-            .dataset_version_id
-            .map(|id| store.dataset_version(id))
-        {
-            Some(Ok(d)) => std::path::PathBuf::from(d.path),
-            _ => {
-                return failed(
-                    "the version has no dataset to score on; set data in the gate".into(),
-                );
-            }
-        },
+    let data = match gate_data(store, gate.data.as_ref(), version) {
+        Ok(d) => d,
+        Err(e) => return failed(e),
     };
     compare_gate::evaluate(
         gate,
@@ -308,5 +347,53 @@ fn approval(store: &Store, version: &ModelVersion, stage: Stage) -> GateResult {
             (None, true) => "no approval yet (kiln models approve)".into(),
             (None, false) => format!("only approved by {me}, who is promoting"),
         },
+    }
+}
+
+/// Whether `value` satisfies `rule` (`">= 0.9"`); `None` for a malformed rule.
+fn satisfies(rule: &str, value: f64) -> Option<bool> {
+    let (op, threshold) = parse_threshold(rule).ok()?;
+    Some(match op {
+        ">=" => value >= threshold,
+        "<=" => value <= threshold,
+        ">" => value > threshold,
+        "<" => value < threshold,
+        _ => value == threshold,
+    })
+}
+
+/// The data a gate scores on: its own `data`, else the version's training data file.
+fn gate_data(
+    store: &Store,
+    data: Option<&String>,
+    version: &ModelVersion,
+) -> Result<std::path::PathBuf, String> {
+    match data {
+        Some(path) => Ok(std::path::PathBuf::from(path)),
+        None => match version
+            .dataset_version_id
+            .map(|id| store.dataset_version(id))
+        {
+            Some(Ok(d)) => Ok(std::path::PathBuf::from(d.path)),
+            _ => Err("the version has no dataset to score on; set data in the gate".into()),
+        },
+    }
+}
+
+fn fairness(store: &Store, gate: &FairnessGate, version: &ModelVersion) -> Vec<GateResult> {
+    let failed = |detail: String| {
+        vec![GateResult {
+            gate: format!("fairness on {}", gate.sensitive),
+            passed: false,
+            detail,
+        }]
+    };
+    let model = match load_model(store, &format!("{}:{}", version.name, version.version)) {
+        Ok(m) => m,
+        Err(e) => return failed(e.to_string()),
+    };
+    match gate_data(store, gate.data.as_ref(), version) {
+        Ok(data) => fairness_gate::evaluate(gate, &model, &data, satisfies),
+        Err(e) => failed(e),
     }
 }

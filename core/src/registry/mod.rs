@@ -12,12 +12,14 @@
 mod audit;
 mod card;
 mod compare_gate;
+mod fairness_gate;
 mod gates;
 mod reference;
 
 pub use audit::{AuditBreak, verify_audit};
 pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;
+pub use fairness_gate::{FAIRNESS_METRICS, FairnessGate};
 pub use gates::{GateResult, Policy, evaluate_gates};
 pub use reference::{ModelRef, load_model, resolve};
 
