@@ -492,13 +492,26 @@ fn bulk_pairs<V: rusqlite::types::FromSql>(
     conn: &Connection,
     table: &str,
 ) -> StoreResult<PerRun<V>> {
+    // Rows come in insertion order, which is run by run: allocate each run id once per run,
+    // not once per row (10,000 runs x 40 pairs is 400,000 rows).
     let mut stmt = conn.prepare(&format!("SELECT run_id, key, value FROM {table}"))?;
     let mut rows = stmt.query([])?;
     let mut out = PerRun::<V>::new();
+    let mut current: Option<(String, BTreeMap<String, V>)> = None;
     while let Some(row) = rows.next()? {
-        out.entry(row.get(0)?)
-            .or_default()
-            .insert(row.get(1)?, row.get(2)?);
+        let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if current.as_ref().map(|(c, _)| c.as_str()) != Some(id) {
+            if let Some((run, pairs)) = current.take() {
+                out.entry(run).or_default().extend(pairs);
+            }
+            current = Some((id.to_owned(), BTreeMap::new()));
+        }
+        if let Some((_, pairs)) = current.as_mut() {
+            pairs.insert(row.get(1)?, row.get(2)?);
+        }
+    }
+    if let Some((run, pairs)) = current {
+        out.entry(run).or_default().extend(pairs);
     }
     Ok(out)
 }
