@@ -97,7 +97,7 @@ pub struct AuditRow {
     pub target: String,
     /// Why.
     pub reason: String,
-    /// Before → after, in words.
+    /// Before -> after, in words.
     pub change: String,
 }
 
@@ -131,14 +131,14 @@ fn text(value: &serde_json::Value, key: &str) -> String {
     }
 }
 
-/// Before → after of an entry, in words.
+/// Before -> after of an entry, in words.
 pub fn change_text(entry: &AuditEntry) -> String {
     let (before, after) = (&entry.before, &entry.after);
     match entry.action.as_str() {
-        "stage" => format!("{} → {}", text(before, "stage"), text(after, "stage")),
+        "stage" => format!("{} -> {}", text(before, "stage"), text(after, "stage")),
         "register" => format!("registered from run {}", text(after, "run_id")),
         "alias" => format!(
-            "alias {}: {} → {}",
+            "alias {}: {} -> {}",
             text(after, "alias"),
             text(before, "version"),
             text(after, "version")
@@ -162,7 +162,7 @@ pub fn change_text(entry: &AuditEntry) -> String {
                 format!("failed: {}", failed.join(", "))
             };
             format!(
-                "{} → {} (gates {verdict})",
+                "{} -> {} (gates {verdict})",
                 text(before, "stage"),
                 text(after, "to")
             )
@@ -178,7 +178,7 @@ pub fn change_text(entry: &AuditEntry) -> String {
                         .join(", ")
                 })
                 .unwrap_or_default();
-            format!("overrode {failed} → {}", text(after, "to"))
+            format!("overrode {failed} -> {}", text(after, "to"))
         }
         "approve" => format!("approved for {}", text(after, "to")),
         "policy" => "gate policy replaced".to_owned(),
@@ -190,7 +190,7 @@ pub fn change_text(entry: &AuditEntry) -> String {
                     v.to_string()
                 }
             };
-            format!("{} → {}", show(before), show(after))
+            format!("{} -> {}", show(before), show(after))
         }
     }
 }
@@ -222,13 +222,13 @@ mod tests {
             serde_json::json!({"stage": "none"}),
             serde_json::json!({"stage": "staging"}),
         );
-        assert_eq!(change_text(&stage), "none → staging");
+        assert_eq!(change_text(&stage), "none -> staging");
         let alias = entry(
             "alias",
             serde_json::json!({"alias": "champion", "version": null}),
             serde_json::json!({"alias": "champion", "version": 2}),
         );
-        assert_eq!(change_text(&alias), "alias champion: — → 2");
+        assert_eq!(change_text(&alias), "alias champion: — -> 2");
         let gates = entry(
             "gates",
             serde_json::json!({"stage": "none"}),
@@ -239,7 +239,7 @@ mod tests {
         );
         assert_eq!(
             change_text(&gates),
-            "none → staging (gates failed: accuracy)"
+            "none -> staging (gates failed: accuracy)"
         );
         assert_eq!(AuditRow::of(&stage).at, "2026-12-02 05:01:33");
         assert_eq!(AuditRow::of(&stage).target, "penguins:1");

@@ -95,90 +95,92 @@ pub fn versions_ui(
 ) {
     let row_height = ui.spacing().interact_size.y + 4.0;
     let height = (row_height * (versions.len() as f32 + 1.5)).min(ui.available_height() * 0.45);
-    ui.push_id("registry-versions", |ui| {
-        TableBuilder::new(ui)
-            .id_salt("registry-versions-table")
-            .striped(true)
-            .resizable(true)
-            .max_scroll_height(height)
-            .auto_shrink([false, true])
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(60.0))
-            .column(Column::initial(90.0).at_least(70.0))
-            .column(Column::initial(120.0).at_least(60.0).clip(true))
-            .column(Column::initial(280.0).at_least(100.0).clip(true))
-            .column(Column::initial(190.0).at_least(80.0).clip(true))
-            .column(Column::initial(110.0).at_least(60.0).clip(true))
-            .column(Column::remainder().at_least(150.0))
-            .header(row_height, |mut header| {
-                for title in [
-                    "version",
-                    "stage",
-                    "aliases",
-                    "key metrics",
-                    "created",
-                    "source run",
-                    "",
-                ] {
-                    header.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_height, versions.len(), |mut row| {
-                    // Newest first.
-                    let v = &versions[versions.len() - 1 - row.index()];
-                    row.col(|ui| {
-                        ui.monospace(v.version.to_string());
-                    });
-                    row.col(|ui| stage_badge(ui, v.stage, tokens));
-                    row.col(|ui| {
-                        for alias in &v.aliases {
-                            badge(ui, &format!("@{alias}"), tokens.accent);
-                        }
-                    });
-                    row.col(|ui| {
-                        let label = ui.label(&v.metrics);
-                        if !v.all_metrics.is_empty() {
-                            label.on_hover_text(&v.all_metrics);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{} · {}", v.created_by, v.created_at));
-                    });
-                    row.col(|ui| match &v.run_id {
-                        Some(id) => {
-                            let short: String = id.chars().take(12).collect();
-                            let response = ui
-                                .add(
-                                    egui::Label::new(egui::RichText::new(short).monospace())
-                                        .sense(egui::Sense::click()),
-                                )
-                                .on_hover_text(format!("run {id} (click to copy the id)"));
-                            if response.clicked() {
-                                ui.ctx().copy_text(id.clone());
+    egui::ScrollArea::horizontal()
+        .id_salt("registry-versions-scroll")
+        .show(ui, |ui| {
+            TableBuilder::new(ui)
+                .id_salt("registry-versions-table")
+                .striped(true)
+                .resizable(true)
+                .max_scroll_height(height)
+                .auto_shrink([false, true])
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::exact(52.0))
+                .column(Column::initial(84.0).at_least(70.0))
+                .column(Column::initial(90.0).at_least(50.0).clip(true))
+                .column(Column::initial(230.0).at_least(100.0).clip(true))
+                .column(Column::initial(150.0).at_least(80.0).clip(true))
+                .column(Column::initial(100.0).at_least(60.0).clip(true))
+                .column(Column::remainder().at_least(120.0))
+                .header(row_height, |mut header| {
+                    for title in [
+                        "version",
+                        "stage",
+                        "aliases",
+                        "key metrics",
+                        "created",
+                        "source run",
+                        "",
+                    ] {
+                        header.col(|ui| {
+                            ui.strong(title);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, versions.len(), |mut row| {
+                        // Newest first.
+                        let v = &versions[versions.len() - 1 - row.index()];
+                        row.col(|ui| {
+                            ui.monospace(v.version.to_string());
+                        });
+                        row.col(|ui| stage_badge(ui, v.stage, tokens));
+                        row.col(|ui| {
+                            for alias in &v.aliases {
+                                badge(ui, &format!("@{alias}"), tokens.accent);
                             }
-                        }
-                        None => {
-                            ui.weak("—");
-                        }
-                    });
-                    row.col(|ui| {
-                        if ui
-                            .button("Stage…")
-                            .on_hover_text("Promote, demote or archive, through the gates")
-                            .clicked()
-                        {
-                            *action = Some(Action::Stage(v.version, v.stage));
-                        }
-                        if ui.button("Alias…").clicked() {
-                            *action = Some(Action::Alias(v.version));
-                        }
+                        });
+                        row.col(|ui| {
+                            let label = ui.label(&v.metrics);
+                            if !v.all_metrics.is_empty() {
+                                label.on_hover_text(&v.all_metrics);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.label(format!("{} · {}", v.created_by, v.created_at));
+                        });
+                        row.col(|ui| match &v.run_id {
+                            Some(id) => {
+                                let short: String = id.chars().take(12).collect();
+                                let response = ui
+                                    .add(
+                                        egui::Label::new(egui::RichText::new(short).monospace())
+                                            .sense(egui::Sense::click()),
+                                    )
+                                    .on_hover_text(format!("run {id} (click to copy the id)"));
+                                if response.clicked() {
+                                    ui.ctx().copy_text(id.clone());
+                                }
+                            }
+                            None => {
+                                ui.weak("—");
+                            }
+                        });
+                        row.col(|ui| {
+                            if ui
+                                .button("Stage…")
+                                .on_hover_text("Promote, demote or archive, through the gates")
+                                .clicked()
+                            {
+                                *action = Some(Action::Stage(v.version, v.stage));
+                            }
+                            if ui.button("Alias…").clicked() {
+                                *action = Some(Action::Alias(v.version));
+                            }
+                        });
                     });
                 });
-            });
-    });
+        });
 }
 
 /// The timeline's heading, its scope toggle and the audit check.
@@ -252,7 +254,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) 
                     "action",
                     "version",
                     "reason",
-                    "before → after",
+                    "before -> after",
                 ] {
                     header.col(|ui| {
                         ui.strong(title);
