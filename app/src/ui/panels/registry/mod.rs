@@ -335,8 +335,8 @@ impl RegistryPanel {
         }
         let mut action = None;
         egui::Panel::left("registry-models")
-            .resizable(true)
-            .default_size(190.0)
+            .resizable(false)
+            .exact_size(150.0)
             .show(ui, |ui| {
                 views::models_ui(ui, &data.models, data.model.as_deref(), &mut action);
             });

@@ -4,19 +4,12 @@
 use kiln_core::store::{AuditEntry, ModelVersion, Stage};
 
 /// Metrics shown first when a version has them, in this order.
-const KEY_METRICS: [&str; 8] = [
-    "accuracy",
-    "balanced_accuracy",
-    "f1_macro",
-    "roc_auc",
-    "r2",
-    "rmse",
-    "mae",
-    "log_loss",
+const KEY_METRICS: [&str; 7] = [
+    "accuracy", "f1_macro", "roc_auc", "r2", "rmse", "mae", "log_loss",
 ];
 
 /// Most metrics shown in a version's row.
-const SHOWN_METRICS: usize = 3;
+const SHOWN_METRICS: usize = 2;
 
 /// One version as the versions table shows it.
 #[derive(Debug, Clone)]
@@ -126,7 +119,7 @@ fn short_time(rfc3339: &str) -> String {
 fn text(value: &serde_json::Value, key: &str) -> String {
     match value.get(key) {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => "—".to_owned(),
+        Some(serde_json::Value::Null) | None => "none".to_owned(),
         Some(other) => other.to_string(),
     }
 }
@@ -136,7 +129,7 @@ pub fn change_text(entry: &AuditEntry) -> String {
     let (before, after) = (&entry.before, &entry.after);
     match entry.action.as_str() {
         "stage" => format!("{} -> {}", text(before, "stage"), text(after, "stage")),
-        "register" => format!("registered from run {}", text(after, "run_id")),
+        "register" => format!("new version, stage {}", text(after, "stage")),
         "alias" => format!(
             "alias {}: {} -> {}",
             text(after, "alias"),
@@ -157,12 +150,12 @@ pub fn change_text(entry: &AuditEntry) -> String {
             let verdict = if gates.is_empty() {
                 "no gates".to_owned()
             } else if failed.is_empty() {
-                format!("{} passed", gates.len())
+                format!("gates passed: {}", gates.len())
             } else {
-                format!("failed: {}", failed.join(", "))
+                format!("gates failed: {}", failed.join(", "))
             };
             format!(
-                "{} -> {} (gates {verdict})",
+                "{} -> {} ({verdict})",
                 text(before, "stage"),
                 text(after, "to")
             )
@@ -228,7 +221,7 @@ mod tests {
             serde_json::json!({"alias": "champion", "version": null}),
             serde_json::json!({"alias": "champion", "version": 2}),
         );
-        assert_eq!(change_text(&alias), "alias champion: — -> 2");
+        assert_eq!(change_text(&alias), "alias champion: none -> 2");
         let gates = entry(
             "gates",
             serde_json::json!({"stage": "none"}),
