@@ -86,13 +86,13 @@ fn unbuilt_workspaces_say_what_they_will_hold() {
     let mut harness = harness(
         home.path(),
         AppOptions {
-            workspace: Some(Workspace::Registry),
+            workspace: Some(Workspace::Deploy),
             ..AppOptions::default()
         },
     );
     harness.run_steps(2);
     harness.get_by_label_contains("Not built yet");
-    harness.get_by_label_contains("audit trail");
+    harness.get_by_label_contains("/invocations");
 }
 
 #[test]
