@@ -51,6 +51,8 @@ pub enum Command {
     /// Change the model registry: a stage or an alias (run as a background job; the
     /// Registry workspace shows how it ended and reads the registry again).
     EditRegistry(super::panels::registry::RegistryEdit),
+    /// Show one run in full in Experiments (from a registered version's lineage).
+    OpenRun(String),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.

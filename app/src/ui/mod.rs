@@ -348,6 +348,12 @@ impl KilnApp {
                     }
                 }
                 Command::EditRun { run_id, edit } => self.edit_run(run_id, edit),
+                Command::OpenRun(run_id) => {
+                    if let Ok(store) = &self.store {
+                        self.experiments.open_run(store, run_id, &self.jobs);
+                        self.settings.workspace = Workspace::Experiments;
+                    }
+                }
                 Command::EditRegistry(edit) => {
                     if let Ok(store) = &self.store {
                         self.registry.watch_edit(edit.spawn(store, &self.jobs));

@@ -243,6 +243,11 @@ impl ExperimentsPanel {
         }
     }
 
+    /// Shows one run in full (its detail view), as a click on its row's open button does.
+    pub fn open_run(&mut self, store: &Store, run_id: String, jobs: &JobRunner) {
+        self.detail = Some(detail::DetailView::start(store, run_id, jobs));
+    }
+
     /// Run ids currently selected.
     pub fn selected(&self) -> &BTreeSet<String> {
         &self.selected

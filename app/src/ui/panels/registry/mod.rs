@@ -392,6 +392,9 @@ impl RegistryPanel {
                 ui.ctx().request_repaint();
             }
             Some(views::Action::Rekey) => ui.ctx().request_repaint(),
+            Some(views::Action::OpenRun(run_id)) => {
+                cx.send(crate::ui::command::Command::OpenRun(run_id));
+            }
             None => {}
         }
     }

@@ -20,6 +20,8 @@ pub enum Action {
     Verify,
     /// The timeline's scope changed: read again.
     Rekey,
+    /// Show the version's source run in Experiments.
+    OpenRun(String),
 }
 
 /// No model is registered: say how to register one.
@@ -157,9 +159,11 @@ pub fn versions_ui(
                                         egui::Label::new(egui::RichText::new(short).monospace())
                                             .sense(egui::Sense::click()),
                                     )
-                                    .on_hover_text(format!("run {id} (click to copy the id)"));
+                                    .on_hover_text(format!(
+                                        "run {id}: click to open it in Experiments"
+                                    ));
                                 if response.clicked() {
-                                    ui.ctx().copy_text(id.clone());
+                                    *action = Some(Action::OpenRun(id.clone()));
                                 }
                             }
                             None => {
