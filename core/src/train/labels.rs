@@ -1,7 +1,5 @@
 //! The target encoded for the task: class indices in scikit-learn's `LabelEncoder` order, or numbers.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::*;
 
 use super::failed;
@@ -45,9 +43,11 @@ pub(super) fn encode_classes(
             row + 1
         )));
     }
-    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+    // Distinct labels first (a few), then sort those: not a copy and sort of every row.
+    let distinct: std::collections::HashSet<&str> =
+        labels.iter().flatten().map(String::as_str).collect();
+    let mut classes: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     classes.sort();
-    classes.dedup();
     sort_like_label_encoder(frame, target, &mut classes);
     if classes.len() < min_classes {
         return Err(failed(format!(
@@ -55,7 +55,7 @@ pub(super) fn encode_classes(
             classes.first().cloned().unwrap_or_default()
         )));
     }
-    let index: BTreeMap<&str, usize> = classes
+    let index: std::collections::HashMap<&str, usize> = classes
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
