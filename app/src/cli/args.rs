@@ -56,6 +56,8 @@ pub enum Cmd {
         #[arg(long)]
         proba: bool,
     },
+    /// Fairness of predictions over sensitive columns (Fairlearn's metrics).
+    Fairness(FairnessArgs),
     /// List, show and compare runs.
     Runs(RunsArgs),
     /// The model registry.
@@ -105,6 +107,7 @@ impl Cmd {
             Cmd::Profile { .. } => "profile (data profiling)",
             Cmd::Train(_) => "train (model training)",
             Cmd::Predict { .. } => "predict",
+            Cmd::Fairness(_) => "fairness",
             Cmd::Runs(_) => "runs",
             Cmd::Models(_) => "models (the model registry)",
             Cmd::Serve { .. } => "serve (model serving)",
@@ -205,6 +208,29 @@ pub struct TrainArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kiln fairness`.
+#[derive(Debug, Args)]
+pub struct FairnessArgs {
+    /// Data file holding the truth, the predictions and the sensitive columns.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Column of true labels.
+    #[arg(long, value_name = "COL")]
+    pub truth: String,
+    /// Column of predicted labels.
+    #[arg(long, value_name = "COL")]
+    pub pred: String,
+    /// Sensitive columns (one or more; with two or more, their intersection too).
+    #[arg(long, value_name = "COL", required = true, num_args = 1..)]
+    pub sensitive: Vec<String>,
+    /// The positive label (default 1 or true when the labels are {0, 1}, {-1, 1} or {false, true}).
+    #[arg(long, value_name = "V", allow_hyphen_values = true)]
+    pub pos_label: Option<String>,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -397,6 +423,26 @@ pub enum ModelsCmd {
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Fairness of a model's predictions over sensitive columns (Fairlearn's metrics).
+    Fairness {
+        /// The model.
+        model_ref: String,
+        /// Rows to predict, with the truth and the sensitive columns.
+        #[arg(long)]
+        data: PathBuf,
+        /// Sensitive columns (one or more; with two or more, their intersection too).
+        #[arg(long, value_name = "COL", required = true, num_args = 1..)]
+        sensitive: Vec<String>,
+        /// Column of true labels (default: the model's target).
+        #[arg(long, value_name = "COL")]
+        truth: Option<String>,
+        /// The positive label (default 1 or true when the labels are {0, 1}, {-1, 1} or {false, true}).
+        #[arg(long, value_name = "V", allow_hyphen_values = true)]
+        pos_label: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Export a model as ONNX.
     ExportOnnx {

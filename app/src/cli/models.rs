@@ -255,6 +255,22 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
             println!("gate policy of {name} set from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        ModelsCmd::Fairness {
+            model_ref,
+            data,
+            sensitive,
+            truth,
+            pos_label,
+            json,
+        } => super::fairness::run_model_fairness(
+            store,
+            &model_ref,
+            &data,
+            truth.as_deref(),
+            &sensitive,
+            pos_label.as_deref(),
+            json,
+        ),
         ModelsCmd::ImportOnnx { .. } => bail!("not built yet: models import-onnx (ONNX import)"),
         ModelsCmd::Card { model, format, out } => {
             let version = registry::resolve(store, &model)?.ok_or_else(|| {

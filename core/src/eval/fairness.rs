@@ -74,6 +74,16 @@ pub enum FairnessError {
         /// The labels found.
         labels: Vec<String>,
     },
+    /// The intersection would have too many combinations of levels to list.
+    #[error(
+        "the intersection {feature} has {combinations} combinations of levels (at most {MAX_COMBINATIONS} can be listed); pass fewer or coarser sensitive columns"
+    )]
+    TooManyGroups {
+        /// The intersection's key, `A&B`.
+        feature: String,
+        /// Its number of combinations (saturating).
+        combinations: usize,
+    },
     /// The positive label given is not one of the two labels.
     #[error(
         "the positive label '{pos_label}' is not one of the labels ({})",
@@ -86,6 +96,9 @@ pub enum FairnessError {
         labels: Vec<String>,
     },
 }
+
+/// The most combinations of levels an intersection may list (Fairlearn lists every one).
+pub const MAX_COMBINATIONS: usize = 100_000;
 
 fn list(labels: &[String]) -> String {
     labels
@@ -213,12 +226,21 @@ pub fn fairness_report(
         single.push(grouping);
     }
     if single.len() >= 2 {
-        let (levels, rows) = intersect(&single, n);
         let name = sensitive
             .iter()
             .map(|c| c.name.as_str())
             .collect::<Vec<_>>()
             .join("&");
+        let combinations = single
+            .iter()
+            .fold(1usize, |acc, g| acc.saturating_mul(g.levels.len()));
+        if combinations > MAX_COMBINATIONS {
+            return Err(FairnessError::TooManyGroups {
+                feature: name,
+                combinations,
+            });
+        }
+        let (levels, rows) = intersect(&single, n);
         features.push(feature_fairness(name, levels, &rows, &outcomes));
     }
     Ok(FairnessReport {
@@ -615,6 +637,28 @@ mod tests {
         assert_eq!(both.groups[1].accuracy, None);
         assert_eq!(both.demographic_parity_difference, Some(0.0));
         assert_eq!(both.equalized_odds_difference, Some(1.0));
+    }
+
+    #[test]
+    fn an_intersection_too_large_to_list_is_refused() {
+        let ids: Vec<String> = (0..400).map(|i| i.to_string()).collect();
+        let y = vec!["1".to_owned(); 400];
+        let a = SensitiveColumn {
+            name: "a".into(),
+            values: ids.clone(),
+        };
+        let b = SensitiveColumn {
+            name: "b".into(),
+            values: ids,
+        };
+        let error = fairness_report(&y, &y, &[a, b], None);
+        assert!(matches!(
+            error,
+            Err(FairnessError::TooManyGroups {
+                combinations: 160_000,
+                ..
+            })
+        ));
     }
 
     #[test]
