@@ -12,7 +12,19 @@ use crate::ui::theme::Tokens;
 const MAX_METRIC_COLUMNS: usize = 10;
 const MAX_PARAM_COLUMNS: usize = 8;
 /// Width of the run column (check box and name); the open button's column fits the button.
-const RUN_COLUMN_WIDTH: f32 = 220.0;
+const RUN_COLUMN_WIDTH: f32 = 170.0;
+
+/// A column's first width: wide enough for what it usually holds (a start time, a model
+/// name), narrow for numbers, so more columns fit before the table scrolls sideways.
+fn initial_width(key: &str) -> f32 {
+    match key {
+        "start_time" => 160.0,
+        "model" => 140.0,
+        "experiment" => 110.0,
+        "status" | "duration_s" => 80.0,
+        _ => 90.0,
+    }
+}
 
 fn status_color(status: RunStatus, tokens: &Tokens) -> egui::Color32 {
     match status {
@@ -217,7 +229,7 @@ pub fn runs_table_ui(
     egui::ScrollArea::horizontal()
         .id_salt("runs-table-scroll")
         .show(ui, |ui| {
-            TableBuilder::new(ui)
+            let mut builder = TableBuilder::new(ui)
                 .id_salt("runs-table")
                 .striped(true)
                 .resizable(true)
@@ -226,11 +238,15 @@ pub fn runs_table_ui(
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 // Check box and name (truncated when narrow), then the open button.
                 .column(Column::initial(RUN_COLUMN_WIDTH).at_least(120.0).clip(true))
-                .column(Column::auto().resizable(false))
-                .columns(
-                    Column::initial(105.0).at_least(50.0).clip(true),
-                    columns.len(),
-                )
+                .column(Column::auto().resizable(false));
+            for (_, key) in &columns {
+                builder = builder.column(
+                    Column::initial(initial_width(key))
+                        .at_least(50.0)
+                        .clip(true),
+                );
+            }
+            builder
                 .header(row_height + 4.0, |mut header| {
                     header.col(|ui| {
                         if ui
