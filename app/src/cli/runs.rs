@@ -26,9 +26,12 @@ pub fn run_runs(store: &Store, args: RunsArgs) -> Result<ExitCode> {
                 ),
                 None => None,
             };
-            let rows =
-                kiln_core::tracking::filter::select_runs(&all, filter.as_ref(), args.sort.as_deref())
-                    .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
+            let rows = kiln_core::tracking::filter::select_runs(
+                &all,
+                filter.as_ref(),
+                args.sort.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!("--sort: {e}"))?;
             let details: Vec<&RunDetail> = rows.into_iter().map(|i| &all[i]).collect();
             if let Some(key) = &args.group_by {
                 let groups = kiln_core::tracking::filter::group_runs(&details, key)

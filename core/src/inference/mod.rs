@@ -8,11 +8,11 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::tracking::export::{csv_line, format_float};
 use crate::features::FittedPipeline;
 use crate::jobs::JobError;
 use crate::models::{Fitted, ModelSpec, Task};
 use crate::store::Store;
+use crate::tracking::export::{csv_line, format_float};
 
 fn failed(message: impl Into<String>) -> JobError {
     JobError::Failed(message.into())
