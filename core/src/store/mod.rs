@@ -143,7 +143,7 @@ impl Store {
 }
 
 /// Opens one connection with Kiln's settings and checks that the file really is a database.
-fn open_connection(db_path: &Path) -> StoreResult<Connection> {
+pub(super) fn open_connection(db_path: &Path) -> StoreResult<Connection> {
     let corrupt = |e: rusqlite::Error| classify_open_error(db_path, e);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE

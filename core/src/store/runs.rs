@@ -389,10 +389,38 @@ impl Store {
     /// (listing thousands of runs must not cost a query per run). Artifacts are left empty.
     pub fn run_details(&self, query: &RunQuery) -> StoreResult<Vec<RunDetail>> {
         let runs = self.runs(query)?;
-        let conn = self.lock();
-        let mut params = bulk_pairs::<String>(&conn, "params")?;
-        let mut metrics = bulk_pairs::<f64>(&conn, "metrics")?;
-        let mut tags = bulk_pairs::<String>(&conn, "tags")?;
+        // Params and tags are read on connections of their own while this one reads the
+        // metrics: at 10,000 runs these reads are most of opening the Experiments workspace,
+        // and WAL lets readers work side by side.
+        let db_path = self.db_path();
+        let read_strings = |table: &'static str| -> StoreResult<PerRun<String>> {
+            let conn = super::open_connection(&db_path)?;
+            bulk_pairs::<String>(&conn, table)
+        };
+        let (params, tags, metrics) = std::thread::scope(|scope| {
+            let spawn = |table: &'static str| {
+                std::thread::Builder::new()
+                    .name(format!("kiln-read-{table}"))
+                    .spawn_scoped(scope, move || read_strings(table))
+            };
+            let params = spawn("params");
+            let tags = spawn("tags");
+            let metrics = bulk_pairs::<f64>(&self.lock(), "metrics");
+            let join = |handle: std::io::Result<
+                std::thread::ScopedJoinHandle<'_, StoreResult<PerRun<String>>>,
+            >,
+                        table: &'static str| {
+                match handle {
+                    // The thread could not start: read on this one instead.
+                    Err(_) => bulk_pairs::<String>(&self.lock(), table),
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|_| bulk_pairs::<String>(&self.lock(), table)),
+                }
+            };
+            (join(params, "params"), join(tags, "tags"), metrics)
+        });
+        let (mut params, mut tags, mut metrics) = (params?, tags?, metrics?);
         Ok(runs
             .into_iter()
             .map(|run| RunDetail {
