@@ -99,9 +99,14 @@ fn a_run_whose_process_died_is_killed_when_the_store_is_next_opened() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let run = store.start_run(&new_run()).expect("start");
-    // Pretend a process that no longer exists owned it.
-    let db = rusqlite_free_update(dir.path(), &run.id);
-    assert!(db);
+    // Pretend a process that no longer exists owned it, as sqlite3 would.
+    rusqlite::Connection::open(dir.path().join(kiln_core::store::DB_FILE))
+        .expect("db")
+        .execute(
+            "UPDATE runs SET owner_pid = ?2 WHERE id = ?1",
+            rusqlite::params![run.id, i64::from(u32::MAX)],
+        )
+        .expect("update");
     drop(store);
     let store = Store::open(dir.path()).expect("reopen");
     let run = store.run(&run.id).expect("run");
@@ -120,9 +125,4 @@ fn a_run_of_a_live_process_stays_running_when_another_handle_opens_the_store() {
     let run = store.start_run(&new_run()).expect("start");
     let other = Store::open(dir.path()).expect("second handle");
     assert_eq!(other.run(&run.id).expect("run").status, RunStatus::Running);
-}
-
-/// Rewrites a run's owner pid to one that cannot exist, through the store's own SQL door.
-fn rusqlite_free_update(home: &std::path::Path, run_id: &str) -> bool {
-    kiln_core::store::testing::set_run_owner_pid(home, run_id, i64::from(u32::MAX)).is_ok()
 }

@@ -168,24 +168,6 @@ impl Store {
     }
 }
 
-/// Hooks for tests in other crates that must fake a dead owner process.
-#[doc(hidden)]
-pub mod testing {
-    use super::*;
-
-    /// Sets the recorded owner pid of a run.
-    pub fn set_run_owner_pid(home: &std::path::Path, run_id: &str, pid: i64) -> StoreResult<()> {
-        let store = Store::open(home)?;
-        store.in_transaction(|conn| {
-            conn.execute(
-                "UPDATE runs SET owner_pid = ?2 WHERE id = ?1",
-                params![run_id, pid],
-            )?;
-            Ok(())
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ pub use artifacts::sha256_hex;
 pub use datasets::NewDatasetVersion;
 mod error;
 mod lifecycle;
-pub use lifecycle::{ProcessIdentity, RunResults, testing};
+pub use lifecycle::{ProcessIdentity, RunResults};
 pub mod location;
 mod registry;
 pub use registry::{
