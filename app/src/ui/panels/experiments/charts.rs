@@ -126,9 +126,19 @@ impl ChartsState {
             select = Some(passing);
         }
         ui.add_space(cx.tokens.section_gap);
-        let choices: Vec<String> = data
-            .importance
+        // Numeric parameters first (core's axes say which are numeric), so the scatter opens
+        // on an axis that has numbers instead of on a model name.
+        let numeric = |param: &str| {
+            data.parallel
+                .axes
+                .iter()
+                .any(|a| a.key == format!("params.{param}") && a.categories.is_empty())
+        };
+        let (numeric_params, other_params): (Vec<_>, Vec<_>) =
+            data.importance.iter().partition(|p| numeric(&p.param));
+        let choices: Vec<String> = numeric_params
             .iter()
+            .chain(&other_params)
             .map(|p| format!("params.{}", p.param))
             .chain(
                 metrics
