@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{RegistryResult, load_model};
+use super::{RegistryResult, load_version_model};
 use crate::store::{ModelVersion, Store};
 
 /// One section: a title and its paragraphs or `key: value` lines.
@@ -43,7 +43,7 @@ fn or_unstated(lines: Vec<String>, what: &str) -> Vec<String> {
 
 /// The card of a version, from the store: the version, its run, its model and its data.
 pub fn model_card(store: &Store, version: &ModelVersion) -> RegistryResult<ModelCard> {
-    let model = load_model(store, &format!("{}:{}", version.name, version.version))?;
+    let model = load_version_model(store, version)?;
     let run = match &version.run_id {
         Some(id) => Some(store.run_detail(id)?),
         None => None,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::compare_gate::{self, NotWorseThan};
 use super::fairness_gate::{self, FAIRNESS_METRICS, FairnessGate};
-use super::{RegistryError, RegistryResult, load_model};
+use super::{RegistryError, RegistryResult, load_version_model};
 use crate::store::{ModelVersion, Stage, Store};
 
 /// A model's gate policy.
@@ -296,7 +296,7 @@ fn not_worse_than(store: &Store, gate: &NotWorseThan, version: &ModelVersion) ->
         passed: false,
         detail,
     };
-    let candidate = match load_model(store, &format!("{}:{}", version.name, version.version)) {
+    let candidate = match load_version_model(store, version) {
         Ok(m) => m,
         Err(e) => return failed(e.to_string()),
     };
@@ -307,7 +307,7 @@ fn not_worse_than(store: &Store, gate: &NotWorseThan, version: &ModelVersion) ->
     });
     let baseline = match &baseline_version {
         None => None,
-        Some(v) => match load_model(store, &format!("{}:{}", v.name, v.version)) {
+        Some(v) => match load_version_model(store, v) {
             Ok(m) => Some((v.version, m)),
             Err(e) => return failed(e.to_string()),
         },
@@ -388,7 +388,7 @@ fn fairness(store: &Store, gate: &FairnessGate, version: &ModelVersion) -> Vec<G
             detail,
         }]
     };
-    let model = match load_model(store, &format!("{}:{}", version.name, version.version)) {
+    let model = match load_version_model(store, version) {
         Ok(m) => m,
         Err(e) => return failed(e.to_string()),
     };

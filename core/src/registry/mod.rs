@@ -21,7 +21,7 @@ pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;
 pub use fairness_gate::{FAIRNESS_METRICS, FairnessGate};
 pub use gates::{GateResult, Policy, evaluate_gates};
-pub use reference::{ModelRef, load_model, resolve};
+pub use reference::{ModelRef, load_model, load_version_model, resolve};
 
 use serde::Serialize;
 use thiserror::Error;

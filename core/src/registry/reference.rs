@@ -69,14 +69,17 @@ pub fn load_model(store: &Store, text: &str) -> RegistryResult<ModelArtifact> {
     let refused = |e: crate::jobs::JobError| RegistryError::Refused(e.to_string());
     match resolve(store, text)? {
         None => load_artifact(store, text.trim()).map_err(refused),
-        Some(version) => {
-            let bytes = store.read_artifact(&version.artifact_sha256)?;
-            serde_json::from_slice(&bytes).map_err(|e| {
-                RegistryError::Refused(format!(
-                    "the model of {}:{} is damaged: {e}",
-                    version.name, version.version
-                ))
-            })
-        }
+        Some(version) => load_version_model(store, &version),
     }
+}
+
+/// The model artifact of a version already in hand (no second lookup by reference).
+pub fn load_version_model(store: &Store, version: &ModelVersion) -> RegistryResult<ModelArtifact> {
+    let bytes = store.read_artifact(&version.artifact_sha256)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        RegistryError::Refused(format!(
+            "the model of {}:{} is damaged: {e}",
+            version.name, version.version
+        ))
+    })
 }
