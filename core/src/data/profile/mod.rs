@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod correlation;
+pub mod spearman;
 pub mod stats;
 
 use polars::prelude::*;
@@ -236,11 +237,11 @@ pub fn profile_frame(
     for n in &mut numeric {
         n.values = Vec::new();
     }
-    let ranked: Vec<correlation::RankColumn> = numeric
+    let ranked: Vec<spearman::RankColumn> = numeric
         .into_par_iter()
         .zip(finite)
         .map(|(n, finite)| {
-            correlation::RankColumn::new(
+            spearman::RankColumn::new(
                 rows,
                 &n.order,
                 n.finite_positions.clone(),
@@ -249,7 +250,7 @@ pub fn profile_frame(
             )
         })
         .collect();
-    let spearman = correlation::spearman(&ranked);
+    let spearman = spearman::spearman(&ranked);
     drop(ranked);
     let correlations = Correlations {
         pearson: CorrelationMatrix {
