@@ -3,6 +3,7 @@
 //! report what was clicked as an [`Action`].
 
 use egui_extras::{Column, TableBuilder};
+use kiln_core::registry::AuditFormat;
 use kiln_core::store::Stage;
 
 use super::rows::{AuditRow, VersionRow};
@@ -12,10 +13,16 @@ use crate::ui::theme::Tokens;
 pub enum Action {
     /// Show this model.
     Select(String),
+    /// Show this version's lineage and approvals.
+    ShowVersion(i64),
     /// Open the stage dialog for a version (in its current stage).
     Stage(i64, Stage),
     /// Open the alias dialog for a version.
     Alias(i64),
+    /// Open the approval dialog for a version and stage.
+    Approve(i64, Stage),
+    /// Write the shown timeline to a file.
+    Export(AuditFormat),
     /// Check the audit trail's hash chain.
     Verify,
     /// The timeline's scope changed: read again.
@@ -88,10 +95,12 @@ fn badge(ui: &mut egui::Ui, text: &str, colour: egui::Color32) {
         });
 }
 
-/// The versions of the shown model, newest first in a virtualised table.
+/// The versions of the shown model, newest first in a virtualised table; `shown` is the
+/// version whose detail is shown (its row is highlighted).
 pub fn versions_ui(
     ui: &mut egui::Ui,
     versions: &[VersionRow],
+    shown: Option<i64>,
     tokens: &Tokens,
     action: &mut Option<Action>,
 ) {
@@ -133,8 +142,18 @@ pub fn versions_ui(
                     body.rows(row_height, versions.len(), |mut row| {
                         // Newest first.
                         let v = &versions[versions.len() - 1 - row.index()];
+                        let selected = shown == Some(v.version);
+                        row.set_selected(selected);
                         row.col(|ui| {
-                            ui.monospace(v.version.to_string());
+                            let text = egui::RichText::new(v.version.to_string()).monospace();
+                            if ui
+                                .selectable_label(selected, text)
+                                .on_hover_text("Show this version's lineage")
+                                .clicked()
+                                && !selected
+                            {
+                                *action = Some(Action::ShowVersion(v.version));
+                            }
                         });
                         row.col(|ui| stage_badge(ui, v.stage, tokens));
                         row.col(|ui| {
@@ -220,6 +239,18 @@ pub fn timeline_header_ui(
         }
         if verifying {
             ui.spinner();
+        }
+        for (format, label) in super::EXPORT_FORMATS {
+            if ui
+                .button(label)
+                .on_hover_text(format!(
+                    "Write the entries of {scope} to a {} file",
+                    format.extension().to_uppercase()
+                ))
+                .clicked()
+            {
+                *action = Some(Action::Export(format));
+            }
         }
         match verified {
             Some(Ok(m)) => {
