@@ -392,7 +392,7 @@ fn the_lineage_opens_the_run_and_the_run_links_back_to_its_version() {
         h.query_by_label("not deployed").is_some()
     });
     let fingerprint = run.dataset_fingerprint.expect("fingerprint");
-    harness.get_by_label(&format!("sha256 {}...", &fingerprint[..16]));
+    harness.get_by_label(&format!("sha256 {}...", &fingerprint[..10]));
     harness.get_by_label(&run.name).click();
     step_until(&mut harness, "the run's detail", |h| {
         h.query_by_label("Registered versions (1)").is_some()

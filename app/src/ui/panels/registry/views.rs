@@ -318,7 +318,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) 
                         ui.label(&e.reason).on_hover_text(&e.reason);
                     });
                     row.col(|ui| {
-                        ui.label(&e.change);
+                        ui.label(&e.change).on_hover_text(&e.change);
                     });
                 });
             });
