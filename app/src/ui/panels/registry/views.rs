@@ -118,10 +118,10 @@ pub fn versions_ui(
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 .column(Column::exact(52.0))
                 .column(Column::initial(84.0).at_least(70.0))
-                .column(Column::initial(90.0).at_least(50.0).clip(true))
-                .column(Column::initial(240.0).at_least(100.0).clip(true))
-                .column(Column::initial(175.0).at_least(80.0).clip(true))
-                .column(Column::initial(110.0).at_least(60.0).clip(true))
+                .column(Column::initial(84.0).at_least(50.0).clip(true))
+                .column(Column::initial(200.0).at_least(100.0).clip(true))
+                .column(Column::initial(160.0).at_least(80.0).clip(true))
+                .column(Column::initial(100.0).at_least(60.0).clip(true))
                 .column(Column::remainder().at_least(120.0))
                 .header(row_height, |mut header| {
                     for title in [
