@@ -131,9 +131,7 @@ impl RegistryEdit {
                 alias,
                 reason,
             } => {
-                if reason.trim().is_empty() {
-                    return Err(JobError::Failed("an alias change needs a reason".into()));
-                }
+                require_reason(reason, "an alias change")?;
                 store
                     .set_alias(name, *version, alias, reason)
                     .map_err(JobError::failed)?;
@@ -157,9 +155,7 @@ impl RegistryEdit {
                 stage,
                 reason,
             } => {
-                if reason.trim().is_empty() {
-                    return Err(JobError::Failed("an approval needs a reason".into()));
-                }
+                require_reason(reason, "an approval")?;
                 kiln_core::registry::approve(store, name, *version, *stage, reason)
                     .map_err(JobError::failed)?;
                 Ok(format!(
@@ -175,6 +171,15 @@ impl RegistryEdit {
         let store = store.clone();
         jobs.spawn(self.job_name(), move |_| self.apply(&store))
     }
+}
+
+/// The workspace asks a reason for every change it writes (its dialog does too), even where
+/// core would record an empty one.
+fn require_reason(reason: &str, what: &str) -> Result<(), JobError> {
+    if reason.trim().is_empty() {
+        return Err(JobError::Failed(format!("{what} needs a reason")));
+    }
+    Ok(())
 }
 
 /// Writing the audit timeline to a file (`Command::ExportAudit`).
