@@ -19,6 +19,10 @@
 //! `tests/snapshots/make_store.sh`). Each test copies it to a fresh folder, so the one thing
 //! that still differs between runs is the store path in the status bar: it is painted over
 //! (the grey box at the bottom right).
+//!
+//! The registry's snapshots add a registry to a copy of that store through core's own API,
+//! as user `ana` on a fixed clock ([`Actor::fixed`]): its times, users and hash chain are the
+//! same on every run, computed by the code path the app uses (`with_registry`).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -27,8 +31,11 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{Queryable, by};
 use egui_kittest::{Harness, SnapshotOptions};
+use kiln::ui::command::Command;
 use kiln::ui::workspace::Workspace;
 use kiln::ui::{AppOptions, KilnApp};
+use kiln_core::registry;
+use kiln_core::store::{Actor, RunQuery, Stage, Store};
 
 mod kittest;
 
@@ -69,6 +76,89 @@ impl Home {
 
     fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The fixed store plus a registry: `penguins` with four versions (from the penguins
+    /// experiment's runs, oldest first) in every stage, a promotion its gate refused, two
+    /// aliases, a gate policy that later asks for approval, a request by `ana` approved by
+    /// `bob`, and a one-version `demo-baseline`; made on fixed clocks.
+    fn with_registry() -> Self {
+        let home = Self::with_runs();
+        let store = Store::open(home.path())
+            .expect("store")
+            .with_actor(Actor::fixed("ana", "2026-01-16T08:00:00Z", 60_000).expect("actor"));
+        let runs = |experiment: &str| {
+            let query = RunQuery {
+                experiment: Some(experiment.into()),
+                ..RunQuery::default()
+            };
+            let mut runs = store.runs(&query).expect("runs");
+            runs.reverse();
+            runs
+        };
+        for (run, what) in runs("penguins").iter().zip([
+            "logistic regression baseline",
+            "naive Bayes, faster to score",
+            "a single decision tree",
+            "random forest, 20 trees",
+        ]) {
+            registry::register_run(&store, &run.id, "penguins", what).expect("register");
+        }
+        let demo = runs("demo");
+        registry::register_run(&store, &demo[0].id, "demo-baseline", "").expect("register");
+        registry::set_policy(
+            &store,
+            "penguins",
+            "[gates]\naccuracy = \">= 0.8\"\nrequire_description = true\n",
+            "no model below 80% reaches staging",
+        )
+        .expect("policy");
+        let promote = |version, stage, reason| {
+            let done = registry::promote(&store, "penguins", version, stage, reason, false, true)
+                .expect("promote");
+            assert!(done.promoted, "{version} to {stage}: {:?}", done.gates);
+        };
+        promote(1, Stage::Staging, "first candidate");
+        promote(1, Stage::Production, "a week in staging without alerts");
+        // Naive Bayes is below the accuracy gate: refused, and the refusal is audited.
+        let refused =
+            registry::promote(&store, "penguins", 2, Stage::Staging, "faster", false, true)
+                .expect("gates evaluated");
+        assert!(!refused.promoted);
+        promote(3, Stage::Staging, "try a tree");
+        promote(4, Stage::Production, "beats version 1 on the holdout");
+        store
+            .set_alias("penguins", 4, "champion", "serving")
+            .expect("alias");
+        store
+            .set_alias("penguins", 3, "challenger", "shadow traffic")
+            .expect("alias");
+        // From now on production needs a second person: ana asks for version 3 (refused,
+        // recorded as her request), and bob approves it.
+        registry::set_policy(
+            &store,
+            "penguins",
+            "[gates]\naccuracy = \">= 0.8\"\nrequire_description = true\nrequire_approval = true\n",
+            "four eyes before production",
+        )
+        .expect("policy");
+        let asked = registry::promote(
+            &store,
+            "penguins",
+            3,
+            Stage::Production,
+            "ready",
+            false,
+            true,
+        )
+        .expect("gates evaluated");
+        assert!(!asked.promoted);
+        let bob = Store::open(home.path())
+            .expect("store")
+            .with_actor(Actor::fixed("bob", "2026-01-16T09:00:00Z", 60_000).expect("actor"));
+        registry::approve(&bob, "penguins", 3, Stage::Production, "read the card")
+            .expect("approve");
+        home
     }
 }
 
@@ -337,6 +427,61 @@ fn registry() {
     );
     step_until(&mut harness, "the window", |_| true);
     check(&mut harness, "registry");
+}
+
+/// The Registry workspace on version `version` of `penguins` (as a run's link opens it).
+fn registry_on(home: &Home, version: i64) -> Harness<'static, KilnApp> {
+    let mut harness = app(home, AppOptions::default());
+    harness.state_mut().send(Command::OpenVersion {
+        name: "penguins".into(),
+        version,
+    });
+    step_until(&mut harness, "the version", |app| {
+        app.registry().shown_version() == Some(version)
+    });
+    harness
+}
+
+#[test]
+fn registry_populated() {
+    let home = Home::with_registry();
+    let mut harness = registry_on(&home, 3);
+    check(&mut harness, "registry_populated");
+}
+
+#[test]
+fn registry_policy() {
+    let home = Home::with_registry();
+    let mut harness = registry_on(&home, 3);
+    harness.get_by_label("Gate policy").click();
+    harness.run_steps(2);
+    let editor = kiln::ui::panels::registry::POLICY_LABEL;
+    harness.get_by_label(editor).focus();
+    harness.run_steps(1);
+    harness
+        .get_by_label(editor)
+        .type_text("log_loss = <= 0.3\n");
+    harness.run_steps(2);
+    harness.get_by_label("Validate").click();
+    harness.run_steps(3);
+    check(&mut harness, "registry_policy");
+}
+
+#[test]
+fn experiments_run_versions() {
+    let home = Home::with_registry();
+    let run_id = Store::open(home.path())
+        .expect("store")
+        .model_version("penguins", 4)
+        .expect("v2")
+        .run_id
+        .expect("run");
+    let mut harness = experiments_on(&home, None);
+    harness.state_mut().send(Command::OpenRun(run_id));
+    step_until(&mut harness, "the run", |app| {
+        app.jobs().running_count() == 0
+    });
+    check(&mut harness, "experiments_run_versions");
 }
 
 #[test]

@@ -48,11 +48,22 @@ pub enum Command {
     Train(Box<TrainCommand>),
     /// Record an open file as a dataset version (run as a background job).
     RegisterDataset(Box<RegisterDatasetCommand>),
-    /// Change the model registry: a stage or an alias (run as a background job; the
+    /// Change the model registry: a stage, an alias, the gate policy or an approval (run as
+    /// a background job; the
     /// Registry workspace shows how it ended and reads the registry again).
     EditRegistry(super::panels::registry::RegistryEdit),
     /// Show one run in full in Experiments (from a registered version's lineage).
     OpenRun(String),
+    /// Show a registered version in the Registry workspace (from a run's detail).
+    OpenVersion {
+        /// Model name.
+        name: String,
+        /// Version.
+        version: i64,
+    },
+    /// Write the registry's audit timeline to a CSV or JSON file (run as a background job;
+    /// without a path the save dialog asks first).
+    ExportAudit(super::panels::registry::AuditExport),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.

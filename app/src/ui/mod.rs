@@ -82,6 +82,8 @@ pub struct KilnApp {
     registry: RegistryPanel,
     picker: Box<dyn FilePicker>,
     pending_pick: Option<Receiver<Option<PathBuf>>>,
+    /// An audit export waiting for the save dialog's answer.
+    pending_export: Option<(Receiver<Option<PathBuf>>, panels::registry::AuditExport)>,
     applied_theme: Option<ThemeChoice>,
     notifier_installed: bool,
     screenshot: Option<ScreenshotController>,
@@ -135,6 +137,7 @@ impl KilnApp {
             registry: RegistryPanel::default(),
             picker: options.picker,
             pending_pick: None,
+            pending_export: None,
             applied_theme: None,
             notifier_installed: false,
             screenshot: options.screenshot,
@@ -170,6 +173,11 @@ impl KilnApp {
     /// Whether the command palette is showing.
     pub fn palette_open(&self) -> bool {
         self.palette.is_open()
+    }
+
+    /// The Registry workspace.
+    pub fn registry(&self) -> &RegistryPanel {
+        &self.registry
     }
 
     /// The Experiments workspace (tests and benchmarks drive it directly).
@@ -293,6 +301,22 @@ impl KilnApp {
                 Err(crossbeam_channel::TryRecvError::Disconnected) => self.pending_pick = None,
             }
         }
+        if let Some((receiver, export)) = &self.pending_export {
+            match receiver.try_recv() {
+                Ok(picked) => {
+                    if let Some(path) = picked {
+                        let export = panels::registry::AuditExport {
+                            path: Some(path),
+                            ..export.clone()
+                        };
+                        self.send(Command::ExportAudit(export));
+                    }
+                    self.pending_export = None;
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.pending_export = None,
+            }
+        }
     }
 
     fn handle_commands(&mut self) {
@@ -354,6 +378,11 @@ impl KilnApp {
                         self.settings.workspace = Workspace::Experiments;
                     }
                 }
+                Command::OpenVersion { name, version } => {
+                    self.registry.show_version(name, version);
+                    self.settings.workspace = Workspace::Registry;
+                }
+                Command::ExportAudit(export) => self.export_audit(export),
                 Command::EditRegistry(edit) => {
                     if let Ok(store) = &self.store {
                         self.registry.watch_edit(edit.spawn(store, &self.jobs));
@@ -390,6 +419,25 @@ impl KilnApp {
             }
         });
         self.explore.watch_training(&dataset, job);
+    }
+
+    /// Writes the audit timeline where the command says, or asks where first (the save
+    /// dialog); the Registry workspace shows how the job ended.
+    fn export_audit(&mut self, export: panels::registry::AuditExport) {
+        let Ok(store) = &self.store else { return };
+        match &export.path {
+            Some(path) => {
+                let job = export.spawn(path.clone(), store, &self.jobs);
+                self.registry.watch_edit(job);
+            }
+            None if self.pending_export.is_none() => {
+                let asked = self
+                    .picker
+                    .pick_save_file("Export the audit timeline", &export.suggested_name());
+                self.pending_export = Some((asked, export));
+            }
+            None => {}
+        }
     }
 
     /// Registers a dataset version as Explore asked, as a job Explore watches.

@@ -5,22 +5,31 @@
 //! | module | job |
 //! |---|---|
 //! | `reference` | `MODEL_REF`: `NAME@ALIAS_OR_STAGE`, `NAME:VERSION` or a run id, resolved to a model |
-//! | `gates` | the per-model TOML policy and its evaluation on a version |
+//! | `policy` | the per-model TOML policy: parsing with line and column, saving with audit |
+//! | `gates` | the policy's evaluation on a version |
+//! | `approval` | second-person approval: requests, approvals and the gate |
+//! | `lineage` | a version's lineage: dataset version, run, version, deployment |
 //! | `card` | the model card of a version (Mitchell et al.'s sections) as Markdown or HTML |
-//! | `audit` | recomputing the hash chain and naming the first entry that was altered or removed |
+//! | `audit` | recomputing the hash chain, naming the first bad entry; the timeline as CSV/JSON |
 
+mod approval;
 mod audit;
 mod card;
 mod compare_gate;
 mod fairness_gate;
 mod gates;
+mod lineage;
+mod policy;
 mod reference;
 
-pub use audit::{AuditBreak, verify_audit};
+pub use approval::{ApprovalState, Signature, approvals, approve};
+pub use audit::{AuditBreak, AuditFormat, audit_csv, audit_json, export_audit, verify_audit};
 pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;
 pub use fairness_gate::{FAIRNESS_METRICS, FairnessGate};
-pub use gates::{GateResult, Policy, evaluate_gates};
+pub use gates::{GateResult, evaluate_gates};
+pub use lineage::{DatasetNode, Lineage, RunNode, lineage};
+pub use policy::{Gates, Policy, PolicyError, set_policy};
 pub use reference::{ModelRef, load_model, load_version_model, resolve};
 
 use serde::Serialize;
@@ -37,6 +46,9 @@ pub enum RegistryError {
     /// The store failed or a name was not found.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A gate policy does not parse (where and why).
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     /// The request cannot be carried out, and why.
     #[error("{0}")]
     Refused(String),
@@ -174,31 +186,6 @@ pub fn promote(
         gates,
         promoted: true,
     })
-}
-
-/// Records the current OS user's approval of a version for a stage. With
-/// `require_approval = true` in the policy, a promotion to that stage needs an approval by
-/// someone other than the person promoting (as Databricks' transition requests do).
-pub fn approve(
-    store: &Store,
-    name: &str,
-    version: i64,
-    stage: Stage,
-    reason: &str,
-) -> RegistryResult<()> {
-    if !matches!(stage, Stage::Staging | Stage::Production) {
-        return Err(refused("approvals are for staging or production"));
-    }
-    store.model_version(name, version)?;
-    store.append_audit_event(&AuditEvent {
-        model: name,
-        version: Some(version),
-        action: "approve",
-        reason,
-        before: serde_json::Value::Null,
-        after: serde_json::json!({ "to": stage.as_str() }),
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -186,3 +186,153 @@ fn the_approval_gate_needs_someone_other_than_the_promoter() {
     assert!(!own.promoted, "approving your own promotion does not count");
     assert!(own.gates[0].detail.contains("only approved by"));
 }
+
+#[test]
+fn a_policy_is_saved_only_when_it_parses_and_the_change_is_audited() {
+    let (_dir, store) = store_with_versions(&[0.9]);
+    let error = set_policy(&store, "churn", "[gates]\naccuracy = 0.9\n", "stricter")
+        .expect_err("not a threshold");
+    assert!(error.to_string().contains("line 2, column 1"), "{error}");
+    assert_eq!(store.model_policy("churn").expect("policy"), "");
+    assert!(
+        set_policy(&store, "churn", "[gates]\n", " ").is_err(),
+        "a reason is required"
+    );
+    let policy = set_policy(
+        &store,
+        "churn",
+        "[gates]\nrequire_approval = true\n",
+        "four eyes",
+    )
+    .expect("saved");
+    assert!(policy.gates.require_approval);
+    let last = store
+        .audit_log(Some("churn"))
+        .expect("log")
+        .pop()
+        .expect("entry");
+    assert_eq!(
+        (last.action.as_str(), last.reason.as_str()),
+        ("policy", "four eyes")
+    );
+    assert_eq!(last.after["policy"], "[gates]\nrequire_approval = true\n");
+}
+
+#[test]
+fn approvals_show_who_requested_and_who_approved() {
+    let (dir, _store) = store_with_versions(&[0.9]);
+    let as_user = |user: &str| {
+        Store::open(dir.path()).expect("store").with_actor(
+            crate::store::Actor::fixed(user, "2026-01-15T10:00:00Z", 1000).expect("actor"),
+        )
+    };
+    let (ana, bob) = (as_user("ana"), as_user("bob"));
+    set_policy(
+        &ana,
+        "churn",
+        "[gates]\nrequire_approval = true\n",
+        "four eyes",
+    )
+    .expect("policy");
+    let asked = promote(&ana, "churn", 1, Stage::Production, "ship", false, true).expect("runs");
+    assert!(!asked.promoted, "nobody approved yet");
+    approve(&bob, "churn", 1, Stage::Production, "reviewed").expect("approve");
+    let version = ana.model_version("churn", 1).expect("v1");
+    let states = approvals(&ana, &version).expect("approvals");
+    let production = states
+        .iter()
+        .find(|s| s.stage == Stage::Production)
+        .expect("prod");
+    assert_eq!(
+        production.requested.as_ref().map(|s| s.user.as_str()),
+        Some("ana")
+    );
+    assert_eq!(production.approvals[0].user, "bob");
+    assert_eq!(production.approvals[0].reason, "reviewed");
+    assert!(states[0].requested.is_none() && states[0].approvals.is_empty());
+    let shipped = promote(&ana, "churn", 1, Stage::Production, "ship", false, true).expect("runs");
+    assert!(shipped.promoted, "{:?}", shipped.gates);
+    assert_eq!(verify_audit(&ana).expect("read"), Ok(6));
+}
+
+#[test]
+fn a_fixed_actor_makes_the_same_chain_every_time() {
+    let hashes = || {
+        let (dir, _) = store_with_versions(&[]);
+        let store = Store::open(dir.path()).expect("store").with_actor(
+            crate::store::Actor::fixed("ana", "2026-01-15T10:00:00Z", 60_000).expect("actor"),
+        );
+        store
+            .register_model_version(
+                &NewModelVersion {
+                    name: "churn".into(),
+                    artifact_sha256: "00".into(),
+                    ..NewModelVersion::default()
+                },
+                "fixture",
+            )
+            .expect("register");
+        store
+            .set_alias("churn", 1, "champion", "best")
+            .expect("alias");
+        let log = store.audit_log(None).expect("log");
+        assert_eq!(log[1].at, "2026-01-15T10:03:00.000Z");
+        assert_eq!(
+            store.model_version("churn", 1).expect("v1").created_by,
+            "ana"
+        );
+        log.into_iter().map(|e| e.hash).collect::<Vec<_>>()
+    };
+    assert_eq!(hashes(), hashes());
+}
+
+#[test]
+fn the_timeline_exports_as_csv_and_as_the_history_json() {
+    let (dir, store) = store_with_versions(&[0.9, 0.8]);
+    store
+        .set_alias("churn", 2, "challenger", "try, \"carefully\"")
+        .expect("alias");
+    let csv_path = dir.path().join("audit.csv");
+    assert_eq!(
+        export_audit(&store, Some("churn"), AuditFormat::Csv, &csv_path).expect("csv"),
+        3
+    );
+    let csv = std::fs::read_to_string(&csv_path).expect("read");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("seq,at,user,model,version,action,reason,before,after,prev_hash,hash")
+    );
+    assert!(csv.contains("\"try, \"\"carefully\"\"\""), "{csv}");
+    assert_eq!(csv.lines().count(), 4);
+    let json_path = dir.path().join("audit.json");
+    export_audit(&store, None, AuditFormat::Json, &json_path).expect("json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("read")).expect("json");
+    assert_eq!(json, audit_json(&store.audit_log(None).expect("log")));
+    assert_eq!(json["entries"][2]["action"], "alias");
+    assert!(export_audit(&store, Some("nope"), AuditFormat::Csv, &csv_path).is_err());
+}
+
+#[test]
+fn lineage_names_data_and_run_and_says_it_is_not_deployed() {
+    let (_dir, store) = store_with_versions(&[]);
+    store
+        .register_model_version(
+            &NewModelVersion {
+                name: "churn".into(),
+                dataset_fingerprint: Some("ab12".into()),
+                artifact_sha256: "00".into(),
+                ..NewModelVersion::default()
+            },
+            "test",
+        )
+        .expect("register");
+    let version = store.model_version("churn", 1).expect("v1");
+    let lineage = lineage(&store, &version).expect("lineage");
+    let dataset = lineage.dataset.expect("fingerprint known");
+    assert_eq!((dataset.name, dataset.fingerprint.as_str()), (None, "ab12"));
+    assert!(lineage.run.is_none(), "an imported model has no run");
+    assert!(lineage.deployment.is_none());
+    assert!(store.versions_of_run("other").expect("versions").is_empty());
+}

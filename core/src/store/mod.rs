@@ -4,7 +4,9 @@
 //! in WAL mode with a busy timeout, every multi-row change is one `IMMEDIATE` transaction, and
 //! artifacts are written under a temporary name, fsynced, then renamed into place.
 
+mod actor;
 mod artifacts;
+pub use actor::Actor;
 mod datasets;
 pub use artifacts::sha256_hex;
 pub use datasets::NewDatasetVersion;
@@ -48,6 +50,8 @@ pub struct Store {
     writes: Arc<std::sync::atomic::AtomicU64>,
     /// The last `PRAGMA data_version` read, for when the connection is busy.
     others: Arc<std::sync::atomic::AtomicI64>,
+    /// Author and clock of registry changes made through this handle.
+    actor: Actor,
 }
 
 impl std::fmt::Debug for Store {
@@ -74,6 +78,7 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
             writes: Arc::default(),
             others: Arc::default(),
+            actor: Actor::system(),
         };
         // A run whose process was killed must not look `running` forever.
         store.recover_orphaned_runs()?;
@@ -90,6 +95,18 @@ impl Store {
         })?;
         let mut conn = open_connection(&db_path)?;
         schema::migrate_to(&mut conn, &db_path, version)
+    }
+
+    /// This handle (and its clones) recording registry changes as `actor`: fixtures fix the
+    /// user and the clock so that the audit chain's hashes are the same on every run.
+    pub fn with_actor(mut self, actor: Actor) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    /// Who records registry changes through this handle, and when.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
 
     /// The store folder.

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError, StoreResult, now_rfc3339};
+use super::{Actor, Store, StoreError, StoreResult};
 
 /// A version's stage, as MLflow names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -195,7 +195,11 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 }
 
 /// Appends an event to the chain inside the caller's transaction.
-pub(crate) fn append_audit(conn: &Connection, event: &AuditEvent<'_>) -> StoreResult<AuditEntry> {
+pub(crate) fn append_audit(
+    conn: &Connection,
+    actor: &Actor,
+    event: &AuditEvent<'_>,
+) -> StoreResult<AuditEntry> {
     let last: Option<(i64, String)> = conn
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -206,8 +210,8 @@ pub(crate) fn append_audit(conn: &Connection, event: &AuditEvent<'_>) -> StoreRe
     let (seq, prev_hash) = last.map_or((1, String::new()), |(s, h)| (s + 1, h));
     let mut entry = AuditEntry {
         seq,
-        at: now_rfc3339(),
-        user: os_user(),
+        at: actor.now(),
+        user: actor.user(),
         model: event.model.to_owned(),
         version: event.version,
         action: event.action.to_owned(),
@@ -302,7 +306,7 @@ impl Store {
         let (name, version) = self.in_transaction(|conn| {
             conn.execute(
                 "INSERT INTO registered_models (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-                params![new.name, now_rfc3339()],
+                params![new.name, self.actor.now()],
             )?;
             let id = model_id(conn, &new.name)?;
             let version: i64 = conn.query_row(
@@ -324,12 +328,13 @@ impl Store {
                     new.signature.to_string(),
                     new.metrics.to_string(),
                     new.description,
-                    now_rfc3339(),
-                    os_user()
+                    self.actor.now(),
+                    self.actor.user()
                 ],
             )?;
             append_audit(
                 conn,
+                &self.actor,
                 &AuditEvent {
                     model: &new.name,
                     version: Some(version),
@@ -409,6 +414,28 @@ impl Store {
         Ok(out)
     }
 
+    /// The versions registered from run `run_id`, by model name then version.
+    pub fn versions_of_run(&self, run_id: &str) -> StoreResult<Vec<ModelVersion>> {
+        let names: Vec<String> = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT m.name FROM model_versions v JOIN registered_models m \
+                 ON m.id = v.model_id WHERE v.run_id = ?1 ORDER BY m.name",
+            )?;
+            stmt.query_map([run_id], |row| row.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for name in names {
+            out.extend(
+                self.model_versions(&name)?
+                    .into_iter()
+                    .filter(|v| v.run_id.as_deref() == Some(run_id)),
+            );
+        }
+        Ok(out)
+    }
+
     /// One version of a model.
     pub fn model_version(&self, name: &str, version: i64) -> StoreResult<ModelVersion> {
         self.model_versions(name)?
@@ -447,7 +474,7 @@ impl Store {
                     key: format!("{name}:{version}"),
                 })?;
             for event in extra {
-                append_audit(conn, event)?;
+                append_audit(conn, &self.actor, event)?;
             }
             if matches!(stage, Stage::Staging | Stage::Production) {
                 let displaced = if stage == Stage::Production && archive_previous {
@@ -468,6 +495,7 @@ impl Store {
                     )?;
                     append_audit(
                         conn,
+                        &self.actor,
                         &AuditEvent {
                             model: name,
                             version: Some(v),
@@ -485,6 +513,7 @@ impl Store {
             )?;
             append_audit(
                 conn,
+                &self.actor,
                 &AuditEvent {
                     model: name,
                     version: Some(version),
@@ -524,6 +553,7 @@ impl Store {
             )?;
             append_audit(
                 conn,
+                &self.actor,
                 &AuditEvent {
                     model: name,
                     version: Some(version),
@@ -565,7 +595,7 @@ impl Store {
     /// Appends one event to the audit log in its own transaction (a gate evaluation that
     /// changed nothing, say).
     pub fn append_audit_event(&self, event: &AuditEvent<'_>) -> StoreResult<AuditEntry> {
-        self.in_transaction(|conn| append_audit(conn, event))
+        self.in_transaction(|conn| append_audit(conn, &self.actor, event))
     }
 
     /// The gate policy (TOML) of a model; empty when none was set.
@@ -594,6 +624,7 @@ impl Store {
             )?;
             append_audit(
                 conn,
+                &self.actor,
                 &AuditEvent {
                     model: name,
                     version: None,

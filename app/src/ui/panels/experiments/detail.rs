@@ -1,9 +1,10 @@
-//! One run in full: everything logged to it, its artifacts and lineage, and the edits a user
+//! One run in full: everything logged to it, its artifacts and lineage, the model versions
+//! registered from it (each a link to the Registry workspace), and the edits a user
 //! makes afterwards (name, note, tags, soft delete and restore), sent as commands that the app
 //! runs as jobs.
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::store::{DatasetVersion, Run, RunDetail, RunQuery, Store};
+use kiln_core::store::{DatasetVersion, ModelVersion, Run, RunDetail, RunQuery, Store};
 
 use crate::ui::command::{Command, RunEdit};
 use crate::ui::context::PanelContext;
@@ -14,6 +15,8 @@ pub struct DetailData {
     detail: RunDetail,
     dataset: Option<DatasetVersion>,
     children: Vec<Run>,
+    /// The versions registered from this run, by model then version.
+    versions: Vec<ModelVersion>,
 }
 
 /// The detail view's state.
@@ -44,10 +47,12 @@ fn load(store: &Store, run_id: &str) -> Result<DetailData, JobError> {
         .into_iter()
         .filter(|r| r.parent_run_id.as_deref() == Some(run_id))
         .collect();
+    let versions = store.versions_of_run(run_id)?;
     Ok(DetailData {
         detail,
         dataset,
         children,
+        versions,
     })
 }
 
@@ -191,6 +196,7 @@ impl DetailView {
                         }
                     });
                 ui.add_space(cx.tokens.section_gap);
+                registered_versions_ui(ui, &data.versions, cx);
                 for (title, map) in [("Parameters", &detail.params), ("Tags", &detail.tags)] {
                     if map.is_empty() {
                         continue;
@@ -298,4 +304,37 @@ impl DetailView {
             });
         }
     }
+}
+
+/// The model versions registered from the run: `name:version`, stage and aliases, each name a
+/// link that opens the version in the Registry workspace.
+fn registered_versions_ui(ui: &mut egui::Ui, versions: &[ModelVersion], cx: &mut PanelContext<'_>) {
+    if versions.is_empty() {
+        ui.weak("No model version is registered from this run.");
+        ui.add_space(cx.tokens.section_gap / 2.0);
+        return;
+    }
+    ui.strong(format!("Registered versions ({})", versions.len()));
+    egui::Grid::new("run-versions")
+        .striped(true)
+        .show(ui, |ui| {
+            for v in versions {
+                let reference = format!("{}:{}", v.name, v.version);
+                if ui
+                    .link(egui::RichText::new(&reference).monospace())
+                    .on_hover_text(format!("Open {reference} in the Registry workspace"))
+                    .clicked()
+                {
+                    cx.send(Command::OpenVersion {
+                        name: v.name.clone(),
+                        version: v.version,
+                    });
+                }
+                ui.label(v.stage.as_str());
+                let aliases: Vec<String> = v.aliases.iter().map(|a| format!("@{a}")).collect();
+                ui.label(aliases.join(" "));
+                ui.end_row();
+            }
+        });
+    ui.add_space(cx.tokens.section_gap / 2.0);
 }

@@ -1,12 +1,12 @@
-//! The dialog that changes a version's stage or an alias: the gate results of the chosen
-//! stage are evaluated by a job and shown before anything is confirmed; a reason is
-//! required; failing gates can be overridden only explicitly.
+//! The dialog that changes a version's stage or an alias, or approves it: the gate results
+//! of the chosen stage are evaluated by a job and shown before anything is confirmed; a
+//! reason is required; failing gates can be overridden only explicitly.
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::registry::{GateResult, Policy, evaluate_gates};
 use kiln_core::store::{Stage, Store};
 
-use super::RegistryEdit;
+use super::edit::RegistryEdit;
 use crate::ui::theme::Tokens;
 
 /// What the dialog changes.
@@ -14,6 +14,8 @@ use crate::ui::theme::Tokens;
 enum Kind {
     Stage,
     Alias,
+    /// A second person's approval for `stage`, by the OS user named here.
+    Approve,
 }
 
 /// What the user did with the dialog this frame.
@@ -36,6 +38,8 @@ pub struct ActionDialog {
     alias: String,
     reason: String,
     override_gates: bool,
+    /// Who approves (the acting OS user), for an approval.
+    me: String,
     /// Gate results of `gates_for`.
     gates: Option<Result<Vec<GateResult>, String>>,
     gates_for: Option<Stage>,
@@ -78,6 +82,7 @@ impl ActionDialog {
             alias: String::new(),
             reason: String::new(),
             override_gates: false,
+            me: String::new(),
             gates: None,
             gates_for: None,
             gates_job: None,
@@ -92,6 +97,15 @@ impl ActionDialog {
     /// An alias change.
     pub fn alias(model: String, version: i64) -> Self {
         Self::new(model, version, Stage::None, Kind::Alias)
+    }
+
+    /// An approval of a version for `stage` by `me`.
+    pub fn approve(model: String, version: i64, stage: Stage, me: String) -> Self {
+        Self {
+            stage,
+            me,
+            ..Self::new(model, version, Stage::None, Kind::Approve)
+        }
     }
 
     /// Collects the gate results and starts evaluating them for a newly chosen stage.
@@ -134,6 +148,7 @@ impl ActionDialog {
         let title = match self.kind {
             Kind::Stage => format!("Change the stage of {}:{}", self.model, self.version),
             Kind::Alias => format!("Set an alias on {}:{}", self.model, self.version),
+            Kind::Approve => format!("Approve {}:{}", self.model, self.version),
         };
         let modal = egui::Modal::new(egui::Id::unique("registry-dialog")).show(ctx, |ui| {
             ui.set_width(480.0);
@@ -153,6 +168,18 @@ impl ActionDialog {
                     ui.weak(
                         "Letters, digits, '-' and '_'; an alias on another version moves here.",
                     );
+                }
+                Kind::Approve => {
+                    ui.horizontal(|ui| {
+                        ui.label("Approve for");
+                        ui.radio_value(&mut self.stage, Stage::Staging, "Staging");
+                        ui.radio_value(&mut self.stage, Stage::Production, "Production");
+                    });
+                    ui.label(format!(
+                        "You approve as {}. The approval gate passes when the person who \
+                         promotes is someone else.",
+                        self.me
+                    ));
                 }
             }
             ui.add_space(6.0);
@@ -220,9 +247,7 @@ impl ActionDialog {
                 ui.colored_label(tokens.bad, format!("The gates could not be evaluated: {e}"));
             }
             Some(Ok(gates)) if gates.is_empty() => {
-                ui.weak(
-                    "This model's policy sets no gates (kiln models policy NAME FILE sets them).",
-                );
+                ui.weak("This model's policy sets no gates (set them in the Gate policy tab).");
             }
             Some(Ok(gates)) => {
                 egui::Grid::new("gate-results")
@@ -259,6 +284,7 @@ impl ActionDialog {
             return (false, Some("Give a reason to confirm."));
         }
         match self.kind {
+            Kind::Approve => {}
             Kind::Alias => {
                 if self.alias.trim().is_empty() {
                     return (false, Some("Name the alias."));
@@ -294,6 +320,12 @@ impl ActionDialog {
                 stage: self.stage,
                 reason: self.reason.trim().to_owned(),
                 override_gates: self.override_gates,
+            },
+            Kind::Approve => RegistryEdit::Approve {
+                name: self.model.clone(),
+                version: self.version,
+                stage: self.stage,
+                reason: self.reason.trim().to_owned(),
             },
             Kind::Alias => RegistryEdit::SetAlias {
                 name: self.model.clone(),

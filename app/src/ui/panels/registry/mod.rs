@@ -1,133 +1,39 @@
 //! Registry workspace: registered models (left), the versions of the selected one with stage,
-//! aliases, key metrics and lineage, a dialog that shows a stage change's gate results before
-//! it is confirmed, and the audit timeline with a check of its hash chain.
+//! aliases and key metrics, the selected version's lineage and approvals, a dialog that shows
+//! a stage change's gate results before it is confirmed, the audit timeline with a check of
+//! its hash chain and its export, and the model's gate policy in an editor.
 //!
 //! Everything read from the store is read by a job (`load`); every change is sent as
 //! [`Command::EditRegistry`] and written by a job the app starts ([`RegistryEdit::spawn`]),
 //! after which the workspace reads the registry again.
 
 mod dialog;
+mod edit;
+mod policy;
 mod rows;
+mod version;
 mod views;
 
+pub use edit::{AuditExport, RegistryEdit};
+pub use policy::{POLICY_LABEL, POLICY_REASON_LABEL};
+
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::registry::AuditBreak;
-use kiln_core::store::{Stage, Store};
+use kiln_core::registry::{AuditBreak, AuditFormat, Policy};
+use kiln_core::store::Store;
 
 use crate::ui::command::Command;
 use crate::ui::context::PanelContext;
 use rows::{AuditRow, VersionRow};
+use version::{ApprovalRow, VersionDetail};
 
-/// A change to the registry, as the workspace asks for it (written by a job).
-#[derive(Debug, Clone, PartialEq)]
-pub enum RegistryEdit {
-    /// Move a version to a stage through its gates (`kiln_core::registry::promote`).
-    Promote {
-        /// Model name.
-        name: String,
-        /// Version.
-        version: i64,
-        /// Stage wanted.
-        stage: Stage,
-        /// Why (required).
-        reason: String,
-        /// Promote even though gates fail (recorded).
-        override_gates: bool,
-    },
-    /// Point an alias at a version.
-    SetAlias {
-        /// Model name.
-        name: String,
-        /// Version.
-        version: i64,
-        /// Alias.
-        alias: String,
-        /// Why (required).
-        reason: String,
-    },
-}
-
-impl RegistryEdit {
-    /// The job's name in the status bar.
-    pub fn job_name(&self) -> String {
-        match self {
-            Self::Promote {
-                name,
-                version,
-                stage,
-                ..
-            } => format!("Moving {name}:{version} to {stage}"),
-            Self::SetAlias {
-                name,
-                version,
-                alias,
-                ..
-            } => format!("Pointing {name}@{alias} at version {version}"),
-        }
-    }
-
-    /// Writes the change; returns what to tell the user. A promotion its gates blocked is an
-    /// error that names the failing gates.
-    pub fn apply(&self, store: &Store) -> Result<String, JobError> {
-        match self {
-            Self::Promote {
-                name,
-                version,
-                stage,
-                reason,
-                override_gates,
-            } => {
-                let outcome = kiln_core::registry::promote(
-                    store,
-                    name,
-                    *version,
-                    *stage,
-                    reason,
-                    *override_gates,
-                    true,
-                )
-                .map_err(JobError::failed)?;
-                if !outcome.promoted {
-                    let failed: Vec<String> = outcome
-                        .gates
-                        .iter()
-                        .filter(|g| !g.passed)
-                        .map(|g| format!("{} ({})", g.gate, g.detail))
-                        .collect();
-                    return Err(JobError::Failed(format!(
-                        "{name}:{version} was not moved to {stage}: failing gates {}",
-                        failed.join(", ")
-                    )));
-                }
-                let overridden = if outcome.overridden {
-                    " (failing gates overridden)"
-                } else {
-                    ""
-                };
-                Ok(format!("{name}:{version} is now {stage}{overridden}"))
-            }
-            Self::SetAlias {
-                name,
-                version,
-                alias,
-                reason,
-            } => {
-                if reason.trim().is_empty() {
-                    return Err(JobError::Failed("an alias change needs a reason".into()));
-                }
-                store
-                    .set_alias(name, *version, alias, reason)
-                    .map_err(JobError::failed)?;
-                Ok(format!("{name}@{alias} now points at version {version}"))
-            }
-        }
-    }
-
-    /// Starts the job that writes the change (called by the app's command handling).
-    pub fn spawn(self, store: &Store, jobs: &JobRunner) -> JobHandle<String> {
-        let store = store.clone();
-        jobs.spawn(self.job_name(), move |_| self.apply(&store))
-    }
+/// The two views of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Tab {
+    /// Versions, the selected version's lineage, the timeline.
+    #[default]
+    Versions,
+    /// The gate policy editor.
+    Policy,
 }
 
 /// What the loading job reads: the models, and the versions and audit entries shown.
@@ -137,6 +43,10 @@ struct Loaded {
     model: Option<String>,
     versions: Vec<VersionRow>,
     audit: Vec<AuditRow>,
+    /// The model's gate policy (TOML) as stored.
+    policy: String,
+    /// The selected version (the chosen one, else the newest) in detail.
+    detail: Option<VersionDetail>,
     /// What the data was read for.
     key: LoadKey,
 }
@@ -145,6 +55,8 @@ struct Loaded {
 #[derive(Debug, Clone, PartialEq, Default)]
 struct LoadKey {
     selected: Option<String>,
+    /// The version chosen in the table (else the newest is shown in detail).
+    version: Option<i64>,
     whole_registry: bool,
 }
 
@@ -155,32 +67,53 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
         .clone()
         .filter(|m| models.contains(m))
         .or_else(|| models.first().cloned());
-    let (versions, audit) = match &model {
-        Some(name) => {
-            let versions = store.model_versions(name)?;
-            let scope = if key.whole_registry {
-                None
-            } else {
-                Some(name.as_str())
-            };
-            // Newest first: the timeline reads like a history.
-            let audit = store
-                .audit_log(scope)?
-                .iter()
-                .rev()
-                .map(AuditRow::of)
-                .collect();
-            (versions.iter().map(VersionRow::of).collect(), audit)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    Ok(Loaded {
+    let mut loaded = Loaded {
         models,
-        model,
-        versions,
-        audit,
+        model: model.clone(),
+        versions: Vec::new(),
+        audit: Vec::new(),
+        policy: String::new(),
+        detail: None,
         key,
-    })
+    };
+    let Some(name) = model else {
+        return Ok(loaded);
+    };
+    let versions = store.model_versions(&name)?;
+    let scope = (!loaded.key.whole_registry).then_some(name.as_str());
+    // Newest first: the timeline reads like a history.
+    loaded.audit = store
+        .audit_log(scope)?
+        .iter()
+        .rev()
+        .map(AuditRow::of)
+        .collect();
+    loaded.policy = store.model_policy(&name)?;
+    let shown = versions
+        .iter()
+        .find(|v| Some(v.version) == loaded.key.version)
+        .or(versions.last());
+    if let Some(version) = shown {
+        // A stored policy that no longer parses asks for no approval here; the policy tab
+        // shows its error.
+        let requires_approval =
+            Policy::parse(&loaded.policy).is_ok_and(|p| p.gates.require_approval);
+        let approvals = if requires_approval {
+            kiln_core::registry::approvals(store, version)?
+                .iter()
+                .map(ApprovalRow::of)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        loaded.detail = Some(VersionDetail {
+            lineage: kiln_core::registry::lineage(store, version)?,
+            approvals,
+            me: store.actor().user(),
+        });
+    }
+    loaded.versions = versions.iter().map(VersionRow::of).collect();
+    Ok(loaded)
 }
 
 /// The Registry workspace's state.
@@ -201,6 +134,8 @@ pub struct RegistryPanel {
     verify_requested: bool,
     verifying: Option<JobHandle<Result<usize, AuditBreak>>>,
     verified: Option<Result<String, String>>,
+    tab: Tab,
+    policy: policy::PolicyEditor,
 }
 
 impl RegistryPanel {
@@ -214,8 +149,24 @@ impl RegistryPanel {
         self.data.as_ref().and_then(|d| d.model.as_deref())
     }
 
-    /// Hands over a change started by the app's command handling; the workspace shows how it
-    /// ended and reads the registry again.
+    /// Shows version `version` of model `name` (from a run's list of its versions).
+    pub fn show_version(&mut self, name: String, version: i64) {
+        self.key.selected = Some(name);
+        self.key.version = Some(version);
+        self.tab = Tab::Versions;
+        self.notice = None;
+    }
+
+    /// The version shown in detail, once loaded.
+    pub fn shown_version(&self) -> Option<i64> {
+        self.data
+            .as_ref()
+            .and_then(|d| d.detail.as_ref())
+            .map(|d| d.lineage.version)
+    }
+
+    /// Hands over a job started by the app's command handling (a change, an export); the
+    /// workspace shows how it ended and reads the registry again.
     pub fn watch_edit(&mut self, job: JobHandle<String>) {
         self.notice = None;
         self.edits.push(job);
@@ -229,6 +180,9 @@ impl RegistryPanel {
             match result {
                 Ok(loaded) => {
                     self.error = None;
+                    if let Some(model) = &loaded.model {
+                        self.policy.sync(model, &loaded.policy);
+                    }
                     self.data = Some(loaded);
                 }
                 Err(JobError::Cancelled) => {}
@@ -340,6 +294,7 @@ impl RegistryPanel {
             .show(ui, |ui| {
                 views::models_ui(ui, &data.models, data.model.as_deref(), &mut action);
             });
+        let mut policy_edit = None;
         egui::CentralPanel::default().show(ui, |ui| {
             match &self.notice {
                 Some(Ok(m)) => {
@@ -353,13 +308,27 @@ impl RegistryPanel {
             let Some(model) = data.model.as_deref() else {
                 return;
             };
-            ui.heading(format!("Model {model}"));
+            ui.horizontal(|ui| {
+                ui.heading(format!("Model {model}"));
+                ui.add_space(12.0);
+                ui.selectable_value(&mut self.tab, Tab::Versions, "Versions");
+                ui.selectable_value(&mut self.tab, Tab::Policy, "Gate policy");
+            });
+            if self.tab == Tab::Policy {
+                policy_edit = self.policy.policy_ui(ui, cx.tokens);
+                return;
+            }
             ui.label(format!(
-                "{} versions · change a stage or an alias with the buttons of its row",
+                "{} versions · click a version for its lineage; change a stage or an alias with the buttons of its row",
                 data.versions.len()
             ));
-            views::versions_ui(ui, &data.versions, cx.tokens, &mut action);
-            ui.add_space(cx.tokens.section_gap);
+            let shown = data.detail.as_ref().map(|d| d.lineage.version);
+            views::versions_ui(ui, &data.versions, shown, cx.tokens, &mut action);
+            if let Some(detail) = &data.detail {
+                ui.add_space(cx.tokens.section_gap / 2.0);
+                version::version_detail_ui(ui, detail, cx.tokens, &mut action);
+            }
+            ui.add_space(cx.tokens.section_gap / 2.0);
             views::timeline_header_ui(
                 ui,
                 model,
@@ -371,21 +340,48 @@ impl RegistryPanel {
             );
             views::timeline_ui(ui, &data.audit, self.key.whole_registry);
         });
+        if let Some(edit) = policy_edit {
+            cx.send(Command::EditRegistry(edit));
+        }
+        let model = data.model.clone();
         match action {
             Some(views::Action::Select(name)) => {
                 self.key.selected = Some(name);
+                self.key.version = None;
                 self.notice = None;
                 ui.ctx().request_repaint();
             }
+            Some(views::Action::ShowVersion(version)) => {
+                self.key.version = Some(version);
+                ui.ctx().request_repaint();
+            }
             Some(views::Action::Stage(version, stage)) => {
-                if let Some(model) = data.model.clone() {
+                if let Some(model) = model {
                     self.dialog = Some(dialog::ActionDialog::stage(model, version, stage));
                 }
             }
             Some(views::Action::Alias(version)) => {
-                if let Some(model) = data.model.clone() {
+                if let Some(model) = model {
                     self.dialog = Some(dialog::ActionDialog::alias(model, version));
                 }
+            }
+            Some(views::Action::Approve(version, stage)) => {
+                if let Some(model) = model {
+                    let me = data
+                        .detail
+                        .as_ref()
+                        .map(|d| d.me.clone())
+                        .unwrap_or_default();
+                    self.dialog = Some(dialog::ActionDialog::approve(model, version, stage, me));
+                }
+            }
+            Some(views::Action::Export(format)) => {
+                let scope = (!self.key.whole_registry).then_some(model).flatten();
+                cx.send(Command::ExportAudit(AuditExport {
+                    model: scope,
+                    format,
+                    path: None,
+                }));
             }
             Some(views::Action::Verify) => {
                 self.verify_requested = true;
@@ -393,9 +389,15 @@ impl RegistryPanel {
             }
             Some(views::Action::Rekey) => ui.ctx().request_repaint(),
             Some(views::Action::OpenRun(run_id)) => {
-                cx.send(crate::ui::command::Command::OpenRun(run_id));
+                cx.send(Command::OpenRun(run_id));
             }
             None => {}
         }
     }
 }
+
+/// The formats the timeline's export buttons offer.
+pub const EXPORT_FORMATS: [(AuditFormat, &str); 2] = [
+    (AuditFormat::Csv, "Export CSV..."),
+    (AuditFormat::Json, "Export JSON..."),
+];

@@ -3,6 +3,7 @@
 //! report what was clicked as an [`Action`].
 
 use egui_extras::{Column, TableBuilder};
+use kiln_core::registry::AuditFormat;
 use kiln_core::store::Stage;
 
 use super::rows::{AuditRow, VersionRow};
@@ -12,10 +13,16 @@ use crate::ui::theme::Tokens;
 pub enum Action {
     /// Show this model.
     Select(String),
+    /// Show this version's lineage and approvals.
+    ShowVersion(i64),
     /// Open the stage dialog for a version (in its current stage).
     Stage(i64, Stage),
     /// Open the alias dialog for a version.
     Alias(i64),
+    /// Open the approval dialog for a version and stage.
+    Approve(i64, Stage),
+    /// Write the shown timeline to a file.
+    Export(AuditFormat),
     /// Check the audit trail's hash chain.
     Verify,
     /// The timeline's scope changed: read again.
@@ -88,10 +95,12 @@ fn badge(ui: &mut egui::Ui, text: &str, colour: egui::Color32) {
         });
 }
 
-/// The versions of the shown model, newest first in a virtualised table.
+/// The versions of the shown model, newest first in a virtualised table; `shown` is the
+/// version whose detail is shown (its row is highlighted).
 pub fn versions_ui(
     ui: &mut egui::Ui,
     versions: &[VersionRow],
+    shown: Option<i64>,
     tokens: &Tokens,
     action: &mut Option<Action>,
 ) {
@@ -109,10 +118,10 @@ pub fn versions_ui(
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
                 .column(Column::exact(52.0))
                 .column(Column::initial(84.0).at_least(70.0))
-                .column(Column::initial(90.0).at_least(50.0).clip(true))
-                .column(Column::initial(240.0).at_least(100.0).clip(true))
-                .column(Column::initial(175.0).at_least(80.0).clip(true))
-                .column(Column::initial(110.0).at_least(60.0).clip(true))
+                .column(Column::initial(84.0).at_least(50.0).clip(true))
+                .column(Column::initial(200.0).at_least(100.0).clip(true))
+                .column(Column::initial(160.0).at_least(80.0).clip(true))
+                .column(Column::initial(100.0).at_least(60.0).clip(true))
                 .column(Column::remainder().at_least(120.0))
                 .header(row_height, |mut header| {
                     for title in [
@@ -133,8 +142,18 @@ pub fn versions_ui(
                     body.rows(row_height, versions.len(), |mut row| {
                         // Newest first.
                         let v = &versions[versions.len() - 1 - row.index()];
+                        let selected = shown == Some(v.version);
+                        row.set_selected(selected);
                         row.col(|ui| {
-                            ui.monospace(v.version.to_string());
+                            let text = egui::RichText::new(v.version.to_string()).monospace();
+                            if ui
+                                .selectable_label(selected, text)
+                                .on_hover_text("Show this version's lineage")
+                                .clicked()
+                                && !selected
+                            {
+                                *action = Some(Action::ShowVersion(v.version));
+                            }
                         });
                         row.col(|ui| stage_badge(ui, v.stage, tokens));
                         row.col(|ui| {
@@ -221,6 +240,18 @@ pub fn timeline_header_ui(
         if verifying {
             ui.spinner();
         }
+        for (format, label) in super::EXPORT_FORMATS {
+            if ui
+                .button(label)
+                .on_hover_text(format!(
+                    "Write the entries of {scope} to a {} file",
+                    format.extension().to_uppercase()
+                ))
+                .clicked()
+            {
+                *action = Some(Action::Export(format));
+            }
+        }
         match verified {
             Some(Ok(m)) => {
                 ui.colored_label(tokens.good, m);
@@ -287,7 +318,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) 
                         ui.label(&e.reason).on_hover_text(&e.reason);
                     });
                     row.col(|ui| {
-                        ui.label(&e.change);
+                        ui.label(&e.change).on_hover_text(&e.change);
                     });
                 });
             });

@@ -1,0 +1,98 @@
+//! Where a registered version comes from and where it goes: dataset version, run, model
+//! version, deployment. Deployments do not exist yet, so that link is always absent and says
+//! so, rather than being left out.
+
+use serde::Serialize;
+
+use crate::store::{ModelVersion, Stage, Store, StoreError, StoreResult};
+
+/// The data a version was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetNode {
+    /// Registered dataset name and version (`None` when the run read a file that was never
+    /// registered as a dataset: then only the fingerprint is known).
+    pub name: Option<(String, i64)>,
+    /// sha256 of the training data's bytes.
+    pub fingerprint: String,
+    /// Rows, when registered.
+    pub rows: Option<i64>,
+}
+
+/// The run a version was registered from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunNode {
+    /// Run id.
+    pub id: String,
+    /// Run name.
+    pub name: String,
+    /// Experiment.
+    pub experiment: String,
+    /// `finished`, ...
+    pub status: String,
+}
+
+/// A version's lineage, left to right.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lineage {
+    /// The training data, if recorded.
+    pub dataset: Option<DatasetNode>,
+    /// The source run (absent for an imported model, or a run since removed).
+    pub run: Option<RunNode>,
+    /// Model name.
+    pub model: String,
+    /// Version.
+    pub version: i64,
+    /// Its stage.
+    pub stage: Stage,
+    /// Its aliases.
+    pub aliases: Vec<String>,
+    /// The endpoint serving it: always `None` until Kiln deploys models.
+    pub deployment: Option<String>,
+}
+
+/// The lineage of `version`, read from the store.
+pub fn lineage(store: &Store, version: &ModelVersion) -> StoreResult<Lineage> {
+    let registered = match version.dataset_version_id {
+        Some(id) => match store.dataset_version(id) {
+            Ok(d) => Some(d),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let dataset = match (&registered, &version.dataset_fingerprint) {
+        (Some(d), _) => Some(DatasetNode {
+            name: Some((d.dataset.clone(), d.version)),
+            fingerprint: d.fingerprint.clone(),
+            rows: Some(d.rows),
+        }),
+        (None, Some(fingerprint)) => Some(DatasetNode {
+            name: None,
+            fingerprint: fingerprint.clone(),
+            rows: None,
+        }),
+        (None, None) => None,
+    };
+    let run = match &version.run_id {
+        Some(id) => match store.run(id) {
+            Ok(run) => Some(RunNode {
+                id: run.id,
+                name: run.name,
+                experiment: run.experiment,
+                status: run.status.to_string(),
+            }),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    Ok(Lineage {
+        dataset,
+        run,
+        model: version.name.clone(),
+        version: version.version,
+        stage: version.stage,
+        aliases: version.aliases.clone(),
+        deployment: None,
+    })
+}
