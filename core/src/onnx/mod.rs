@@ -8,6 +8,7 @@
 //! | `ops` | ONNX-ML operators tract lacks (`Scaler`, `Imputer`, `TreeEnsembleRegressor`, `ZipMap`) |
 //! | `signature` | inputs with their columns, outputs, task and classes, as recorded on a version |
 //! | `classes` | a classifier's class labels in probability-column order |
+//! | `rewrite` | string-labelled classifiers given integer labels plus a lookup, which tract can build |
 //! | `runtime` | `OnnxModel`: parse, optimise and run with tract; rows in, `Predictions` out |
 //! | `import` | check a file loads and runs, store its bytes, register the version |
 //! | `export` | build the `ModelProto` of a native model and its pipeline |
@@ -16,6 +17,7 @@ mod classes;
 pub mod export;
 mod import;
 mod ops;
+mod rewrite;
 mod runtime;
 mod signature;
 

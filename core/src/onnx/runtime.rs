@@ -58,7 +58,8 @@ impl OnnxModel {
     /// Parses and optimises `bytes` for `signature`; a graph tract cannot run is an error
     /// naming the reason.
     pub fn load(bytes: Vec<u8>, signature: OnnxSignature) -> Result<Self, OnnxError> {
-        let proto = decode(&bytes)?;
+        let mut proto = decode(&bytes)?;
+        super::rewrite::integer_labels(&mut proto);
         let runtime = |e: TractError| OnnxError::Runtime(format!("{e:#}"));
         let mut model = onnx_with_ml_ops()
             .model_for_proto_model(&proto)
