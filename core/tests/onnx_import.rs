@@ -21,7 +21,11 @@ fn fixtures() -> PathBuf {
 fn header_minus(csv: &str, drop: &str) -> Vec<String> {
     let text = std::fs::read_to_string(fixtures().join(csv)).expect("csv");
     let header = text.lines().next().expect("header");
-    header.split(',').filter(|c| *c != drop).map(str::to_owned).collect()
+    header
+        .split(',')
+        .filter(|c| *c != drop)
+        .map(str::to_owned)
+        .collect()
 }
 
 fn import(store: &Store, model: &str, csv: &str, target: &str) -> Result<i64, String> {
@@ -32,11 +36,14 @@ fn import(store: &Store, model: &str, csv: &str, target: &str) -> Result<i64, St
         target: Some(target.to_owned()),
         description: String::new(),
     };
-    import_onnx(store, &request).map(|v| v.version).map_err(|e| e.to_string())
+    import_onnx(store, &request)
+        .map(|v| v.version)
+        .map_err(|e| e.to_string())
 }
 
 fn expected(model: &str) -> Value {
-    let text = std::fs::read_to_string(fixtures().join(format!("{model}.ort.json"))).expect("ort json");
+    let text =
+        std::fs::read_to_string(fixtures().join(format!("{model}.ort.json"))).expect("ort json");
     serde_json::from_str(&text).expect("json")
 }
 
@@ -55,16 +62,25 @@ fn floats(value: &Value) -> Vec<f64> {
 fn assert_close(got: &[f64], want: &[f64], tolerance: f64) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tolerance * w.abs().max(1.0), "value {i}: {g} vs onnxruntime {w}");
+        assert!(
+            (g - w).abs() <= tolerance * w.abs().max(1.0),
+            "value {i}: {g} vs onnxruntime {w}"
+        );
     }
 }
 
-fn registered_predictions(model: &str, csv: &str, target: &str) -> (Model, kiln_core::inference::Predictions) {
+fn registered_predictions(
+    model: &str,
+    csv: &str,
+    target: &str,
+) -> (Model, kiln_core::inference::Predictions) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let version = import(&store, model, csv, target).expect("imports");
     let loaded = load_model(&store, &format!("{model}:{version}")).expect("loads");
-    let frame = load_table(&fixtures().join(csv), &LoadOptions::default(), |_, _| true).expect("csv").frame;
+    let frame = load_table(&fixtures().join(csv), &LoadOptions::default(), |_, _| true)
+        .expect("csv")
+        .frame;
     let predictions = predict(&loaded, &frame).expect("predicts");
     (loaded, predictions)
 }
@@ -76,7 +92,12 @@ fn classifier_matches_onnxruntime(model: &str, label: &str, proba: &str) {
     let ort = expected(model);
     let labels: Vec<String> = serde_json::from_value(ort[label].clone()).expect("labels");
     assert_eq!(predictions.labels, labels);
-    let got: Vec<f64> = predictions.proba.expect("probabilities").into_iter().flatten().collect();
+    let got: Vec<f64> = predictions
+        .proba
+        .expect("probabilities")
+        .into_iter()
+        .flatten()
+        .collect();
     assert_close(&got, &floats(&ort[proba]), 1e-5);
 }
 
@@ -97,10 +118,19 @@ fn a_small_mlp_predicts_what_onnxruntime_predicts() {
 
 #[test]
 fn a_random_forest_regressor_predicts_what_onnxruntime_predicts() {
-    let (loaded, predictions) = registered_predictions("forest_regressor", "diabetes_input.csv", "progression");
+    let (loaded, predictions) =
+        registered_predictions("forest_regressor", "diabetes_input.csv", "progression");
     assert_eq!(loaded.task(), Task::Regression);
-    let got: Vec<f64> = predictions.labels.iter().map(|v| v.parse().expect("number")).collect();
-    assert_close(&got, &floats(&expected("forest_regressor")["variable"]), 1e-5);
+    let got: Vec<f64> = predictions
+        .labels
+        .iter()
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    assert_close(
+        &got,
+        &floats(&expected("forest_regressor")["variable"]),
+        1e-5,
+    );
 }
 
 #[test]
@@ -111,14 +141,24 @@ fn the_version_records_the_signature_and_the_file_as_lineage() {
     let version = store.model_version("logreg_scaler", 1).expect("version");
     assert_eq!(version.run_id, None);
     let bytes = std::fs::read(fixtures().join("logreg_scaler.onnx")).expect("file");
-    assert_eq!(version.artifact_sha256, kiln_core::store::sha256_hex(&bytes));
+    assert_eq!(
+        version.artifact_sha256,
+        kiln_core::store::sha256_hex(&bytes)
+    );
     let signature = &version.signature;
     assert_eq!(signature["kind"], "onnx");
     assert_eq!(signature["source"]["file"], "logreg_scaler.onnx");
-    assert_eq!(signature["source"]["sha256"], version.artifact_sha256.as_str());
+    assert_eq!(
+        signature["source"]["sha256"],
+        version.artifact_sha256.as_str()
+    );
     assert_eq!(signature["inputs"][0]["tensor"]["name"], "X");
-    let columns: Vec<String> = serde_json::from_value(signature["inputs"][0]["columns"].clone()).expect("columns");
-    assert_eq!(columns, ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+    let columns: Vec<String> =
+        serde_json::from_value(signature["inputs"][0]["columns"].clone()).expect("columns");
+    assert_eq!(
+        columns,
+        ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    );
     assert_eq!(signature["label_output"], "label");
     assert_eq!(signature["value_output"], "probabilities");
 }
@@ -134,13 +174,28 @@ fn columns_that_do_not_fit_the_input_are_refused() {
         columns: Some(header_minus("iris_input.csv", "none")),
         ..ImportRequest::default()
     };
-    let error = import_onnx(&store, &request).expect_err("refused").to_string();
-    assert!(error.contains("logreg_scaler.onnx") && error.contains("takes 4 columns, but 5"), "{error}");
+    let error = import_onnx(&store, &request)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("logreg_scaler.onnx") && error.contains("takes 4 columns, but 5"),
+        "{error}"
+    );
     // Without --columns-from, one tensor of four columns cannot be matched by name.
-    let request = ImportRequest { columns: None, ..request };
-    let error = import_onnx(&store, &request).expect_err("refused").to_string();
+    let request = ImportRequest {
+        columns: None,
+        ..request
+    };
+    let error = import_onnx(&store, &request)
+        .expect_err("refused")
+        .to_string();
     assert!(error.contains("--columns-from"), "{error}");
-    assert!(store.model_versions("m").map(|v| v.is_empty()).unwrap_or(true));
+    assert!(
+        store
+            .model_versions("m")
+            .map(|v| v.is_empty())
+            .unwrap_or(true)
+    );
 }
 
 #[test]
@@ -152,12 +207,33 @@ fn a_file_that_is_not_onnx_is_refused_naming_the_file() {
     let truncated = dir.path().join("truncated.onnx");
     let bytes = std::fs::read(fixtures().join("forest_classifier.onnx")).expect("file");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
-    for (file, reason) in [(&garbage, "not an ONNX model"), (&truncated, "not an ONNX model")] {
-        let request = ImportRequest { file: file.clone(), name: "m".into(), ..ImportRequest::default() };
-        let error = import_onnx(&store, &request).expect_err("refused").to_string();
-        assert!(error.contains(&file.display().to_string()) && error.contains(reason), "{error}");
+    for (file, reason) in [
+        (&garbage, "not an ONNX model"),
+        (&truncated, "not an ONNX model"),
+    ] {
+        let request = ImportRequest {
+            file: file.clone(),
+            name: "m".into(),
+            ..ImportRequest::default()
+        };
+        let error = import_onnx(&store, &request)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains(&file.display().to_string()) && error.contains(reason),
+            "{error}"
+        );
     }
-    let missing = ImportRequest { file: dir.path().join("absent.onnx"), name: "m".into(), ..ImportRequest::default() };
-    let error = import_onnx(&store, &missing).expect_err("refused").to_string();
-    assert!(error.contains("cannot read") && error.contains("absent.onnx"), "{error}");
+    let missing = ImportRequest {
+        file: dir.path().join("absent.onnx"),
+        name: "m".into(),
+        ..ImportRequest::default()
+    };
+    let error = import_onnx(&store, &missing)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("cannot read") && error.contains("absent.onnx"),
+        "{error}"
+    );
 }

@@ -20,7 +20,12 @@ fn from_attributes(node: &pb::NodeProto) -> Option<Vec<String>> {
         .filter(|a| LABEL_ATTRIBUTES.contains(&a.name.as_str()))
         .find_map(|a| {
             if !a.strings.is_empty() {
-                Some(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+                Some(
+                    a.strings
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect(),
+                )
             } else if !a.ints.is_empty() {
                 Some(a.ints.iter().map(i64::to_string).collect())
             } else {
@@ -32,7 +37,11 @@ fn from_attributes(node: &pb::NodeProto) -> Option<Vec<String>> {
 fn from_initializer(tensor: &pb::TensorProto) -> Option<Vec<String>> {
     if !tensor.string_data.is_empty() {
         return Some(
-            tensor.string_data.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect(),
+            tensor
+                .string_data
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect(),
         );
     }
     if !tensor.int64_data.is_empty() {
@@ -61,7 +70,13 @@ pub(super) fn class_labels(
     value: Option<&TensorSpec>,
 ) -> Result<Vec<String>, OnnxError> {
     // ZipMap is the last word on the column order; then a classifier operator.
-    let by_op = |op: &str| graph.node.iter().filter(|n| n.op_type == op).find_map(from_attributes);
+    let by_op = |op: &str| {
+        graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == op)
+            .find_map(from_attributes)
+    };
     let found = by_op("ZipMap")
         .or_else(|| graph.node.iter().find_map(from_attributes))
         .or_else(|| {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use tract_onnx::prelude::*;
 
+use super::OnnxError;
 use super::runtime::{OnnxModel, decode};
 use super::signature::{ElemType, OnnxSource, read_signature};
-use super::OnnxError;
 use crate::registry::{RegistryError, RegistryResult};
 use crate::store::{ModelVersion, NewModelVersion, Store, StoreError, sha256_hex};
 
@@ -42,7 +42,10 @@ pub fn import_onnx(store: &Store, request: &ImportRequest) -> RegistryResult<Mod
         .file
         .file_name()
         .map_or(shown.clone(), |f| f.to_string_lossy().into_owned());
-    signature.source = Some(OnnxSource { file: file.clone(), sha256: sha256.clone() });
+    signature.source = Some(OnnxSource {
+        file: file.clone(),
+        sha256: sha256.clone(),
+    });
     let stored = store.put_artifact(&model.bytes)?;
     let new = NewModelVersion {
         name: request.name.clone(),
@@ -54,19 +57,30 @@ pub fn import_onnx(store: &Store, request: &ImportRequest) -> RegistryResult<Mod
         metrics: serde_json::json!({}),
         description: request.description.clone(),
     };
-    Ok(store.register_model_version(&new, &format!("imported from ONNX file {file} (sha256 {sha256})"))?)
+    Ok(store.register_model_version(
+        &new,
+        &format!("imported from ONNX file {file} (sha256 {sha256})"),
+    )?)
 }
 
 /// Loads the model and runs it on one row (zeros, empty strings), so a file tract cannot run
 /// is refused at import, not at the first prediction.
 pub(super) fn check_runs(bytes: Vec<u8>, request: &ImportRequest) -> Result<OnnxModel, OnnxError> {
     let proto = decode(&bytes)?;
-    let signature = read_signature(&proto, request.columns.as_deref(), request.target.as_deref())?;
+    let signature = read_signature(
+        &proto,
+        request.columns.as_deref(),
+        request.target.as_deref(),
+    )?;
     let model = OnnxModel::load(bytes, signature)?;
     let mut inputs = tvec![];
     for input in &model.signature.inputs {
         let width = input.columns.len();
-        let shape: Vec<usize> = if input.tensor.shape.len() == 1 { vec![1] } else { vec![1, width] };
+        let shape: Vec<usize> = if input.tensor.shape.len() == 1 {
+            vec![1]
+        } else {
+            vec![1, width]
+        };
         let tensor = match input.tensor.elem_type {
             ElemType::String => tensor1(&vec![String::new(); width]),
             ElemType::Double => tensor1(&vec![0f64; width]),
@@ -74,7 +88,9 @@ pub(super) fn check_runs(bytes: Vec<u8>, request: &ImportRequest) -> Result<Onnx
             ElemType::Int32 => tensor1(&vec![0i32; width]),
             _ => tensor1(&vec![0f32; width]),
         };
-        let tensor = tensor.into_shape(&shape).map_err(|e| OnnxError::Runtime(format!("{e:#}")))?;
+        let tensor = tensor
+            .into_shape(&shape)
+            .map_err(|e| OnnxError::Runtime(format!("{e:#}")))?;
         inputs.push(tensor.into_tvalue());
     }
     model.run(inputs)?;

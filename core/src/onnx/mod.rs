@@ -25,7 +25,9 @@ pub use export::export_model;
 pub use import::{ImportRequest, import_onnx};
 pub use ops::onnx_with_ml_ops;
 pub use runtime::{OnnxModel, decode};
-pub use signature::{ElemType, ONNX_KIND, OnnxInput, OnnxSignature, OnnxSource, TensorSpec, read_signature};
+pub use signature::{
+    ElemType, ONNX_KIND, OnnxInput, OnnxSignature, OnnxSource, TensorSpec, read_signature,
+};
 
 use crate::features::FeatureError;
 

@@ -33,7 +33,11 @@ pub(super) fn integer_labels(proto: &mut pb::ModelProto) {
         let Some((_, int_attr)) = CLASSIFIERS.iter().find(|(op, _)| *op == node.op_type) else {
             continue;
         };
-        let Some(at) = node.attribute.iter().position(|a| a.name == "classlabels_strings") else {
+        let Some(at) = node
+            .attribute
+            .iter()
+            .position(|a| a.name == "classlabels_strings")
+        else {
             continue;
         };
         let labels = node.attribute.remove(at).strings;

@@ -29,7 +29,9 @@ pub struct OnnxModel {
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("signature", &self.signature).finish_non_exhaustive()
+        f.debug_struct("OnnxModel")
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,12 +81,18 @@ impl OnnxModel {
             .into_optimized()
             .and_then(|m| m.into_runnable())
             .map_err(runtime)?;
-        Ok(Self { signature, bytes: Arc::new(bytes), plan })
+        Ok(Self {
+            signature,
+            bytes: Arc::new(bytes),
+            plan,
+        })
     }
 
     /// Runs the model on already built input tensors; outputs in graph order.
     pub fn run(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>, OnnxError> {
-        self.plan.run(inputs).map_err(|e| OnnxError::Runtime(format!("{e:#}")))
+        self.plan
+            .run(inputs)
+            .map_err(|e| OnnxError::Runtime(format!("{e:#}")))
     }
 
     /// The input tensors for the rows of `frame`, as the signature maps columns.
@@ -108,7 +116,10 @@ impl OnnxModel {
             } else {
                 let mut values = vec![f64::NAN; rows * width];
                 for (c, column) in input.columns.iter().enumerate() {
-                    for (r, v) in strict_numeric_column(frame, column)?.into_iter().enumerate() {
+                    for (r, v) in strict_numeric_column(frame, column)?
+                        .into_iter()
+                        .enumerate()
+                    {
                         values[r * width + c] = v.unwrap_or(f64::NAN);
                     }
                 }
@@ -131,7 +142,11 @@ impl OnnxModel {
         let outputs = self.run(self.input_tensors(frame)?)?;
         let output = |name: &Option<String>| -> Option<&TValue> {
             let name = name.as_ref()?;
-            let i = self.signature.outputs.iter().position(|o| &o.name == name)?;
+            let i = self
+                .signature
+                .outputs
+                .iter()
+                .position(|o| &o.name == name)?;
             outputs.get(i)
         };
         let rows = frame.height();
@@ -152,7 +167,10 @@ impl OnnxModel {
                         values.len()
                     )));
                 }
-                Ok(Predictions { labels: values.iter().map(|v| format_float(*v)).collect(), proba: None })
+                Ok(Predictions {
+                    labels: values.iter().map(|v| format_float(*v)).collect(),
+                    proba: None,
+                })
             }
             Task::Classification => {
                 let labels = output(&self.signature.label_output)

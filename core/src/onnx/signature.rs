@@ -151,15 +151,24 @@ pub fn read_signature(
         .collect();
     let inputs = map_columns(tensors, columns)?;
     let outputs: Vec<TensorSpec> = graph.output.iter().map(TensorSpec::of).collect();
-    let label = outputs
-        .iter()
-        .find(|o| matches!(o.elem_type, ElemType::String | ElemType::Int64 | ElemType::Int32));
+    let label = outputs.iter().find(|o| {
+        matches!(
+            o.elem_type,
+            ElemType::String | ElemType::Int64 | ElemType::Int32
+        )
+    });
     let value = outputs.iter().find(|o| {
         Some(&o.name) != label.map(|l| &l.name)
-            && matches!(o.elem_type, ElemType::Float | ElemType::Double | ElemType::Other)
+            && matches!(
+                o.elem_type,
+                ElemType::Float | ElemType::Double | ElemType::Other
+            )
     });
     let (task, classes) = match label {
-        Some(_) => (Task::Classification, super::classes::class_labels(graph, value)?),
+        Some(_) => (
+            Task::Classification,
+            super::classes::class_labels(graph, value)?,
+        ),
         None if value.is_some() => (Task::Regression, Vec::new()),
         None => {
             return Err(OnnxError::Invalid(
@@ -193,7 +202,9 @@ fn map_columns(
             ))
         })?;
         if columns.is_empty() {
-            return Err(OnnxError::Columns("no columns are left after --drop".into()));
+            return Err(OnnxError::Columns(
+                "no columns are left after --drop".into(),
+            ));
         }
         if let Some(width) = tensor.width()
             && width != columns.len() as i64
@@ -205,7 +216,10 @@ fn map_columns(
                 columns.join(", ")
             )));
         }
-        return Ok(vec![OnnxInput { tensor, columns: columns.to_vec() }]);
+        return Ok(vec![OnnxInput {
+            tensor,
+            columns: columns.to_vec(),
+        }]);
     }
     tensors
         .into_iter()

@@ -87,8 +87,8 @@ pub fn load_version_model(store: &Store, version: &ModelVersion) -> RegistryResu
         ))
     };
     if version.signature.get("kind").and_then(|k| k.as_str()) == Some(ONNX_KIND) {
-        let signature: OnnxSignature =
-            serde_json::from_value(version.signature.clone()).map_err(|e| damaged(e.to_string()))?;
+        let signature: OnnxSignature = serde_json::from_value(version.signature.clone())
+            .map_err(|e| damaged(e.to_string()))?;
         let model = OnnxModel::load(bytes, signature).map_err(|e| damaged(e.to_string()))?;
         return Ok(Model::Onnx(Box::new(model)));
     }

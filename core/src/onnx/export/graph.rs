@@ -30,7 +30,10 @@ pub enum Attr {
 }
 
 fn attribute(name: &str, value: Attr) -> pb::AttributeProto {
-    let mut a = pb::AttributeProto { name: name.to_owned(), ..Default::default() };
+    let mut a = pb::AttributeProto {
+        name: name.to_owned(),
+        ..Default::default()
+    };
     let kind = match value {
         Attr::Int(v) => {
             a.i = v;
@@ -76,7 +79,9 @@ fn value_info(name: &str, elem: DataType, tail: &[i64]) -> pb::ValueInfoProto {
         r#type: Some(pb::TypeProto {
             value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
                 elem_type: elem as i32,
-                shape: Some(pb::TensorShapeProto { dim: dims.collect() }),
+                shape: Some(pb::TensorShapeProto {
+                    dim: dims.collect(),
+                }),
             })),
             ..Default::default()
         }),
@@ -95,7 +100,14 @@ pub struct Graph {
 
 impl Graph {
     /// Adds a node `op` (of `domain`, "" for the default one) reading `inputs`, writing `outputs`.
-    pub fn node(&mut self, op: &str, domain: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<(&str, Attr)>) {
+    pub fn node(
+        &mut self,
+        op: &str,
+        domain: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attrs: Vec<(&str, Attr)>,
+    ) {
         self.nodes.push(pb::NodeProto {
             name: format!("{}_{}", op, self.nodes.len()),
             op_type: op.to_owned(),
@@ -130,7 +142,10 @@ impl Graph {
 
     /// The model, with the opsets Kiln's exports use and `metadata` as metadata properties.
     pub fn into_model(self, doc: String, metadata: Vec<(String, String)>) -> pb::ModelProto {
-        let opset = |domain: &str, version| pb::OperatorSetIdProto { domain: domain.to_owned(), version };
+        let opset = |domain: &str, version| pb::OperatorSetIdProto {
+            domain: domain.to_owned(),
+            version,
+        };
         pb::ModelProto {
             ir_version: 8,
             opset_import: vec![opset("", OPSET), opset(ML, ML_OPSET)],

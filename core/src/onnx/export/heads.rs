@@ -7,8 +7,8 @@ use tract_onnx::pb::tensor_proto::DataType;
 
 use super::graph::{Attr, Graph, ML};
 use crate::inference::ModelArtifact;
-use crate::models::tree::{Forest, Node};
 use crate::models::Fitted;
+use crate::models::tree::{Forest, Node};
 use crate::onnx::OnnxError;
 
 /// Adds the model reading `features` and declares the outputs.
@@ -28,7 +28,10 @@ pub(super) fn model_head(
                 &[features],
                 &["prediction"],
                 vec![
-                    ("coefficients", Attr::Floats(m.coef.iter().map(|c| *c as f32).collect())),
+                    (
+                        "coefficients",
+                        Attr::Floats(m.coef.iter().map(|c| *c as f32).collect()),
+                    ),
                     ("intercepts", Attr::Floats(vec![m.intercept as f32])),
                     ("targets", Attr::Int(1)),
                 ],
@@ -39,7 +42,10 @@ pub(super) fn model_head(
             let zero_row = std::iter::repeat_n(0.0, width as usize);
             let (coef, intercepts): (Vec<f32>, Vec<f32>) = if m.coef.len() == 1 {
                 let w = m.coef[0].iter().map(|c| *c as f32);
-                (zero_row.chain(w).collect(), vec![0.0, m.intercept[0] as f32])
+                (
+                    zero_row.chain(w).collect(),
+                    vec![0.0, m.intercept[0] as f32],
+                )
             } else {
                 (
                     m.coef.iter().flatten().map(|c| *c as f32).collect(),
@@ -65,7 +71,13 @@ pub(super) fn model_head(
             let mut attrs = tree_attrs(forest, "class");
             attrs.push(("classlabels_strings", Attr::Strs(classes)));
             attrs.push(("post_transform", Attr::Str("NONE".into())));
-            graph.node("TreeEnsembleClassifier", ML, &[features], &["label", "probabilities"], attrs);
+            graph.node(
+                "TreeEnsembleClassifier",
+                ML,
+                &[features],
+                &["label", "probabilities"],
+                attrs,
+            );
             classifier_outputs(graph, k);
         }
         Fitted::ForestRegressor(forest) => {
@@ -73,7 +85,13 @@ pub(super) fn model_head(
             attrs.push(("n_targets", Attr::Int(1)));
             attrs.push(("aggregate_function", Attr::Str("SUM".into())));
             attrs.push(("post_transform", Attr::Str("NONE".into())));
-            graph.node("TreeEnsembleRegressor", ML, &[features], &["prediction"], attrs);
+            graph.node(
+                "TreeEnsembleRegressor",
+                ML,
+                &[features],
+                &["prediction"],
+                attrs,
+            );
             graph.output("prediction", DataType::Float, &[1]);
         }
         Fitted::GaussianNb(_) | Fitted::Svm(_) => {
@@ -93,13 +111,19 @@ fn tree_attrs(forest: &Forest, leaf: &str) -> Vec<(&'static str, Attr)> {
     let share = 1.0 / forest.trees.len().max(1) as f64;
     let (mut tree_ids, mut node_ids, mut features, mut modes) = (vec![], vec![], vec![], vec![]);
     let (mut values, mut trues, mut falses) = (vec![], vec![], vec![]);
-    let (mut leaf_trees, mut leaf_nodes, mut leaf_ids, mut weights) = (vec![], vec![], vec![], vec![]);
+    let (mut leaf_trees, mut leaf_nodes, mut leaf_ids, mut weights) =
+        (vec![], vec![], vec![], vec![]);
     for (t, tree) in forest.trees.iter().enumerate() {
         for (i, node) in tree.nodes.iter().enumerate() {
             tree_ids.push(t as i64);
             node_ids.push(i as i64);
             match node {
-                Node::Split { feature, threshold, left, right } => {
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => {
                     features.push(*feature as i64);
                     modes.push("BRANCH_LEQ".to_owned());
                     values.push(*threshold as f32);
@@ -123,9 +147,19 @@ fn tree_attrs(forest: &Forest, leaf: &str) -> Vec<(&'static str, Attr)> {
         }
     }
     let (ids, node_key, tree_key, weight_key) = if leaf == "class" {
-        ("class_ids", "class_nodeids", "class_treeids", "class_weights")
+        (
+            "class_ids",
+            "class_nodeids",
+            "class_treeids",
+            "class_weights",
+        )
     } else {
-        ("target_ids", "target_nodeids", "target_treeids", "target_weights")
+        (
+            "target_ids",
+            "target_nodeids",
+            "target_treeids",
+            "target_weights",
+        )
     };
     vec![
         ("nodes_treeids", Attr::Ints(tree_ids)),

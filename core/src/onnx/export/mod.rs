@@ -26,10 +26,18 @@ pub fn export_model(artifact: &ModelArtifact) -> Result<Vec<u8>, OnnxError> {
     }
     let width = artifact.pipeline.width() as i64;
     if features.is_empty() {
-        return Err(OnnxError::Unsupported("models without input columns".into()));
+        return Err(OnnxError::Unsupported(
+            "models without input columns".into(),
+        ));
     }
     let refs: Vec<&str> = features.iter().map(String::as_str).collect();
-    graph.node("Concat", "", &refs, &["features"], vec![("axis", Attr::Int(1))]);
+    graph.node(
+        "Concat",
+        "",
+        &refs,
+        &["features"],
+        vec![("axis", Attr::Int(1))],
+    );
     heads::model_head(&mut graph, artifact, "features", width)?;
     let metadata = vec![
         ("kiln.target".to_owned(), artifact.target.clone()),
@@ -48,7 +56,12 @@ pub fn export_model(artifact: &ModelArtifact) -> Result<Vec<u8>, OnnxError> {
 /// Adds the nodes of one raw column and returns the name of its `[N, width]` float tensor.
 fn preprocess(graph: &mut Graph, column: &FittedColumn) -> String {
     match column {
-        FittedColumn::Numeric { name, fill, mean, scale } => {
+        FittedColumn::Numeric {
+            name,
+            fill,
+            mean,
+            scale,
+        } => {
             graph.input(name, DataType::Float, &[1]);
             let imputed = format!("{name}__imputed");
             let scaled = format!("{name}__scaled");
@@ -74,7 +87,12 @@ fn preprocess(graph: &mut Graph, column: &FittedColumn) -> String {
             );
             scaled
         }
-        FittedColumn::OneHot { name, fill, categories, infrequent } => {
+        FittedColumn::OneHot {
+            name,
+            fill,
+            categories,
+            infrequent,
+        } => {
             graph.input(name, DataType::String, &[1]);
             let width = column.width();
             let mut keys: Vec<String> = categories.clone();
@@ -105,7 +123,13 @@ fn preprocess(graph: &mut Graph, column: &FittedColumn) -> String {
             );
             graph.int64_constant(&positions, &[1, width as i64], (0..width as i64).collect());
             graph.node("Equal", "", &[&index, &positions], &[&hot], vec![]);
-            graph.node("Cast", "", &[&hot], &[&onehot], vec![("to", Attr::Int(DataType::Float as i64))]);
+            graph.node(
+                "Cast",
+                "",
+                &[&hot],
+                &[&onehot],
+                vec![("to", Attr::Int(DataType::Float as i64))],
+            );
             onehot
         }
     }

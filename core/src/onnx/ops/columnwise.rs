@@ -36,12 +36,26 @@ fn bits(values: &[f32]) -> Vec<u32> {
 impl PartialEq for Rule {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Self::Scale { offset: a, scale: b }, Self::Scale { offset: c, scale: d }) => {
-                bits(a) == bits(c) && bits(b) == bits(d)
-            }
-            (Self::Impute { fill: a, replaced: b }, Self::Impute { fill: c, replaced: d }) => {
-                bits(a) == bits(c) && b.to_bits() == d.to_bits()
-            }
+            (
+                Self::Scale {
+                    offset: a,
+                    scale: b,
+                },
+                Self::Scale {
+                    offset: c,
+                    scale: d,
+                },
+            ) => bits(a) == bits(c) && bits(b) == bits(d),
+            (
+                Self::Impute {
+                    fill: a,
+                    replaced: b,
+                },
+                Self::Impute {
+                    fill: c,
+                    replaced: d,
+                },
+            ) => bits(a) == bits(c) && b.to_bits() == d.to_bits(),
             _ => false,
         }
     }
@@ -61,25 +75,57 @@ impl Rule {
         match self {
             Self::Scale { offset, scale } => (x - at(offset, column)) * at(scale, column),
             Self::Impute { fill, replaced } => {
-                let hit = if replaced.is_nan() { x.is_nan() } else { x == *replaced };
+                let hit = if replaced.is_nan() {
+                    x.is_nan()
+                } else {
+                    x == *replaced
+                };
                 if hit { at(fill, column) } else { x }
             }
         }
     }
 }
 
-fn scaler(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let offset: Vec<f32> = node.get_attr_opt_vec("offset")?.unwrap_or_else(|| vec![0.0]);
+fn scaler(
+    _ctx: &ParsingContext,
+    node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+    let offset: Vec<f32> = node
+        .get_attr_opt_vec("offset")?
+        .unwrap_or_else(|| vec![0.0]);
     let scale: Vec<f32> = node.get_attr_opt_vec("scale")?.unwrap_or_else(|| vec![1.0]);
-    node.expect(!offset.is_empty() && !scale.is_empty(), "offset and scale not empty")?;
-    Ok((expand(ColumnWise { name: "Scaler", rule: Rule::Scale { offset, scale } }), vec![]))
+    node.expect(
+        !offset.is_empty() && !scale.is_empty(),
+        "offset and scale not empty",
+    )?;
+    Ok((
+        expand(ColumnWise {
+            name: "Scaler",
+            rule: Rule::Scale { offset, scale },
+        }),
+        vec![],
+    ))
 }
 
-fn imputer(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let fill: Vec<f32> = node.get_attr_opt_vec("imputed_value_floats")?.unwrap_or_default();
-    node.expect(!fill.is_empty(), "imputed_value_floats (integer imputation is not supported)")?;
+fn imputer(
+    _ctx: &ParsingContext,
+    node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+    let fill: Vec<f32> = node
+        .get_attr_opt_vec("imputed_value_floats")?
+        .unwrap_or_default();
+    node.expect(
+        !fill.is_empty(),
+        "imputed_value_floats (integer imputation is not supported)",
+    )?;
     let replaced: f32 = node.get_attr_opt("replaced_value_float")?.unwrap_or(0.0);
-    Ok((expand(ColumnWise { name: "Imputer", rule: Rule::Impute { fill, replaced } }), vec![]))
+    Ok((
+        expand(ColumnWise {
+            name: "Imputer",
+            rule: Rule::Impute { fill, replaced },
+        }),
+        vec![],
+    ))
 }
 
 /// The ONNX node as it is parsed: float out, same shape as in.
@@ -100,15 +146,25 @@ impl Expansion for ColumnWise {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&outputs[0].datum_type, DatumType::F32)?;
+        super::one_in_one_out(s, inputs, outputs, true)?;
         s.equals(&inputs[0].shape, &outputs[0].shape)?;
         Ok(())
     }
 
-    fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
-        model.wire_node(prefix, ColumnWiseOp { name: self.name, rule: self.rule.clone() }, inputs)
+    fn wire(
+        &self,
+        prefix: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
+        model.wire_node(
+            prefix,
+            ColumnWiseOp {
+                name: self.name,
+                rule: self.rule.clone(),
+            },
+            inputs,
+        )
     }
 }
 
@@ -137,7 +193,10 @@ impl EvalOp for ColumnWiseOp {
         let width = shape.last().copied().unwrap_or(1).max(1);
         let n = self.rule.width();
         if n != 1 && n != width {
-            bail!("{} has {n} values per column for an input of {width} columns", self.name);
+            bail!(
+                "{} has {n} values per column for an input of {width} columns",
+                self.name
+            );
         }
         let values = input.to_plain_array_view::<f32>()?;
         let out: Vec<f32> = values

@@ -29,11 +29,16 @@ fn node_mode(s: &str) -> TractResult<Option<Cmp>> {
 /// A per-node or per-leaf attribute, checked to have `n` entries.
 fn list<'a, T: AttrTVecType<'a>>(node: &'a NodeProto, attr: &str, n: usize) -> TractResult<Vec<T>> {
     let values: Vec<T> = node.get_attr_vec(attr)?;
-    node.expect_attr(attr, values.len() == n, || format!("{n} values, got {}", values.len()))?;
+    node.expect_attr(attr, values.len() == n, || {
+        format!("{n} values, got {}", values.len())
+    })?;
     Ok(values)
 }
 
-fn tree_regressor(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+fn tree_regressor(
+    _ctx: &ParsingContext,
+    node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     let post: Option<&str> = node.get_attr_opt("post_transform")?;
     node.expect(post.unwrap_or("NONE") == "NONE", "post_transform NONE")?;
     node.expect(
@@ -51,10 +56,11 @@ fn tree_regressor(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<d
     let true_ids: Vec<usize> = list(node, "nodes_truenodeids", n_nodes)?;
     let false_ids: Vec<usize> = list(node, "nodes_falsenodeids", n_nodes)?;
     let values: Vec<f32> = list(node, "nodes_values", n_nodes)?;
-    let nan_true: Vec<bool> = match node.get_attr_opt_vec::<bool>("nodes_missing_value_tracks_true")? {
-        Some(v) if v.len() == n_nodes => v,
-        _ => vec![false; n_nodes],
-    };
+    let nan_true: Vec<bool> =
+        match node.get_attr_opt_vec::<bool>("nodes_missing_value_tracks_true")? {
+            Some(v) if v.len() == n_nodes => v,
+            _ => vec![false; n_nodes],
+        };
     let modes: Vec<Option<Cmp>> = list::<&str>(node, "nodes_modes", n_nodes)?
         .into_iter()
         .map(node_mode)
@@ -115,15 +121,28 @@ fn tree_regressor(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<d
             }
         }
     }
-    node.expect(next_leaf == n_leaves, "every leaf weight to belong to a leaf node")?;
+    node.expect(
+        next_leaf == n_leaves,
+        "every leaf weight to belong to a leaf node",
+    )?;
     let data = TreeEnsembleData {
         trees: rctensor1(&trees),
-        nodes: tensor1(&nodes).into_shape(&[nodes.len() / 5, 5])?.into_arc_tensor(),
-        leaves: tensor1(&leaves).into_shape(&[leaves.len() / 2, 2])?.into_arc_tensor(),
+        nodes: tensor1(&nodes)
+            .into_shape(&[nodes.len() / 5, 5])?
+            .into_arc_tensor(),
+        leaves: tensor1(&leaves)
+            .into_shape(&[leaves.len() / 2, 2])?
+            .into_arc_tensor(),
     };
     let max_feature = feature_ids.iter().max().copied().unwrap_or(0);
     let ensemble = TreeEnsemble::build(data, max_feature, n_targets, aggregate)?;
-    Ok((expand(TreeRegressor { ensemble, base: base.map(|b| rctensor1(&b)) }), vec![]))
+    Ok((
+        expand(TreeRegressor {
+            ensemble,
+            base: base.map(|b| rctensor1(&b)),
+        }),
+        vec![],
+    ))
 }
 
 /// The parsed regressor.
@@ -144,19 +163,24 @@ impl Expansion for TreeRegressor {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&outputs[0].datum_type, DatumType::F32)?;
+        super::one_in_one_out(s, inputs, outputs, true)?;
         s.equals(&outputs[0].rank, 2)?;
         s.equals(&outputs[0].shape[0], &inputs[0].shape[0])?;
         s.equals(&outputs[0].shape[1], self.ensemble.n_classes().to_dim())?;
         Ok(())
     }
 
-    fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+    fn wire(
+        &self,
+        prefix: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
         let scores = model.wire_node(
             format!("{prefix}.ensemble"),
-            TreeEnsembleClassifier { ensemble: self.ensemble.clone() },
+            TreeEnsembleClassifier {
+                ensemble: self.ensemble.clone(),
+            },
             inputs,
         )?;
         let Some(base) = self.base.as_deref() else {

@@ -11,7 +11,10 @@ pub(super) fn register(reg: &mut OnnxOpRegister) {
     reg.insert("ZipMap", zipmap);
 }
 
-fn zipmap(_ctx: &ParsingContext, _node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+fn zipmap(
+    _ctx: &ParsingContext,
+    _node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     Ok((expand(ZipMapAsMatrix), vec![]))
 }
 
@@ -30,14 +33,18 @@ impl Expansion for ZipMapAsMatrix {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
+        super::one_in_one_out(s, inputs, outputs, false)?;
         s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
         s.equals(&inputs[0].shape, &outputs[0].shape)?;
         Ok(())
     }
 
-    fn wire(&self, _prefix: &str, _model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+    fn wire(
+        &self,
+        _prefix: &str,
+        _model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
         Ok(inputs.iter().copied().collect())
     }
 }
