@@ -10,6 +10,7 @@ pub mod features;
 pub mod inference;
 pub mod jobs;
 pub mod models;
+pub mod onnx;
 pub mod provenance;
 pub mod registry;
 pub mod rng;

@@ -313,6 +313,9 @@ pub enum ModelsCmd {
         /// Columns of that CSV that are not inputs.
         #[arg(long)]
         drop: Vec<String>,
+        /// The column the model predicts (gates and fairness compare predictions with it).
+        #[arg(long)]
+        target: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

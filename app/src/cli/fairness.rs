@@ -43,14 +43,19 @@ pub fn run_model_fairness(
     json: bool,
 ) -> Result<ExitCode> {
     let artifact = kiln_core::registry::load_model(store, model_ref)?;
-    if artifact.task != Task::Classification {
+    if artifact.task() != Task::Classification {
         bail!(
             "{model_ref} is a regression model (target '{}'); fairness metrics need a classifier",
-            artifact.target
+            artifact.target().unwrap_or("not named")
         );
     }
     let frame = load(data)?;
-    let truth = truth.unwrap_or(&artifact.target);
+    let truth = match truth {
+        Some(t) => t,
+        None => artifact
+            .require_target()
+            .map_err(|e| anyhow!("{model_ref}: {e}, or pass --truth COL"))?,
+    };
     let y_true = labels(&frame, data, truth, "--truth")?;
     let sensitive = sensitive_columns(&frame, data, sensitive)?;
     let predictions = predict(&artifact, &frame).map_err(|e| anyhow!("{}: {e}", data.display()))?;

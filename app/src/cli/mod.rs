@@ -7,6 +7,7 @@ mod args;
 mod fairness;
 mod gui;
 mod models;
+mod onnx;
 mod profile;
 mod progress;
 mod runs;

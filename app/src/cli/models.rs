@@ -271,7 +271,14 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
             pos_label.as_deref(),
             json,
         ),
-        ModelsCmd::ImportOnnx { .. } => bail!("not built yet: models import-onnx (ONNX import)"),
+        ModelsCmd::ImportOnnx {
+            file,
+            name,
+            columns_from,
+            drop,
+            target,
+            json,
+        } => super::onnx::run_import(store, file, name, columns_from, drop, target, json),
         ModelsCmd::Card { model, format, out } => {
             let version = registry::resolve(store, &model)?.ok_or_else(|| {
                 anyhow!(
@@ -291,6 +298,8 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ModelsCmd::ExportOnnx { .. } => bail!("not built yet: models export-onnx (ONNX export)"),
+        ModelsCmd::ExportOnnx { model_ref, out } => {
+            super::onnx::run_export(store, &model_ref, &out)
+        }
     }
 }

@@ -187,7 +187,7 @@ pub fn run_predict(
     let table = load_table(&data, &LoadOptions::default(), |_, _| true)?;
     let predictions =
         predict(&artifact, &table.frame).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
-    let text = predictions.to_csv(&artifact.classes, proba);
+    let text = predictions.to_csv(artifact.classes(), proba);
     match out {
         Some(path) => std::fs::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,

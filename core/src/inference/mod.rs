@@ -1,5 +1,7 @@
 //! The prediction path: the model artifact a run stores, and the schema-checked predictor
-//! that `kiln predict`, the HTTP server and ONNX export share.
+//! that `kiln predict`, the gates, the HTTP server and ONNX share. A [`Model`] is either
+//! Kiln's own (`Native`) or an imported ONNX graph run by tract (`Onnx`); every caller
+//! predicts through [`predict`] and never needs to know which.
 //!
 //! Inputs are checked strictly: every column the model reads must be there, and a value
 //! that does not parse as its column's training type is an error naming the column, the row
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::FittedPipeline;
 use crate::jobs::JobError;
 use crate::models::{Fitted, ModelSpec, Task};
+use crate::onnx::OnnxModel;
 use crate::store::Store;
 use crate::tracking::export::{csv_line, format_float};
 
@@ -74,8 +77,82 @@ pub struct Predictions {
     pub proba: Option<Vec<Vec<f64>>>,
 }
 
-/// Predictions of `artifact` for the rows of `frame`.
-pub fn predict(artifact: &ModelArtifact, frame: &DataFrame) -> Result<Predictions, JobError> {
+/// A model Kiln can predict with, whatever made it.
+#[derive(Debug, Clone)]
+pub enum Model {
+    /// Trained by Kiln: pipeline and model in one artifact.
+    Native(Box<ModelArtifact>),
+    /// An imported ONNX graph, run by tract.
+    Onnx(Box<OnnxModel>),
+}
+
+impl Model {
+    /// Classification or regression.
+    pub fn task(&self) -> Task {
+        match self {
+            Self::Native(m) => m.task,
+            Self::Onnx(m) => m.signature.task,
+        }
+    }
+
+    /// The column it predicts, when known (an ONNX import may not name it).
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Self::Native(m) => Some(&m.target),
+            Self::Onnx(m) => m.signature.target.as_deref(),
+        }
+    }
+
+    /// The target column, or an error saying how to name it.
+    pub fn require_target(&self) -> Result<&str, String> {
+        self.target().ok_or_else(|| {
+            "the imported ONNX model names no target column (import it with --target COL)".into()
+        })
+    }
+
+    /// Class labels in probability-column order (empty for regressors).
+    pub fn classes(&self) -> &[String] {
+        match self {
+            Self::Native(m) => &m.classes,
+            Self::Onnx(m) => &m.signature.classes,
+        }
+    }
+
+    /// What the model is, for people: Kiln's model name, or `onnx`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Native(m) => m.spec.name(),
+            Self::Onnx(_) => "onnx",
+        }
+    }
+
+    /// The data columns it reads, with their types.
+    pub fn inputs(&self) -> Vec<(String, String)> {
+        match self {
+            Self::Native(m) => m.inputs.clone(),
+            Self::Onnx(m) => m
+                .signature
+                .inputs
+                .iter()
+                .flat_map(|i| {
+                    let dtype = format!("{:?}", i.tensor.elem_type).to_lowercase();
+                    i.columns.iter().map(move |c| (c.clone(), dtype.clone()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Predictions of `model` for the rows of `frame`.
+pub fn predict(model: &Model, frame: &DataFrame) -> Result<Predictions, JobError> {
+    match model {
+        Model::Native(artifact) => predict_native(artifact, frame),
+        Model::Onnx(onnx) => onnx.predict(frame).map_err(JobError::failed),
+    }
+}
+
+/// Predictions of a native model for the rows of `frame`.
+fn predict_native(artifact: &ModelArtifact, frame: &DataFrame) -> Result<Predictions, JobError> {
     let x = artifact
         .pipeline
         .transform(frame)

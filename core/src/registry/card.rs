@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::{RegistryResult, load_version_model};
+use crate::inference::Model;
 use crate::store::{ModelVersion, Store};
 
 /// One section: a title and its paragraphs or `key: value` lines.
@@ -53,7 +54,7 @@ pub fn model_card(store: &Store, version: &ModelVersion) -> RegistryResult<Model
         None => None,
     };
     let mut details = vec![
-        format!("Model: {} ({:?})", model.spec.name(), model.task),
+        format!("Model: {} ({:?})", model.kind_name(), model.task()),
         format!(
             "Version: {} of {}, stage {}",
             version.version, version.name, version.stage
@@ -62,18 +63,30 @@ pub fn model_card(store: &Store, version: &ModelVersion) -> RegistryResult<Model
             "Created by {} at {}",
             version.created_by, version.created_at
         ),
-        format!("Trained by Kiln {}", model.kiln_version),
     ];
+    match &model {
+        Model::Native(native) => {
+            details.push(format!("Trained by Kiln {}", native.kiln_version));
+            let params: Vec<String> = native
+                .spec
+                .params()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            details.push(format!("Hyper-parameters: {}", params.join(", ")));
+        }
+        Model::Onnx(onnx) => {
+            if let Some(source) = &onnx.signature.source {
+                details.push(format!(
+                    "Imported from ONNX file {} (sha256 {})",
+                    source.file, source.sha256
+                ));
+            }
+        }
+    }
     if !version.aliases.is_empty() {
         details.push(format!("Aliases: {}", version.aliases.join(", ")));
     }
-    let params: Vec<String> = model
-        .spec
-        .params()
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    details.push(format!("Hyper-parameters: {}", params.join(", ")));
     if let Some(run) = &run {
         details.push(format!("Source run: {} ({})", run.run.id, run.run.name));
         if let Some(commit) = &run.run.git_commit {
@@ -81,13 +94,13 @@ pub fn model_card(store: &Store, version: &ModelVersion) -> RegistryResult<Model
         }
     }
     let inputs: Vec<String> = model
-        .inputs
+        .inputs()
         .iter()
         .map(|(name, dtype)| format!("{name} ({dtype})"))
         .collect();
     let factors = vec![
         format!("Inputs: {}", inputs.join(", ")),
-        format!("Predicts: {}", model.target),
+        format!("Predicts: {}", model.target().unwrap_or("(not named)")),
     ];
     let metrics: Vec<String> = version
         .metrics
@@ -137,7 +150,11 @@ pub fn model_card(store: &Store, version: &ModelVersion) -> RegistryResult<Model
                 .collect()
         })
         .unwrap_or_default();
-    for left in &model.pipeline.left_out {
+    let left_out = match &model {
+        Model::Native(native) => native.pipeline.left_out.clone(),
+        Model::Onnx(_) => Vec::new(),
+    };
+    for left in &left_out {
         let line = format!("left_out.{}: {}", left.column, left.reason);
         if !caveats.contains(&line) {
             caveats.push(line);

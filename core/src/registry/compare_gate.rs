@@ -8,7 +8,7 @@ use super::GateResult;
 use crate::data::{LoadOptions, load_table};
 use crate::eval::{Direction, direction, score_classification, score_regression};
 use crate::features::{numeric_column, text_column};
-use crate::inference::{ModelArtifact, predict};
+use crate::inference::{Model, predict};
 use crate::models::Task;
 
 /// What the gate compares.
@@ -26,15 +26,16 @@ pub struct NotWorseThan {
 
 /// `metric` of `model` on the rows of `frame`, or why it cannot be computed.
 fn score(
-    model: &ModelArtifact,
+    model: &Model,
     frame: &crate::polars::prelude::DataFrame,
     metric: &str,
 ) -> Result<f64, String> {
     let predictions = predict(model, frame).map_err(|e| e.to_string())?;
-    let scores = match model.task {
+    let target = model.require_target()?;
+    let scores = match model.task() {
         Task::Classification => {
-            let truth = text_column(frame, &model.target).map_err(|e| e.to_string())?;
-            let index = |label: &str| model.classes.iter().position(|c| c == label);
+            let truth = text_column(frame, target).map_err(|e| e.to_string())?;
+            let index = |label: &str| model.classes().iter().position(|c| c == label);
             let mut y_true = Vec::new();
             let mut y_pred = Vec::new();
             for (row, (t, p)) in truth.iter().zip(&predictions.labels).enumerate() {
@@ -49,11 +50,11 @@ fn score(
                 &y_true,
                 &y_pred,
                 predictions.proba.as_deref(),
-                model.classes.len(),
+                model.classes().len(),
             )
         }
         Task::Regression => {
-            let truth: Vec<f64> = numeric_column(frame, &model.target)
+            let truth: Vec<f64> = numeric_column(frame, target)
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .map(|v| v.unwrap_or(f64::NAN))
@@ -79,8 +80,8 @@ fn score(
 /// Scores candidate and baseline on `data` and applies the margin.
 pub(super) fn evaluate(
     gate: &NotWorseThan,
-    candidate: &ModelArtifact,
-    baseline: Option<(i64, &ModelArtifact)>,
+    candidate: &Model,
+    baseline: Option<(i64, &Model)>,
     data: &Path,
 ) -> GateResult {
     let name = format!(

@@ -9,7 +9,7 @@ use super::GateResult;
 use crate::data::{LoadOptions, load_table};
 use crate::eval::{SensitiveColumn, fairness_report};
 use crate::features::text_column;
-use crate::inference::{ModelArtifact, predict};
+use crate::inference::{Model, predict};
 
 /// What the gate checks.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -36,7 +36,7 @@ pub const FAIRNESS_METRICS: [&str; 4] = [
 /// Evaluates the gate on `data`; one result per limit.
 pub(super) fn evaluate(
     gate: &FairnessGate,
-    model: &ModelArtifact,
+    model: &Model,
     data: &Path,
     check: impl Fn(&str, f64) -> Option<bool>,
 ) -> Vec<GateResult> {
@@ -44,7 +44,7 @@ pub(super) fn evaluate(
         let table =
             load_table(data, &LoadOptions::default(), |_, _| true).map_err(|e| e.to_string())?;
         let predictions = predict(model, &table.frame).map_err(|e| e.to_string())?;
-        let truth: Vec<String> = text_column(&table.frame, &model.target)
+        let truth: Vec<String> = text_column(&table.frame, model.require_target()?)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(Option::unwrap_or_default)

@@ -2,7 +2,8 @@
 //! named everywhere (`predict`, `serve`, `export-onnx`, `fairness`).
 
 use super::{RegistryError, RegistryResult};
-use crate::inference::{ModelArtifact, load_artifact};
+use crate::inference::{Model, load_artifact};
+use crate::onnx::{ONNX_KIND, OnnxModel, OnnxSignature};
 use crate::store::{ModelVersion, Stage, Store};
 
 /// A parsed model reference.
@@ -65,21 +66,33 @@ pub fn resolve(store: &Store, text: &str) -> RegistryResult<Option<ModelVersion>
 }
 
 /// The model artifact a reference names.
-pub fn load_model(store: &Store, text: &str) -> RegistryResult<ModelArtifact> {
+pub fn load_model(store: &Store, text: &str) -> RegistryResult<Model> {
     let refused = |e: crate::jobs::JobError| RegistryError::Refused(e.to_string());
     match resolve(store, text)? {
-        None => load_artifact(store, text.trim()).map_err(refused),
+        None => load_artifact(store, text.trim())
+            .map(|m| Model::Native(Box::new(m)))
+            .map_err(refused),
         Some(version) => load_version_model(store, &version),
     }
 }
 
-/// The model artifact of a version already in hand (no second lookup by reference).
-pub fn load_version_model(store: &Store, version: &ModelVersion) -> RegistryResult<ModelArtifact> {
+/// The model of a version already in hand (no second lookup by reference): native, or ONNX
+/// when its signature says so.
+pub fn load_version_model(store: &Store, version: &ModelVersion) -> RegistryResult<Model> {
     let bytes = store.read_artifact(&version.artifact_sha256)?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let damaged = |e: String| {
         RegistryError::Refused(format!(
             "the model of {}:{} is damaged: {e}",
             version.name, version.version
         ))
-    })
+    };
+    if version.signature.get("kind").and_then(|k| k.as_str()) == Some(ONNX_KIND) {
+        let signature: OnnxSignature = serde_json::from_value(version.signature.clone())
+            .map_err(|e| damaged(e.to_string()))?;
+        let model = OnnxModel::load(bytes, signature).map_err(|e| damaged(e.to_string()))?;
+        return Ok(Model::Onnx(Box::new(model)));
+    }
+    serde_json::from_slice(&bytes)
+        .map(|m| Model::Native(Box::new(m)))
+        .map_err(|e| damaged(e.to_string()))
 }
