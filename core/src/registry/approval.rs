@@ -38,6 +38,9 @@ pub struct ApprovalState {
     pub requested: Option<Signature>,
     /// Every approval for `stage`, oldest first.
     pub approvals: Vec<Signature>,
+    /// The promotion that put the version in `stage`, while it is there: no approval is
+    /// pending then.
+    pub entered: Option<Signature>,
 }
 
 /// Whether `entry` is about `version` entering `stage` with action `action`.
@@ -64,6 +67,17 @@ pub fn approvals(store: &Store, version: &ModelVersion) -> StoreResult<Vec<Appro
                 .filter(|e| concerns(e, "approve", version, stage))
                 .map(Signature::of)
                 .collect(),
+            entered: (version.stage == stage)
+                .then(|| {
+                    log.iter().rev().find(|e| {
+                        e.action == "stage"
+                            && e.version == Some(version.version)
+                            && e.after.get("stage").and_then(serde_json::Value::as_str)
+                                == Some(stage.as_str())
+                    })
+                })
+                .flatten()
+                .map(Signature::of),
         })
         .collect())
 }

@@ -20,6 +20,8 @@ pub struct ApprovalRow {
     pub approved: String,
     /// Whether someone approved.
     pub any_approval: bool,
+    /// Whether the version already holds the stage (nothing left to approve).
+    pub entered: bool,
 }
 
 fn signed(verb: &str, s: &Signature) -> String {
@@ -44,12 +46,16 @@ impl ApprovalRow {
             .collect::<Vec<_>>();
         Self {
             stage: state.stage,
-            requested: state.requested.as_ref().map_or_else(
-                || "not requested yet".to_owned(),
-                |s| signed("requested", s),
-            ),
+            requested: match (&state.entered, &state.requested) {
+                (Some(s), _) => signed(&format!("in {}: promoted", state.stage), s),
+                (None, Some(s)) => signed("requested", s),
+                (None, None) => "not requested yet".to_owned(),
+            },
+            entered: state.entered.is_some(),
             any_approval: !approved.is_empty(),
-            approved: if approved.is_empty() {
+            approved: if approved.is_empty() && state.entered.is_some() {
+                "entered without an approval".to_owned()
+            } else if approved.is_empty() {
                 "no approval yet".to_owned()
             } else {
                 approved.join("; ")
@@ -101,10 +107,11 @@ pub fn version_detail_ui(
                     tokens.muted
                 };
                 ui.colored_label(colour, &row.approved);
-                if ui
-                    .button(format!("Approve for {}...", row.stage))
-                    .on_hover_text("Record your approval, with a reason, in the audit trail")
-                    .clicked()
+                if !row.entered
+                    && ui
+                        .button(format!("Approve for {}...", row.stage))
+                        .on_hover_text("Record your approval, with a reason, in the audit trail")
+                        .clicked()
                 {
                     *action = Some(Action::Approve(l.version, row.stage));
                 }
