@@ -168,7 +168,7 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
             }
             let entries = store.audit_log(name.as_deref())?;
             if json {
-                print_json(&json!({ "entries": entries }))?;
+                print_json(&registry::audit_json(&entries))?;
             } else {
                 for e in &entries {
                     let version = e.version.map(|v| format!(" v{v}")).unwrap_or_default();
