@@ -36,7 +36,14 @@ fn a_run_is_registered_gated_promoted_and_predicts_by_its_stage() {
     std::fs::write(&policy, "[gates]\naccuracy = \">= 0.999\"\n").unwrap();
     let set = kiln(
         home,
-        &["models", "policy", "penguins", policy.to_str().unwrap()],
+        &[
+            "models",
+            "policy",
+            "penguins",
+            policy.to_str().unwrap(),
+            "--reason",
+            "gates for the test",
+        ],
     );
     assert!(set.status.success());
 
@@ -165,7 +172,14 @@ fn registry_mistakes_get_one_line_errors() {
     std::fs::write(&bad_policy, "[gates]\naccuracy = 0.9\n").unwrap();
     let e = error(&kiln(
         home,
-        &["models", "policy", "p", bad_policy.to_str().unwrap()],
+        &[
+            "models",
+            "policy",
+            "p",
+            bad_policy.to_str().unwrap(),
+            "--reason",
+            "gates for the test",
+        ],
     ));
     assert!(e.contains("line 2"), "{e}");
 }
@@ -266,9 +280,19 @@ fn a_version_worse_than_production_on_the_same_data_is_stopped_by_the_gate() {
     )
     .unwrap();
     assert!(
-        kiln(home, &["models", "policy", "pg", policy.to_str().unwrap()])
-            .status
-            .success()
+        kiln(
+            home,
+            &[
+                "models",
+                "policy",
+                "pg",
+                policy.to_str().unwrap(),
+                "--reason",
+                "gates for the test"
+            ]
+        )
+        .status
+        .success()
     );
     let first = json(&kiln(
         home,
@@ -396,9 +420,19 @@ fn the_fairness_gate_checks_demographic_parity_on_a_sensitive_column() {
     )
     .unwrap();
     assert!(
-        kiln(home, &["models", "policy", "pg", policy.to_str().unwrap()])
-            .status
-            .success()
+        kiln(
+            home,
+            &[
+                "models",
+                "policy",
+                "pg",
+                policy.to_str().unwrap(),
+                "--reason",
+                "gates for the test"
+            ]
+        )
+        .status
+        .success()
     );
     let out = kiln(
         home,

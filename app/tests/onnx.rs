@@ -111,7 +111,14 @@ fn an_skl2onnx_model_imports_with_columns_from_a_csv_predicts_and_is_promoted_th
     assert!(
         kiln(
             home,
-            &["models", "policy", "iris", policy.to_str().unwrap()]
+            &[
+                "models",
+                "policy",
+                "iris",
+                policy.to_str().unwrap(),
+                "--reason",
+                "gates for the test"
+            ]
         )
         .status
         .success()

@@ -412,9 +412,9 @@ pub enum ModelsCmd {
         name: String,
         /// The policy file.
         file: PathBuf,
-        /// Why.
+        /// Why the gates change (recorded in the audit trail).
         #[arg(long)]
-        reason: Option<String>,
+        reason: String,
     },
     /// Write a model card.
     Card {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use kiln_core::registry::{self, Policy};
+use kiln_core::registry;
 use kiln_core::store::{Stage, Store};
 use serde_json::json;
 
@@ -250,8 +250,8 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
         ModelsCmd::Policy { name, file, reason } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            Policy::parse(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            store.set_model_policy(&name, &text, reason.as_deref().unwrap_or(""))?;
+            registry::set_policy(store, &name, &text, &reason)
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             println!("gate policy of {name} set from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }

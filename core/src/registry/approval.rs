@@ -52,24 +52,31 @@ fn concerns(entry: &AuditEntry, action: &str, version: &ModelVersion, stage: Sta
 
 /// The requests and approvals of a version for staging and production.
 pub fn approvals(store: &Store, version: &ModelVersion) -> StoreResult<Vec<ApprovalState>> {
-    let log = store.audit_log(Some(&version.name))?;
-    Ok([Stage::Staging, Stage::Production]
+    Ok(approvals_in(
+        &store.audit_log(Some(&version.name))?,
+        version,
+    ))
+}
+
+/// [`approvals`] from an audit log already read (of the model or of the whole registry), so a
+/// view that shows the timeline too reads the log once.
+pub fn approvals_in(log: &[AuditEntry], version: &ModelVersion) -> Vec<ApprovalState> {
+    let log = || log.iter().filter(|e| e.model == version.name);
+    [Stage::Staging, Stage::Production]
         .into_iter()
         .map(|stage| ApprovalState {
             stage,
-            requested: log
-                .iter()
+            requested: log()
                 .rev()
                 .find(|e| concerns(e, "gates", version, stage))
                 .map(Signature::of),
-            approvals: log
-                .iter()
+            approvals: log()
                 .filter(|e| concerns(e, "approve", version, stage))
                 .map(Signature::of)
                 .collect(),
             entered: (version.stage == stage)
                 .then(|| {
-                    log.iter().rev().find(|e| {
+                    log().rev().find(|e| {
                         e.action == "stage"
                             && e.version == Some(version.version)
                             && e.after.get("stage").and_then(serde_json::Value::as_str)
@@ -79,7 +86,7 @@ pub fn approvals(store: &Store, version: &ModelVersion) -> StoreResult<Vec<Appro
                 .flatten()
                 .map(Signature::of),
         })
-        .collect())
+        .collect()
 }
 
 /// Records the acting user's approval of a version for a stage (staging or production).

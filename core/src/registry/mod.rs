@@ -22,7 +22,7 @@ mod lineage;
 mod policy;
 mod reference;
 
-pub use approval::{ApprovalState, Signature, approvals, approve};
+pub use approval::{ApprovalState, Signature, approvals, approvals_in, approve};
 pub use audit::{AuditBreak, AuditFormat, audit_csv, audit_json, export_audit, verify_audit};
 pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;

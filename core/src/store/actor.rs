@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use super::{StoreError, StoreResult, now_rfc3339, registry::os_user};
+use super::{StoreError, StoreResult, now_rfc3339};
 
 /// The author and clock of registry changes made through a [`Store`](super::Store) handle.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +71,33 @@ impl Actor {
             None => now_rfc3339(),
         }
     }
+}
+
+/// The OS user, for `created_by` and the audit log.
+pub fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|u| !u.trim().is_empty()))
+        .or_else(passwd_user)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The name of this process's user from `/etc/passwd` (where no environment variable says it,
+/// as under some service managers and containers).
+fn passwd_user() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
 }
 
 #[cfg(test)]

@@ -13,11 +13,12 @@ pub use datasets::NewDatasetVersion;
 mod error;
 mod lifecycle;
 pub use lifecycle::{ProcessIdentity, RunResults};
+mod audit;
 pub mod location;
 mod registry;
-pub use registry::{
-    AuditEntry, AuditEvent, ModelVersion, NewModelVersion, Stage, check_alias, entry_hash, os_user,
-};
+pub use actor::os_user;
+pub use audit::{AuditEntry, AuditEvent, entry_hash};
+pub use registry::{ModelVersion, NewModelVersion, Stage, check_alias};
 mod runs;
 pub mod schema;
 mod types;

@@ -82,12 +82,8 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
     let versions = store.model_versions(&name)?;
     let scope = (!loaded.key.whole_registry).then_some(name.as_str());
     // Newest first: the timeline reads like a history.
-    loaded.audit = store
-        .audit_log(scope)?
-        .iter()
-        .rev()
-        .map(AuditRow::of)
-        .collect();
+    let log = store.audit_log(scope)?;
+    loaded.audit = log.iter().rev().map(AuditRow::of).collect();
     loaded.policy = store.model_policy(&name)?;
     let shown = versions
         .iter()
@@ -99,7 +95,7 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
         let requires_approval =
             Policy::parse(&loaded.policy).is_ok_and(|p| p.gates.require_approval);
         let approvals = if requires_approval {
-            kiln_core::registry::approvals(store, version)?
+            kiln_core::registry::approvals_in(&log, version)
                 .iter()
                 .map(ApprovalRow::of)
                 .collect()
