@@ -1,15 +1,31 @@
 //! The demo project: a handful of real runs on the shipped sample datasets, so a new user's
-//! Experiments workspace shows something true on first launch (and `kiln demo` can rebuild it).
+//! Experiments workspace shows something true on first launch (and `kiln demo` can rebuild it),
+//! and a registered model with a version in production and one in staging, so the Registry
+//! workspace shows versions, lineage and an audit trail too.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::jobs::{JobContext, JobError};
-use crate::store::Store;
+use crate::registry;
+use crate::store::{Stage, Store};
 use crate::train::{TrainRequest, train};
 
 /// Experiment the demo runs go to.
 pub const DEMO_EXPERIMENT: &str = "demo";
+
+/// The registered model of the demo: penguin classifiers.
+pub const DEMO_MODEL: &str = "penguins-classifier";
+
+/// Which demo runs become versions of [`DEMO_MODEL`], the stage each is promoted to, and why.
+const DEMO_VERSIONS: &[(usize, Stage, &str)] = &[
+    (1, Stage::Production, "demo: the baseline, C = 1"),
+    (
+        2,
+        Stage::Staging,
+        "demo: a weaker regularisation to try, C = 100",
+    ),
+];
 
 /// One demo run: dataset file name, target, model, params.
 type DemoRun = (
@@ -57,8 +73,10 @@ const DEMO_RUNS: &[DemoRun] = &[
     ),
 ];
 
-/// Trains the demo runs from the sample files in `samples_dir`; returns how many were made.
+/// Trains the demo runs from the sample files in `samples_dir` and registers two of them;
+/// returns how many runs were made.
 pub fn build_demo(store: &Store, samples_dir: &Path, ctx: &JobContext) -> Result<usize, JobError> {
+    let mut run_ids = Vec::with_capacity(DEMO_RUNS.len());
     for (i, (file, target, model, params)) in DEMO_RUNS.iter().enumerate() {
         ctx.check_cancelled()?;
         ctx.progress(
@@ -82,7 +100,24 @@ pub fn build_demo(store: &Store, samples_dir: &Path, ctx: &JobContext) -> Result
             steps: Default::default(),
             schema: Default::default(),
         };
-        train(store, &request, ctx)?;
+        run_ids.push(train(store, &request, ctx)?.run_id);
+    }
+    for (run, stage, reason) in DEMO_VERSIONS {
+        let Some(run_id) = run_ids.get(*run) else {
+            continue;
+        };
+        let version =
+            registry::register_run(store, run_id, DEMO_MODEL, reason).map_err(JobError::failed)?;
+        registry::promote(
+            store,
+            DEMO_MODEL,
+            version.version,
+            *stage,
+            reason,
+            false,
+            true,
+        )
+        .map_err(JobError::failed)?;
     }
     Ok(DEMO_RUNS.len())
 }

@@ -83,7 +83,11 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
     let scope = (!loaded.key.whole_registry).then_some(name.as_str());
     // Newest first: the timeline reads like a history.
     let log = store.audit_log(scope)?;
-    loaded.audit = log.iter().rev().map(AuditRow::of).collect();
+    loaded.audit = log
+        .iter()
+        .rev()
+        .map(|e| AuditRow::of(e, loaded.key.whole_registry))
+        .collect();
     loaded.policy = store.model_policy(&name)?;
     let shown = versions
         .iter()

@@ -86,7 +86,8 @@ pub struct AuditRow {
     pub user: String,
     /// `register`, `stage`, `gates`, ...
     pub action: String,
-    /// `penguins:1` (or `penguins` for a model-wide change).
+    /// `penguins:1` (or `penguins` for a model-wide change) in the whole registry's
+    /// timeline; `1` (or `model`) in one model's, where the name would only repeat.
     pub target: String,
     /// Why.
     pub reason: String,
@@ -95,16 +96,18 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
-    /// The row of an audit entry.
-    pub fn of(entry: &AuditEntry) -> Self {
+    /// The row of an audit entry; `with_model` names the model in the target.
+    pub fn of(entry: &AuditEntry, with_model: bool) -> Self {
         Self {
             seq: entry.seq,
             at: entry.at.replace('T', " ").chars().take(19).collect(),
             user: entry.user.clone(),
             action: entry.action.clone(),
-            target: match entry.version {
-                Some(v) => format!("{}:{v}", entry.model),
-                None => entry.model.clone(),
+            target: match (entry.version, with_model) {
+                (Some(v), true) => format!("{}:{v}", entry.model),
+                (Some(v), false) => v.to_string(),
+                (None, true) => entry.model.clone(),
+                (None, false) => "model".into(),
             },
             reason: entry.reason.clone(),
             change: change_text(entry),
@@ -234,7 +237,8 @@ mod tests {
             change_text(&gates),
             "none -> staging (gates failed: accuracy)"
         );
-        assert_eq!(AuditRow::of(&stage).at, "2026-12-02 05:01:33");
-        assert_eq!(AuditRow::of(&stage).target, "penguins:1");
+        assert_eq!(AuditRow::of(&stage, true).at, "2026-12-02 05:01:33");
+        assert_eq!(AuditRow::of(&stage, true).target, "penguins:1");
+        assert_eq!(AuditRow::of(&stage, false).target, "1");
     }
 }
