@@ -468,6 +468,16 @@ fn registry_policy() {
 }
 
 #[test]
+fn registry_model_card() {
+    let home = Home::with_registry();
+    let mut harness = registry_on(&home, 3);
+    harness.get_by_label("Model card").click();
+    harness.run_steps(2);
+    harness.get_by_label("Copy as Markdown");
+    check(&mut harness, "registry_model_card");
+}
+
+#[test]
 fn experiments_run_versions() {
     let home = Home::with_registry();
     let run_id = Store::open(home.path())

@@ -7,6 +7,7 @@
 //! [`Command::EditRegistry`] and written by a job the app starts ([`RegistryEdit::spawn`]),
 //! after which the workspace reads the registry again.
 
+mod card;
 mod dialog;
 mod edit;
 mod policy;
@@ -34,6 +35,8 @@ enum Tab {
     Versions,
     /// The gate policy editor.
     Policy,
+    /// The shown version's model card.
+    Card,
 }
 
 /// What the loading job reads: the models, and the versions and audit entries shown.
@@ -47,6 +50,8 @@ struct Loaded {
     policy: String,
     /// The selected version (the chosen one, else the newest) in detail.
     detail: Option<VersionDetail>,
+    /// That version's model card, or why it could not be made (a model file gone, say).
+    card: Option<Result<kiln_core::registry::ModelCard, String>>,
     /// What the data was read for.
     key: LoadKey,
 }
@@ -74,6 +79,7 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
         audit: Vec::new(),
         policy: String::new(),
         detail: None,
+        card: None,
         key,
     };
     let Some(name) = model else {
@@ -106,6 +112,8 @@ fn load(store: &Store, key: LoadKey) -> Result<Loaded, JobError> {
         } else {
             Vec::new()
         };
+        loaded.card =
+            Some(kiln_core::registry::model_card(store, version).map_err(|e| e.to_string()));
         loaded.detail = Some(VersionDetail {
             lineage: kiln_core::registry::lineage(store, version)?,
             approvals,
@@ -313,10 +321,18 @@ impl RegistryPanel {
                 ui.add_space(12.0);
                 ui.selectable_value(&mut self.tab, Tab::Versions, "Versions");
                 ui.selectable_value(&mut self.tab, Tab::Policy, "Gate policy");
+                ui.selectable_value(&mut self.tab, Tab::Card, "Model card");
             });
-            if self.tab == Tab::Policy {
-                policy_edit = self.policy.policy_ui(ui, cx.tokens);
-                return;
+            match self.tab {
+                Tab::Policy => {
+                    policy_edit = self.policy.policy_ui(ui, cx.tokens);
+                    return;
+                }
+                Tab::Card => {
+                    card::card_ui(ui, data.card.as_ref(), cx.tokens);
+                    return;
+                }
+                Tab::Versions => {}
             }
             ui.label(format!(
                 "{} versions · click a version for its lineage; change a stage or an alias with the buttons of its row",
