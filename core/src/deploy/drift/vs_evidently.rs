@@ -1,6 +1,7 @@
 //! Kiln's report equals Evidently 0.7.23's on the fixtures `make_drift_fixtures.py` made with
-//! Evidently itself: same columns, same test chosen, same verdicts, scores and PSI within 1e-6
-//! relative (or 1e-12 absolute for scores near 0), same share and dataset verdict.
+//! Evidently itself: same columns, same test chosen, same verdicts, same share and dataset
+//! verdict, and scores and PSI within 1e-9 relative (to at least 1e-6, for p-values all but 0).
+//! The largest difference seen is about 4e-12: summation order, not method.
 
 use std::path::PathBuf;
 
@@ -78,7 +79,7 @@ fn kiln_agrees_with_evidently_on_every_fixture() {
             assert_eq!(got.drifted, want.drifted, "{at}: score {}", got.score);
             for (what, a, e) in [("score", got.score, want.score), ("psi", got.psi, want.psi)] {
                 let d = difference(a, e);
-                assert!(d < 1e-6, "{at} {what}: kiln {a} evidently {e}");
+                assert!(d < 1e-9, "{at} {what}: kiln {a} evidently {e}");
                 if d > worst.0 {
                     worst = (d, format!("{at} {what}"));
                 }
@@ -88,5 +89,8 @@ fn kiln_agrees_with_evidently_on_every_fixture() {
         assert!((report.share - expected.share).abs() < 1e-15, "{case}");
         assert_eq!(report.dataset_drift, expected.dataset_drift, "{case}");
     }
-    eprintln!("largest relative difference from Evidently: {:e} ({})", worst.0, worst.1);
+    eprintln!(
+        "largest relative difference from Evidently: {:e} ({})",
+        worst.0, worst.1
+    );
 }
