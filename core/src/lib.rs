@@ -4,8 +4,8 @@
 //! app only draws what this crate returns. This crate never depends on a GUI toolkit.
 
 pub mod data;
-pub mod deploy;
 pub mod demo;
+pub mod deploy;
 pub mod eval;
 pub mod features;
 pub mod inference;

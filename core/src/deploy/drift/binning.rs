@@ -26,31 +26,43 @@ impl LevelCounts {
     }
 }
 
+/// Walks the distinct values of two sorted samples in order, giving each value with the number
+/// of values of each sample at or below it: the steps of both empirical CDFs.
+pub(super) fn merged_steps<'a>(
+    a: &'a [f64],
+    b: &'a [f64],
+) -> impl Iterator<Item = (f64, usize, usize)> + 'a {
+    let (mut i, mut j) = (0usize, 0usize);
+    std::iter::from_fn(move || {
+        let v = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => return None,
+        };
+        while i < a.len() && a[i] <= v {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= v {
+            j += 1;
+        }
+        Some((v, i, j))
+    })
+}
+
 /// Level counts of two sorted numeric samples (one level per distinct value; `-0.0 == 0.0`).
 pub(super) fn numeric_level_counts(reference: &[f64], current: &[f64]) -> LevelCounts {
-    let (mut i, mut j) = (0, 0);
     let mut out = LevelCounts {
         labels: Vec::new(),
         reference: Vec::new(),
         current: Vec::new(),
     };
-    while i < reference.len() || j < current.len() {
-        let v = match (reference.get(i), current.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        let (start_i, start_j) = (i, j);
-        while i < reference.len() && reference[i] == v {
-            i += 1;
-        }
-        while j < current.len() && current[j] == v {
-            j += 1;
-        }
+    let (mut last_i, mut last_j) = (0, 0);
+    for (v, i, j) in merged_steps(reference, current) {
         out.labels.push(format_level(v));
-        out.reference.push((i - start_i) as u64);
-        out.current.push((j - start_j) as u64);
+        out.reference.push((i - last_i) as u64);
+        out.current.push((j - last_j) as u64);
+        (last_i, last_j) = (i, j);
     }
     out
 }
@@ -80,7 +92,10 @@ pub(super) fn fill_zeroes(shares: &mut [f64]) {
     } else {
         1e-4
     };
-    shares.iter_mut().filter(|s| **s == 0.0).for_each(|s| *s = fill);
+    shares
+        .iter_mut()
+        .filter(|s| **s == 0.0)
+        .for_each(|s| *s = fill);
 }
 
 /// Counts per bin of numpy's `histogram_bin_edges(reference ++ current, bins="sturges")`, as

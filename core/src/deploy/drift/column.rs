@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::ColumnKind;
-use super::binning::{LevelCounts, numeric_level_counts};
+use super::binning::{LevelCounts, merged_steps, numeric_level_counts};
 
 /// Integer columns with at most this many distinct values are categorical (Evidently's
 /// `INTEGER_CARDINALITY_LIMIT`).
@@ -107,7 +107,7 @@ pub(super) fn level_counts(reference: &Series, current: &Series) -> PolarsResult
 
 /// The number of distinct values across two sorted samples.
 pub(super) fn distinct_sorted(a: &[f64], b: &[f64]) -> usize {
-    numeric_level_counts(a, b).len()
+    merged_steps(a, b).count()
 }
 
 /// The number of distinct values in one sorted sample.

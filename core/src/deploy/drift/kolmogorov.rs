@@ -229,24 +229,18 @@ fn pelz_good_cdf(n: f64, x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f64, expected: f64, rel: f64) {
-        assert!(
-            (actual - expected).abs() <= rel * expected.abs(),
-            "n·x = {actual} vs {expected}"
-        );
-    }
+    use crate::deploy::drift::assert_close as close;
 
     #[test]
     fn every_branch_matches_scipy_kstwo_sf() {
         // scipy.stats.kstwo.sf(x, n), scipy 1.16.3
         let cases = [
-            (196.0, 0.07, 0.278_885_607_314_042_55),    // Pelz–Good
-            (196.0, 0.03, 0.992_381_009_746_855_3),     // Durbin matrix
-            (50.0, 0.1, 0.662_311_270_465_818_6),       // n ≤ 140, exact
-            (50.0, 0.3, 0.000_173_532_602_027_187_38),  // n ≤ 140, 2·Smirnov
-            (500.0, 0.1, 8.342_293_067_263_533e-5),     // 2·Smirnov
-            (100.0, 0.6, 5.912_822_156_396_238e-35),    // x ≥ 0.5
+            (196.0, 0.07, 0.278_885_607_314_042_55),   // Pelz–Good
+            (196.0, 0.03, 0.992_381_009_746_855_3),    // Durbin matrix
+            (50.0, 0.1, 0.662_311_270_465_818_6),      // n ≤ 140, exact
+            (50.0, 0.3, 0.000_173_532_602_027_187_38), // n ≤ 140, 2·Smirnov
+            (500.0, 0.1, 8.342_293_067_263_533e-5),    // 2·Smirnov
+            (100.0, 0.6, 5.912_822_156_396_238e-35),   // x ≥ 0.5
         ];
         for (n, x, expected) in cases {
             close(kolmogorov_sf(n, x), expected, 1e-9);

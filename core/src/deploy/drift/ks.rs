@@ -2,6 +2,7 @@
 //! computes it: the exact null distribution when both samples have at most 10,000 values,
 //! otherwise the Kolmogorov distribution of `round(n·m / (n + m))` (scipy's `kstwo`).
 
+use super::binning::merged_steps;
 use super::kolmogorov::kolmogorov_sf;
 
 /// scipy's `MAX_AUTO_N`: above this sample size 'auto' switches to the asymptotic p-value.
@@ -30,22 +31,8 @@ pub(super) fn ks_two_sample(a: &[f64], b: &[f64]) -> (f64, f64) {
 /// (`searchsorted(..., 'right') / n` in floating point), so that `d · lcm` rounds to scipy's h.
 fn statistic(a: &[f64], b: &[f64]) -> f64 {
     let (n1, n2) = (a.len() as f64, b.len() as f64);
-    let (mut i, mut j) = (0usize, 0usize);
     let (mut max_diff, mut min_diff) = (f64::NEG_INFINITY, f64::INFINITY);
-    while i < a.len() || j < b.len() {
-        // The next distinct value of either sample, and every copy of it in both.
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        while i < a.len() && a[i] <= v {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= v {
-            j += 1;
-        }
+    for (_, i, j) in merged_steps(a, b) {
         let diff = i as f64 / n1 - j as f64 / n2;
         max_diff = max_diff.max(diff);
         min_diff = min_diff.min(diff);
@@ -142,13 +129,7 @@ fn prob_outside_inside_method(m: u64, n: u64, g: u64, h: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f64, expected: f64, rel: f64) {
-        assert!(
-            (actual - expected).abs() <= rel * expected.abs(),
-            "{actual} vs {expected}"
-        );
-    }
+    use crate::deploy::drift::assert_close as close;
 
     #[test]
     fn identical_samples_have_p_one() {
@@ -159,7 +140,10 @@ mod tests {
     #[test]
     fn small_samples_match_scipy_exact() {
         // scipy.stats.ks_2samp([1,2,3,4,5], [3,4,5,6,7,8,9]) -> (0.5714285714285714, 0.23737373737373738)
-        let (d, p) = ks_two_sample(&[1.0, 2.0, 3.0, 4.0, 5.0], &[3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+        let (d, p) = ks_two_sample(
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+            &[3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        );
         close(d, 0.571_428_571_428_571_4, 1e-15);
         close(p, 0.237_373_737_373_737_38, 1e-12);
         // Equal sizes take the square-lattice formula:

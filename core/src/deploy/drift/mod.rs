@@ -278,7 +278,8 @@ fn column_drift(name: &str, reference: &Series, current: &Series) -> PolarsResul
     if kind == ColumnKind::Numeric && !reference.dtype().is_primitive_numeric() {
         return skip("numeric in the current data but not in the reference");
     }
-    let numeric = reference.dtype().is_primitive_numeric() && current.dtype().is_primitive_numeric();
+    let numeric =
+        reference.dtype().is_primitive_numeric() && current.dtype().is_primitive_numeric();
     let drift = if numeric {
         let (r, c) = (finite_sorted(reference)?, finite_sorted(current)?);
         if r.is_empty() || c.is_empty() {
@@ -418,6 +419,15 @@ fn largest_share_change(counts: &LevelCounts) -> f64 {
         .zip(&counts.current)
         .map(|(&r, &c)| (c as f64 / n_cur as f64 - r as f64 / n_ref as f64).abs())
         .fold(0.0, f64::max)
+}
+
+/// Test helper: `actual` within `rel` of `expected`, relative.
+#[cfg(test)]
+pub(crate) fn assert_close(actual: f64, expected: f64, rel: f64) {
+    assert!(
+        (actual - expected).abs() <= rel * expected.abs(),
+        "{actual} vs {expected}"
+    );
 }
 
 #[cfg(test)]

@@ -85,13 +85,7 @@ pub(super) fn normal_cdf(a: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f64, expected: f64, rel: f64) {
-        assert!(
-            (actual - expected).abs() <= rel * expected.abs(),
-            "{actual} vs {expected}"
-        );
-    }
+    use crate::deploy::drift::assert_close as close;
 
     #[test]
     fn chi2_survival_matches_scipy() {

@@ -2,7 +2,7 @@
 //! calls: chi-squared and Z-test p-values on level counts, the normed Wasserstein distance on
 //! sorted values, and Jensen–Shannon distance and PSI on bucket shares.
 
-use super::binning::{LevelCounts, fill_zeroes, shares};
+use super::binning::{LevelCounts, fill_zeroes, merged_steps, shares};
 use super::special::{chi2_sf, normal_cdf};
 use crate::data::profile::stats::pairwise_sum;
 
@@ -46,28 +46,15 @@ pub(super) fn z_test_p(counts: &LevelCounts) -> f64 {
 /// CDFs, one merge pass.
 pub(super) fn wasserstein(u: &[f64], v: &[f64]) -> f64 {
     let (nu, nv) = (u.len() as f64, v.len() as f64);
-    let (mut i, mut j) = (0usize, 0usize);
     let mut area = Vec::with_capacity(u.len() + v.len());
-    let mut previous: Option<f64> = None;
-    loop {
-        let next = match (u.get(i), v.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        if let Some(prev) = previous {
-            // CDFs at `prev` hold on [prev, next).
-            let gap = (i as f64 / nu - j as f64 / nv).abs();
-            area.push(gap * (next - prev));
+    let mut previous: Option<(f64, usize, usize)> = None;
+    for (value, i, j) in merged_steps(u, v) {
+        if let Some((prev, pi, pj)) = previous {
+            // The CDFs at `prev` hold on [prev, value).
+            let gap = (pi as f64 / nu - pj as f64 / nv).abs();
+            area.push(gap * (value - prev));
         }
-        while i < u.len() && u[i] == next {
-            i += 1;
-        }
-        while j < v.len() && v[j] == next {
-            j += 1;
-        }
-        previous = Some(next);
+        previous = Some((value, i, j));
     }
     pairwise_sum(&area)
 }
@@ -113,6 +100,7 @@ pub(super) fn psi(reference: &[u64], current: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::drift::assert_close as close;
 
     fn counts(reference: &[u64], current: &[u64]) -> LevelCounts {
         LevelCounts {
@@ -120,13 +108,6 @@ mod tests {
             reference: reference.to_vec(),
             current: current.to_vec(),
         }
-    }
-
-    fn close(actual: f64, expected: f64, rel: f64) {
-        assert!(
-            (actual - expected).abs() <= rel * expected.abs(),
-            "{actual} vs {expected}"
-        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ fn categories_get_chi_squared_or_z_by_their_number() {
     assert_eq!(flag.method, DriftMethod::Z);
     assert!(!flag.drifted && flag.score > 0.99);
     assert_eq!(r.share, 0.5);
-    assert!(r.dataset_drift, "half the columns drifting is dataset drift");
+    assert!(
+        r.dataset_drift,
+        "half the columns drifting is dataset drift"
+    );
 }
 
 #[test]
