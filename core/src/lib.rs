@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod demo;
+pub mod deploy;
 pub mod eval;
 pub mod features;
 pub mod inference;

@@ -95,6 +95,8 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Data drift between two files (Evidently's default preset).
+    Drift(super::drift::DriftArgs),
     /// Fill the store with a demo project.
     Demo,
 }
@@ -112,6 +114,7 @@ impl Cmd {
             Cmd::Models(_) => "models (the model registry)",
             Cmd::Serve { .. } => "serve (model serving)",
             Cmd::Simulate { .. } => "simulate (traffic simulation)",
+            Cmd::Drift(_) => "drift (data drift)",
             Cmd::Demo => "demo (the demo project)",
         }
     }

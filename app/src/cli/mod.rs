@@ -4,6 +4,7 @@
 //! trace. `--json` prints exactly one JSON document on stdout.
 
 mod args;
+mod drift;
 mod fairness;
 mod gui;
 mod models;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             proba,
         }) => train::run_predict(&open_store(home)?, &model_ref, data, out, proba),
         Some(Cmd::Demo) => train::run_demo(open_store(home)?),
+        Some(Cmd::Drift(drift_args)) => drift::run_drift(&drift_args),
         Some(Cmd::Fairness(fairness_args)) => fairness::run_fairness(&fairness_args),
         Some(Cmd::Models(command)) => models::run_models(&open_store(home)?, command),
         Some(Cmd::Profile {

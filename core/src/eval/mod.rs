@@ -30,7 +30,7 @@ mod curves;
 mod fairness;
 mod regression;
 mod report;
-mod stats;
+pub(crate) mod stats;
 mod table;
 
 pub use classification::{

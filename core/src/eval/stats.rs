@@ -137,7 +137,7 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// `ln Γ(x)` for `x > 0`, by the Lanczos approximation (g = 7, 9 terms; ~15 significant digits).
-fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const COEFFICIENTS: [f64; 9] = [
         0.999_999_999_999_809_9,

@@ -1,0 +1,3 @@
+//! Deployment: serving, monitoring and drift.
+
+pub mod drift;
