@@ -4,6 +4,7 @@
 //! app only draws what this crate returns. This crate never depends on a GUI toolkit.
 
 pub mod data;
+pub mod deploy;
 pub mod demo;
 pub mod eval;
 pub mod features;
