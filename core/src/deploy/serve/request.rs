@@ -351,35 +351,23 @@ fn cell_series(name: &str, cells: Vec<Cell>) -> Series {
     let name = PlSmallStr::from(name);
     let all = |f: fn(&Cell) -> bool| cells.iter().all(|c| *c == Cell::Null || f(c));
     if all(|c| matches!(c, Cell::Int(_))) {
-        let values: Vec<Option<i64>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Int(i) => Some(*i),
-                _ => None,
-            })
-            .collect();
-        return Series::new(name, values);
+        return Series::new(name, typed(&cells, |c| match c {
+            Cell::Int(i) => Some(*i),
+            _ => None,
+        }));
     }
     if all(|c| matches!(c, Cell::Int(_) | Cell::Float(_))) {
-        let values: Vec<Option<f64>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Int(i) => Some(*i as f64),
-                Cell::Float(f) => Some(*f),
-                _ => None,
-            })
-            .collect();
-        return Series::new(name, values);
+        return Series::new(name, typed(&cells, |c| match c {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Float(f) => Some(*f),
+            _ => None,
+        }));
     }
     if all(|c| matches!(c, Cell::Bool(_))) {
-        let values: Vec<Option<bool>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Bool(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
-        return Series::new(name, values);
+        return Series::new(name, typed(&cells, |c| match c {
+            Cell::Bool(b) => Some(*b),
+            _ => None,
+        }));
     }
     let values: Vec<Option<String>> = cells
         .into_iter()
@@ -392,6 +380,11 @@ fn cell_series(name: &str, cells: Vec<Cell>) -> Series {
         })
         .collect();
     Series::new(name, values)
+}
+
+/// The cells as one type, nulls (and, by the caller's check, nothing else) as `None`.
+fn typed<T>(cells: &[Cell], value: fn(&Cell) -> Option<T>) -> Vec<Option<T>> {
+    cells.iter().map(value).collect()
 }
 
 #[cfg(test)]
