@@ -73,6 +73,15 @@ pub enum Cmd {
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Require `Authorization: Bearer T` on every request.
+        #[arg(long, value_name = "T")]
+        token: Option<String>,
+        /// Largest request body in bytes (413 above).
+        #[arg(long, value_name = "BYTES", default_value_t = kiln_core::deploy::serve::DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
+        /// Longest time one request may take, in milliseconds (504 above).
+        #[arg(long, value_name = "MS", default_value_t = 30_000)]
+        time_limit_ms: u64,
     },
     /// Replay a data file against an endpoint, with optional drift, and report.
     Simulate {

@@ -12,6 +12,7 @@ mod onnx;
 mod profile;
 mod progress;
 mod runs;
+mod serve;
 mod train;
 
 use std::process::ExitCode;
@@ -74,6 +75,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             };
             profile::run_profile(file, json, register, &kinds, &alerts)
         }
+        Some(Cmd::Serve {
+            model_ref,
+            host,
+            port,
+            token,
+            body_limit,
+            time_limit_ms,
+        }) => serve::run_serve(
+            &open_store(home)?,
+            &model_ref,
+            kiln_core::deploy::serve::ServeConfig {
+                host,
+                port,
+                token,
+                body_limit,
+                time_limit: std::time::Duration::from_millis(time_limit_ms),
+                workers: None,
+            },
+        ),
         Some(other) => Err(anyhow!("not built yet: {}", other.what())),
     }
 }

@@ -10,10 +10,10 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::features::FittedPipeline;
+use crate::features::{FeatureError, FittedPipeline};
 use crate::jobs::JobError;
 use crate::models::{Fitted, ModelSpec, Task};
-use crate::onnx::OnnxModel;
+use crate::onnx::{OnnxError, OnnxModel};
 use crate::store::Store;
 use crate::tracking::export::{csv_line, format_float};
 
@@ -143,20 +143,42 @@ impl Model {
     }
 }
 
+/// Why a prediction failed: the data did not fit the model (the caller's to fix, e.g. an
+/// HTTP 400), or the model itself could not run (Kiln's or the artifact's fault).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PredictError {
+    /// A column the model reads is missing, or a value does not fit its column's type; the
+    /// message names the column (and the row and value when there is one).
+    #[error(transparent)]
+    Input(#[from] FeatureError),
+    /// The model could not run on inputs that were valid.
+    #[error("{0}")]
+    Model(String),
+}
+
+impl From<OnnxError> for PredictError {
+    fn from(error: OnnxError) -> Self {
+        match error {
+            OnnxError::Feature(e) => Self::Input(e),
+            other => Self::Model(other.to_string()),
+        }
+    }
+}
+
 /// Predictions of `model` for the rows of `frame`.
-pub fn predict(model: &Model, frame: &DataFrame) -> Result<Predictions, JobError> {
+pub fn predict(model: &Model, frame: &DataFrame) -> Result<Predictions, PredictError> {
     match model {
         Model::Native(artifact) => predict_native(artifact, frame),
-        Model::Onnx(onnx) => onnx.predict(frame).map_err(JobError::failed),
+        Model::Onnx(onnx) => Ok(onnx.predict(frame)?),
     }
 }
 
 /// Predictions of a native model for the rows of `frame`.
-fn predict_native(artifact: &ModelArtifact, frame: &DataFrame) -> Result<Predictions, JobError> {
-    let x = artifact
-        .pipeline
-        .transform(frame)
-        .map_err(JobError::failed)?;
+fn predict_native(
+    artifact: &ModelArtifact,
+    frame: &DataFrame,
+) -> Result<Predictions, PredictError> {
+    let x = artifact.pipeline.transform(frame)?;
     match artifact.task {
         Task::Classification => {
             let proba = artifact.model.predict_proba(&x);
