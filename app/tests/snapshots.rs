@@ -468,6 +468,16 @@ fn registry_policy() {
 }
 
 #[test]
+fn registry_whole_timeline() {
+    let home = Home::with_registry();
+    let mut harness = registry_on(&home, 3);
+    harness.get_by_label("Whole registry").click();
+    harness.run_steps(3);
+    harness.get_by_label("Audit timeline of the whole registry");
+    check(&mut harness, "registry_whole_timeline");
+}
+
+#[test]
 fn registry_model_card() {
     let home = Home::with_registry();
     let mut harness = registry_on(&home, 3);

@@ -267,6 +267,7 @@ pub fn timeline_header_ui(
 /// The audit entries, newest first, virtualised.
 pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) {
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    let version_width = if whole_registry { 170.0 } else { 70.0 };
     ui.push_id(("registry-timeline", whole_registry), |ui| {
         TableBuilder::new(ui)
             .id_salt("registry-timeline-table")
@@ -278,8 +279,13 @@ pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) 
             .column(Column::initial(150.0).at_least(80.0).clip(true))
             .column(Column::initial(80.0).at_least(50.0).clip(true))
             .column(Column::initial(70.0).at_least(50.0).clip(true))
-            .column(Column::initial(100.0).at_least(60.0).clip(true))
-            .column(Column::initial(220.0).at_least(80.0).clip(true))
+            // The whole registry's timeline names the model with the version.
+            .column(Column::initial(version_width).at_least(50.0).clip(true))
+            .column(
+                Column::initial(320.0 - version_width)
+                    .at_least(80.0)
+                    .clip(true),
+            )
             .column(Column::remainder().at_least(120.0).clip(true))
             .header(row_height, |mut header| {
                 for title in [
@@ -312,7 +318,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, audit: &[AuditRow], whole_registry: bool) 
                         ui.strong(&e.action);
                     });
                     row.col(|ui| {
-                        ui.monospace(&e.target);
+                        ui.monospace(&e.target).on_hover_text(&e.target);
                     });
                     row.col(|ui| {
                         ui.label(&e.reason).on_hover_text(&e.reason);
