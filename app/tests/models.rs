@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
-use common::{error, json, kiln};
+use common::{error, json, kiln, set_policy};
 
 fn penguins() -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,18 +32,11 @@ fn a_run_is_registered_gated_promoted_and_predicts_by_its_stage() {
         serde_json::json!({"name": "penguins", "version": 1})
     );
 
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, "[gates]\naccuracy = \">= 0.999\"\n").unwrap();
-    let set = kiln(
+    let set = set_policy(
         home,
-        &[
-            "models",
-            "policy",
-            "penguins",
-            policy.to_str().unwrap(),
-            "--reason",
-            "gates for the test",
-        ],
+        dir.path(),
+        "penguins",
+        "[gates]\naccuracy = \">= 0.999\"\n",
     );
     assert!(set.status.success());
 
@@ -168,18 +161,11 @@ fn registry_mistakes_get_one_line_errors() {
         ],
     ));
     assert!(bad_stage.contains("stage"), "{bad_stage}");
-    let bad_policy = dir.path().join("bad.toml");
-    std::fs::write(&bad_policy, "[gates]\naccuracy = 0.9\n").unwrap();
-    let e = error(&kiln(
+    let e = error(&set_policy(
         home,
-        &[
-            "models",
-            "policy",
-            "p",
-            bad_policy.to_str().unwrap(),
-            "--reason",
-            "gates for the test",
-        ],
+        dir.path(),
+        "p",
+        "[gates]\naccuracy = 0.9\n",
     ));
     assert!(e.contains("line 2"), "{e}");
 }
@@ -273,24 +259,8 @@ fn a_version_worse_than_production_on_the_same_data_is_stopped_by_the_gate() {
         "--drop",
         "sex",
     ]);
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        "[gates]\nnot_worse_than = { stage = \"production\", margin = 0.01, metric = \"accuracy\" }\n",
-    )
-    .unwrap();
     assert!(
-        kiln(
-            home,
-            &[
-                "models",
-                "policy",
-                "pg",
-                policy.to_str().unwrap(),
-                "--reason",
-                "gates for the test"
-            ]
-        )
+        set_policy(home, dir.path(), "pg", "[gates]\nnot_worse_than = { stage = \"production\", margin = 0.01, metric = \"accuracy\" }\n")
         .status
         .success()
     );
@@ -412,25 +382,9 @@ fn the_fairness_gate_checks_demographic_parity_on_a_sensitive_column() {
     ));
     let run_id = run["run_id"].as_str().unwrap();
     kiln(home, &["models", "register", run_id, "--name", "pg"]);
-    let policy = dir.path().join("policy.toml");
     // Species differ by island, so a good model's selection rate of Gentoo differs a lot.
-    std::fs::write(
-        &policy,
-        "[gates]\nfairness = { sensitive = \"island\", pos_label = \"Gentoo\", demographic_parity_difference = \"<= 0.1\" }\n",
-    )
-    .unwrap();
     assert!(
-        kiln(
-            home,
-            &[
-                "models",
-                "policy",
-                "pg",
-                policy.to_str().unwrap(),
-                "--reason",
-                "gates for the test"
-            ]
-        )
+        set_policy(home, dir.path(), "pg", "[gates]\nfairness = { sensitive = \"island\", pos_label = \"Gentoo\", demographic_parity_difference = \"<= 0.1\" }\n")
         .status
         .success()
     );

@@ -7,7 +7,7 @@
 mod common;
 use std::path::{Path, PathBuf};
 
-use common::{error, json, kiln};
+use common::{error, json, kiln, set_policy};
 
 fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,24 +102,8 @@ fn an_skl2onnx_model_imports_with_columns_from_a_csv_predicts_and_is_promoted_th
         "species",
     ];
     assert!(kiln(home, &args).status.success());
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!("[gates]\nnot_worse_than = {{ stage = \"production\", margin = 1.0, metric = \"accuracy\", data = {data:?} }}\n"),
-    )
-    .unwrap();
     assert!(
-        kiln(
-            home,
-            &[
-                "models",
-                "policy",
-                "iris",
-                policy.to_str().unwrap(),
-                "--reason",
-                "gates for the test"
-            ]
-        )
+        set_policy(home, dir.path(), "iris", &format!("[gates]\nnot_worse_than = {{ stage = \"production\", margin = 1.0, metric = \"accuracy\", data = {data:?} }}\n"))
         .status
         .success()
     );

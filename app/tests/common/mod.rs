@@ -35,3 +35,22 @@ pub fn error(output: &Output) -> String {
     assert!(!output.status.success());
     String::from_utf8_lossy(&output.stderr).trim().to_owned()
 }
+
+/// Sets `model`'s gate policy to `toml` through `kiln models policy` (the file is written in
+/// `dir`), with a reason as the command requires.
+pub fn set_policy(home: &Path, dir: &Path, model: &str, toml: &str) -> Output {
+    let file = dir.join(format!("{model}-policy.toml"));
+    std::fs::write(&file, toml).expect("write the policy file");
+    let file = file.to_str().expect("a UTF-8 temp path");
+    kiln(
+        home,
+        &[
+            "models",
+            "policy",
+            model,
+            file,
+            "--reason",
+            "gates for the test",
+        ],
+    )
+}
