@@ -424,3 +424,204 @@ fn kiln_serve_prints_its_url_and_needs_the_token() {
     assert_eq!(no_token, 401);
     assert!(body.contains("virginica"), "{body}");
 }
+
+/// Waits until the server's answers to the iris rows are `expected` (a swap is seen within
+/// the follower's poll), failing after 10 s.
+fn wait_for_answer(agent: &ureq::Agent, url: &str, expected: &str) {
+    let body = iris_split().to_string();
+    let start = std::time::Instant::now();
+    while post(agent, url, JSON, &body).text != expected {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never answered {expected}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_production_endpoint_follows_promotion_and_rollback_under_load_with_no_failed_request() {
+    use kiln_core::registry;
+    use kiln_core::store::{Stage, Store};
+    let store = Store::open(&models().home).unwrap();
+    registry::register_run(&store, &models().iris_run, "iris-env", "lower-case species").unwrap();
+    registry::register_run(
+        &store,
+        &models().iris_upper,
+        "iris-env",
+        "upper-case species",
+    )
+    .unwrap();
+    registry::promote(
+        &store,
+        "iris-env",
+        1,
+        Stage::Production,
+        "first",
+        false,
+        true,
+    )
+    .unwrap();
+
+    let mut server = start_default("iris-env@production");
+    assert!(
+        server.follow(&store).unwrap(),
+        "a stage reference is followed"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = hammer(&server.url(), 4, &stop, usize::MAX);
+    let old = json!({"predictions": ["setosa", "versicolor", "virginica"]}).to_string();
+    let new = json!({"predictions": ["SETOSA", "VERSICOLOR", "VIRGINICA"]}).to_string();
+    let agent = client();
+    wait_for_answer(&agent, &server.url(), &old);
+
+    registry::promote(
+        &store,
+        "iris-env",
+        2,
+        Stage::Production,
+        "upper case",
+        false,
+        true,
+    )
+    .unwrap();
+    wait_for_answer(&agent, &server.url(), &new);
+    assert_eq!(server.info().version, Some(2));
+
+    let back = registry::rollback(&store, "iris-env", Stage::Production, "v2 shouts").unwrap();
+    assert_eq!(back.version, 1);
+    wait_for_answer(&agent, &server.url(), &old);
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        let seen = client.join().unwrap();
+        assert!(
+            seen.iter().all(|(status, _)| *status == 200),
+            "a request failed"
+        );
+    }
+    assert_eq!(server.metrics().errors_total(), 0);
+
+    let log = store.audit_log(Some("iris-env")).unwrap();
+    let deploys: Vec<Option<i64>> = log
+        .iter()
+        .filter(|e| e.action == "deploy")
+        .map(|e| e.version)
+        .collect();
+    assert_eq!(deploys, [Some(2), Some(1)], "each swap is audited");
+    let rollback = log
+        .iter()
+        .rev()
+        .find(|e| e.action == "stage" && e.version == Some(1))
+        .unwrap();
+    assert_eq!(rollback.reason, "rollback: v2 shouts");
+    assert_eq!(
+        store.model_version("iris-env", 2).unwrap().stage,
+        Stage::Archived
+    );
+}
+
+#[test]
+fn a_rollback_with_no_earlier_holder_is_refused_and_changes_nothing() {
+    use kiln_core::registry;
+    use kiln_core::store::{Stage, Store};
+    let store = Store::open(&models().home).unwrap();
+    registry::register_run(&store, &models().iris_run, "iris-once", "only one").unwrap();
+    registry::promote(
+        &store,
+        "iris-once",
+        1,
+        Stage::Production,
+        "first",
+        false,
+        true,
+    )
+    .unwrap();
+    let refused = registry::rollback(&store, "iris-once", Stage::Production, "why not")
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("nothing to roll back to"), "{refused}");
+    let no_reason = registry::rollback(&store, "iris-once", Stage::Production, " ")
+        .unwrap_err()
+        .to_string();
+    assert!(no_reason.contains("needs a reason"), "{no_reason}");
+    assert_eq!(
+        store.model_version("iris-once", 1).unwrap().stage,
+        Stage::Production
+    );
+}
+
+#[test]
+fn a_canary_answers_its_share_and_a_shadow_is_compared_but_never_returned() {
+    use kiln_core::deploy::serve::{CandidateMode, set_candidate};
+    use kiln_core::registry;
+    use kiln_core::store::Store;
+    let store = Store::open(&models().home).unwrap();
+    registry::register_run(&store, &models().iris_run, "iris-canary", "lower").unwrap();
+    registry::register_run(&store, &models().iris_upper, "iris-canary", "upper").unwrap();
+    let server = start_default("iris-canary:1");
+    let old = json!({"predictions": ["setosa", "versicolor", "virginica"]}).to_string();
+    let new = json!({"predictions": ["SETOSA", "VERSICOLOR", "VIRGINICA"]}).to_string();
+    let (agent, body) = (client(), iris_split().to_string());
+
+    let canary = CandidateMode::canary(25.0).unwrap();
+    set_candidate(
+        &store,
+        &server,
+        Some("iris-canary:2"),
+        canary,
+        "try v2 on a quarter",
+    )
+    .unwrap();
+    let answers: Vec<String> = (0..40)
+        .map(|_| post(&agent, &server.url(), JSON, &body).text)
+        .collect();
+    assert_eq!(answers.iter().filter(|a| **a == new).count(), 10);
+    assert_eq!(answers.iter().filter(|a| **a == old).count(), 30);
+    assert_eq!(server.metrics().variant_total("canary"), 10);
+    assert_eq!(
+        get(&server, "/version").json()["candidate"]["ref"],
+        "iris-canary:2"
+    );
+
+    set_candidate(
+        &store,
+        &server,
+        Some("iris-canary:2"),
+        CandidateMode::Shadow,
+        "compare v2",
+    )
+    .unwrap();
+    for _ in 0..20 {
+        assert_eq!(
+            post(&agent, &server.url(), JSON, &body).text,
+            old,
+            "a shadow never answers"
+        );
+    }
+    let start = std::time::Instant::now();
+    while server.metrics().shadow_stats().compared < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the shadow did not score"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Upper-case labels differ from every primary answer.
+    assert_eq!(server.metrics().shadow_stats().disagreed, 20);
+    assert!(
+        get(&server, "/metrics")
+            .text
+            .contains("kiln_shadow_disagreed_total 20")
+    );
+
+    set_candidate(&store, &server, None, CandidateMode::Shadow, "done").unwrap();
+    assert!(server.candidate().is_none());
+    let actions: Vec<String> = store
+        .audit_log(Some("iris-canary"))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("candidate"))
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["candidate", "candidate", "candidate_cleared"]);
+}

@@ -19,6 +19,11 @@ impl SeededRng {
         z ^ (z >> 31)
     }
 
+    /// A uniform number in `[0, 1)` with 53 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// A uniform index below `n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize

@@ -103,7 +103,7 @@ pub fn parse_space(text: &str) -> Result<Space, String> {
 }
 
 fn draw(space: &Space, rng: &mut SeededRng) -> String {
-    let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let unit = rng.next_f64();
     let number = |v: f64, integer: bool| {
         if integer {
             format!("{}", v.round() as i64)

@@ -82,28 +82,19 @@ pub enum Cmd {
         /// Longest time one request may take, in milliseconds (504 above).
         #[arg(long, value_name = "MS", default_value_t = 30_000)]
         time_limit_ms: u64,
+        /// A candidate that answers --canary-percent of the requests.
+        #[arg(long, value_name = "MODEL_REF", conflicts_with = "shadow")]
+        canary: Option<String>,
+        /// Share of requests the canary answers.
+        #[arg(long, value_name = "P", default_value_t = 10.0)]
+        canary_percent: f64,
+        /// A candidate that scores a copy of every request; its answers are compared
+        /// (`kiln_shadow_*` in /metrics), never returned.
+        #[arg(long, value_name = "MODEL_REF")]
+        shadow: Option<String>,
     },
     /// Replay a data file against an endpoint, with optional drift, and report.
-    Simulate {
-        /// URL of an endpoint, or a model reference to serve on a free port.
-        #[arg(long)]
-        target: String,
-        /// Rows to send.
-        #[arg(long)]
-        data: PathBuf,
-        /// Requests per second.
-        #[arg(long)]
-        rps: Option<f64>,
-        /// Seconds to run.
-        #[arg(long)]
-        duration: Option<f64>,
-        /// Drift to inject, e.g. `age:shift=5`.
-        #[arg(long)]
-        drift: Vec<String>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Simulate(super::simulate::SimulateArgs),
     /// Data drift between two files (Evidently's default preset).
     Drift(super::drift::DriftArgs),
     /// Fill the store with a demo project.
@@ -122,7 +113,7 @@ impl Cmd {
             Cmd::Runs(_) => "runs",
             Cmd::Models(_) => "models (the model registry)",
             Cmd::Serve { .. } => "serve (model serving)",
-            Cmd::Simulate { .. } => "simulate (traffic simulation)",
+            Cmd::Simulate(_) => "simulate (traffic simulation)",
             Cmd::Drift(_) => "drift (data drift)",
             Cmd::Demo => "demo (the demo project)",
         }
@@ -347,6 +338,21 @@ pub enum ModelsCmd {
         /// Promote even when a gate fails (recorded in the audit log).
         #[arg(long = "override")]
         override_gates: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a stage back to the version that held it before the current one (audited; an
+    /// endpoint serving the stage swaps back).
+    Rollback {
+        /// Model name.
+        name: String,
+        /// staging or production.
+        #[arg(long, default_value = "production")]
+        stage: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

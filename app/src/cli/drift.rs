@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use kiln_core::data::{LoadOptions, open_table};
-use kiln_core::deploy::drift::{DriftOptions, DriftReport, drift_report};
+use kiln_core::deploy::drift::{DriftOptions, DriftReport, drift_alerts, drift_report};
 use kiln_core::polars::prelude::DataFrame;
 use serde_json::json;
 
@@ -40,7 +40,7 @@ pub fn run_drift(args: &DriftArgs) -> Result<ExitCode> {
     };
     let report = drift_report(&reference, &current, &options)?;
     if args.json {
-        let document = json!({ "drift": report, "alerts": alerts(&report) });
+        let document = json!({ "drift": report, "alerts": drift_alerts(&report) });
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         print_table(&report);
@@ -52,7 +52,8 @@ pub fn run_drift(args: &DriftArgs) -> Result<ExitCode> {
     })
 }
 
-fn load(path: &Path) -> Result<DataFrame> {
+/// A data file as a frame, its warnings on stderr (also `kiln simulate`'s reader).
+pub(super) fn load(path: &Path) -> Result<DataFrame> {
     let opened = open_table(path, &LoadOptions::default(), &|_, _| true)
         .with_context(|| format!("cannot read {}", path.display()))?;
     for warning in &opened.table.warnings {
@@ -61,37 +62,8 @@ fn load(path: &Path) -> Result<DataFrame> {
     Ok(opened.table.frame)
 }
 
-/// One alert per drifted column, and one for the dataset, in the profile's alert shape.
-fn alerts(report: &DriftReport) -> Vec<serde_json::Value> {
-    let mut alerts: Vec<serde_json::Value> = report
-        .columns
-        .iter()
-        .filter(|c| c.drifted)
-        .map(|c| {
-            json!({
-                "column": c.column,
-                "kind": "column_drift",
-                "detail": format!("{} score {:.4} against threshold {}", c.method.name(), c.score, c.threshold),
-            })
-        })
-        .collect();
-    if report.dataset_drift {
-        alerts.push(json!({
-            "column": null,
-            "kind": "dataset_drift",
-            "detail": format!(
-                "{} of {} columns drifted ({:.0}%, threshold {:.0}%)",
-                report.drifted,
-                report.columns.len(),
-                100.0 * report.share,
-                100.0 * report.drift_share
-            ),
-        }));
-    }
-    alerts
-}
-
-fn print_table(report: &DriftReport) {
+/// The report as a table (also `kiln simulate`'s).
+pub(super) fn print_table(report: &DriftReport) {
     let width = report
         .columns
         .iter()

@@ -13,11 +13,12 @@ mod profile;
 mod progress;
 mod runs;
 mod serve;
+mod simulate;
 mod train;
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use clap::Parser;
 use kiln_core::store::{Store, location};
 
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }) => train::run_predict(&open_store(home)?, &model_ref, data, out, proba),
         Some(Cmd::Demo) => train::run_demo(open_store(home)?),
         Some(Cmd::Drift(drift_args)) => drift::run_drift(&drift_args),
+        Some(Cmd::Simulate(simulate_args)) => simulate::run_simulate(home, &simulate_args),
         Some(Cmd::Fairness(fairness_args)) => fairness::run_fairness(&fairness_args),
         Some(Cmd::Models(command)) => models::run_models(&open_store(home)?, command),
         Some(Cmd::Profile {
@@ -82,6 +84,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             token,
             body_limit,
             time_limit_ms,
+            canary,
+            canary_percent,
+            shadow,
         }) => serve::run_serve(
             &open_store(home)?,
             &model_ref,
@@ -93,8 +98,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 time_limit: std::time::Duration::from_millis(time_limit_ms),
                 workers: None,
             },
+            serve::CandidateArgs {
+                canary,
+                canary_percent,
+                shadow,
+            },
         ),
-        Some(other) => Err(anyhow!("not built yet: {}", other.what())),
     }
 }
 

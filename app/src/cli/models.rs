@@ -68,15 +68,9 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
                 }
             }
             if !outcome.promoted {
-                let failed: Vec<&str> = outcome
-                    .gates
-                    .iter()
-                    .filter(|g| !g.passed)
-                    .map(|g| g.gate.as_str())
-                    .collect();
                 bail!(
                     "{name} version {version} was not promoted to {stage}: gate failed: {} (pass --override with a reason to promote anyway)",
-                    failed.join(", ")
+                    outcome.failed_gates().join(", ")
                 );
             }
             if !json {
@@ -86,6 +80,29 @@ pub fn run_models(store: &Store, command: ModelsCmd) -> Result<ExitCode> {
                     ""
                 };
                 println!("{name} version {version} is now in {stage}{how}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCmd::Rollback {
+            name,
+            stage,
+            reason,
+            json,
+        } => {
+            let stage = Stage::parse(&stage)?;
+            let outcome = registry::rollback(store, &name, stage, reason.as_deref().unwrap_or(""))?;
+            if json {
+                print_json(&serde_json::to_value(&outcome)?)?;
+            } else {
+                println!(
+                    "{name} version {} is back in {stage}{}",
+                    outcome.version,
+                    if outcome.overridden {
+                        " (failing gates overridden for the rollback)"
+                    } else {
+                        ""
+                    }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

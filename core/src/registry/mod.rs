@@ -21,6 +21,7 @@ mod gates;
 mod lineage;
 mod policy;
 mod reference;
+mod rollback;
 
 pub use approval::{ApprovalState, Signature, approvals, approvals_in, approve};
 pub use audit::{AuditBreak, AuditFormat, audit_csv, audit_json, export_audit, verify_audit};
@@ -31,6 +32,7 @@ pub use gates::{GateResult, evaluate_gates};
 pub use lineage::{DatasetNode, Lineage, RunNode, lineage};
 pub use policy::{Gates, Policy, PolicyError, set_policy};
 pub use reference::{ModelRef, load_model, load_version_model, resolve};
+pub use rollback::{previous_holder, rollback};
 
 use serde::Serialize;
 use thiserror::Error;
@@ -118,6 +120,34 @@ pub struct Promotion {
     pub promoted: bool,
     /// Whether failing gates were overridden.
     pub overridden: bool,
+}
+
+impl Promotion {
+    /// Names of the gates that failed.
+    pub fn failed_gates(&self) -> Vec<&str> {
+        self.gates
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| g.gate.as_str())
+            .collect()
+    }
+
+    /// The outcome in words: `now in staging (gates passed)`, or what blocked it.
+    pub fn verdict(&self) -> String {
+        match (self.promoted, self.overridden) {
+            (true, false) => format!("now in {} (gates passed)", self.stage),
+            (true, true) => format!(
+                "now in {} (failing gates overridden: {})",
+                self.stage,
+                self.failed_gates().join(", ")
+            ),
+            (false, _) => format!(
+                "stayed {}: gate failed: {}",
+                self.stage,
+                self.failed_gates().join(", ")
+            ),
+        }
+    }
 }
 
 /// Moves a version to `stage` if its gates pass, or when `override_gates` (then the override

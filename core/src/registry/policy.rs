@@ -9,6 +9,9 @@
 //! # scored on the spot, both on the same data (default: the candidate's training data file)
 //! not_worse_than = { stage = "production", margin = 0.01, metric = "accuracy", data = "holdout.csv" }
 //! fairness = { sensitive = "sex", demographic_parity_difference = "<= 0.1" }
+//!
+//! [retrain]                    # when a deployment retrains (deploy::retrain)
+//! drift_share = 0.5
 //! ```
 //!
 //! Malformed TOML, unknown keys and malformed thresholds are a [`PolicyError`] with the line
@@ -23,6 +26,7 @@ use thiserror::Error;
 use super::compare_gate::NotWorseThan;
 use super::fairness_gate::{FAIRNESS_METRICS, FairnessGate};
 use super::{RegistryError, RegistryResult};
+use crate::deploy::retrain::RetrainPolicy;
 use crate::store::{Stage, Store};
 
 /// A model's gate policy.
@@ -30,6 +34,8 @@ use crate::store::{Stage, Store};
 pub struct Policy {
     /// The gates.
     pub gates: Gates,
+    /// When a deployment of the model retrains (`[retrain]`).
+    pub retrain: Option<RetrainPolicy>,
 }
 
 /// The gates of a policy.
@@ -125,10 +131,21 @@ impl Policy {
         let mut policy = Policy::default();
         for (key, value) in &table {
             let here = spans.start(&[key]);
+            if key == "retrain" {
+                let Some(table) = value.as_table() else {
+                    return Err(at(here, "'retrain' must be a table".into()));
+                };
+                let parsed = RetrainPolicy::parse(table).map_err(|(field, reason)| {
+                    let offset = field.map_or(here, |f| spans.start(&["retrain", f]));
+                    at(offset, format!("retrain: {reason}"))
+                })?;
+                policy.retrain = Some(parsed);
+                continue;
+            }
             if key != "gates" {
                 return Err(at(
                     here,
-                    format!("unknown table '{key}' (a policy has [gates])"),
+                    format!("unknown table '{key}' (a policy has [gates] and [retrain])"),
                 ));
             }
             let Some(gates) = value.as_table() else {

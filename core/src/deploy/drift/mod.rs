@@ -17,6 +17,7 @@
 //! The report is a pure function of the two frames, so the deploy monitor can run it on windows
 //! of live traffic.
 
+mod alerts;
 mod binning;
 mod column;
 mod kolmogorov;
@@ -28,6 +29,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use alerts::drift_alerts;
 use binning::{LevelCounts, sturges_histogram};
 use column::{Inferred, distinct_in, distinct_sorted, finite_sorted, infer_kind, level_counts};
 

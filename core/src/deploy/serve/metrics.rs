@@ -36,7 +36,23 @@ struct ColumnLabel {
     column: String,
 }
 
+/// Label of the variant counter: which model answered (`primary` or `canary`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VariantLabel {
+    variant: String,
+}
+
 type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// A shadow candidate's record: requests it scored alongside the primary, and how many of
+/// its answers differed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ShadowStats {
+    /// Requests the shadow scored.
+    pub compared: u64,
+    /// Of which its answer differed from the primary's.
+    pub disagreed: u64,
+}
 
 /// The server's counters, shared by every request and readable by monitoring.
 #[derive(Debug)]
@@ -50,6 +66,9 @@ pub struct ServeMetrics {
     drift_share: FloatGauge,
     requests_total: AtomicU64,
     errors_total: AtomicU64,
+    variants: Family<VariantLabel, Counter>,
+    shadow_compared: Counter,
+    shadow_disagreed: Counter,
 }
 
 impl Default for ServeMetrics {
@@ -96,7 +115,28 @@ impl ServeMetrics {
             "share of input columns that drift",
             drift_share.clone(),
         );
+        let variants = Family::<VariantLabel, Counter>::default();
+        let shadow_compared = Counter::default();
+        let shadow_disagreed = Counter::default();
+        registry.register(
+            "variant_requests",
+            "scoring requests by the model that answered (primary, canary)",
+            variants.clone(),
+        );
+        registry.register(
+            "shadow_compared",
+            "requests a shadow candidate scored alongside the primary",
+            shadow_compared.clone(),
+        );
+        registry.register(
+            "shadow_disagreed",
+            "shadow answers that differed from the primary's",
+            shadow_disagreed.clone(),
+        );
         Self {
+            variants,
+            shadow_compared,
+            shadow_disagreed,
             registry,
             requests,
             errors,
@@ -118,6 +158,40 @@ impl ServeMetrics {
         if status >= 400 {
             self.errors.get_or_create(&CodeLabel { code: status }).inc();
             self.errors_total.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a scoring request answered by `variant` (`primary` or `canary`).
+    pub(crate) fn record_variant(&self, variant: &str) {
+        self.variants
+            .get_or_create(&VariantLabel {
+                variant: variant.into(),
+            })
+            .inc();
+    }
+
+    /// Counts one shadow comparison.
+    pub(crate) fn record_shadow(&self, agreed: bool) {
+        self.shadow_compared.inc();
+        if !agreed {
+            self.shadow_disagreed.inc();
+        }
+    }
+
+    /// Requests answered by `variant` so far.
+    pub fn variant_total(&self, variant: &str) -> u64 {
+        self.variants
+            .get_or_create(&VariantLabel {
+                variant: variant.into(),
+            })
+            .get()
+    }
+
+    /// The shadow candidate's comparisons so far.
+    pub fn shadow_stats(&self) -> ShadowStats {
+        ShadowStats {
+            compared: self.shadow_compared.get(),
+            disagreed: self.shadow_disagreed.get(),
         }
     }
 
@@ -148,6 +222,16 @@ impl ServeMetrics {
                 .set(*score);
         }
         self.drift_share.set(share);
+    }
+
+    /// [`Self::set_drift`] from a drift report (the simulator's live window).
+    pub fn set_drift_report(&self, report: &crate::deploy::drift::DriftReport) {
+        let scores: Vec<(String, f64)> = report
+            .columns
+            .iter()
+            .map(|c| (c.column.clone(), c.score))
+            .collect();
+        self.set_drift(&scores, report.share);
     }
 
     /// Requests answered so far, on every endpoint.

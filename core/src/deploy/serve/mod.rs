@@ -9,7 +9,9 @@
 //! `instances` / `inputs`, or `text/csv`; `{"params": {"predict_proba": true}}` adds class
 //! probabilities), `GET /ping`, `/health`, `/version`, `/metrics` (Prometheus).
 
+mod candidate;
 mod error;
+mod follow;
 mod metrics;
 mod request;
 mod routes;
@@ -19,12 +21,14 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+pub use candidate::{Candidate, CandidateMode, set_candidate};
 pub use error::{ApiError, ServeError};
-pub use metrics::ServeMetrics;
+pub use follow::{FOLLOW_EVERY, Follower, is_moving};
+pub use metrics::{ServeMetrics, ShadowStats};
 pub use request::{INPUT_FIELDS, Params, ScoringRequest, parse_csv, parse_json};
 pub use score::{BodyFormat, Scored, score};
 
@@ -128,9 +132,11 @@ impl ServedModel {
 pub struct ServerHandle {
     addr: SocketAddr,
     slot: Arc<ArcSwap<ServedModel>>,
+    candidate: Arc<ArcSwapOption<Candidate>>,
     metrics: Arc<ServeMetrics>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
+    follower: Option<Follower>,
 }
 
 /// Starts serving `model` as `config` says. Returns once the address is bound, so
@@ -154,8 +160,11 @@ pub fn serve(model: ServedModel, config: ServeConfig) -> Result<ServerHandle, Se
 
     let slot = Arc::new(ArcSwap::from_pointee(model));
     let metrics = Arc::new(ServeMetrics::new());
+    let candidate = Arc::new(ArcSwapOption::empty());
     let state = routes::AppState {
         slot: slot.clone(),
+        candidate: candidate.clone(),
+        sequence: Arc::default(),
         metrics: metrics.clone(),
         token: config.token.as_deref().map(Arc::from),
         body_limit: config.body_limit,
@@ -186,9 +195,11 @@ pub fn serve(model: ServedModel, config: ServeConfig) -> Result<ServerHandle, Se
     Ok(ServerHandle {
         addr,
         slot,
+        candidate,
         metrics,
         stop: Some(stop),
         thread: Some(thread),
+        follower: None,
     })
 }
 
@@ -210,6 +221,36 @@ impl ServerHandle {
         self.slot.store(Arc::new(ServedModel { model, info }));
     }
 
+    /// Keeps serving whatever version the served reference names, when it can move (a stage
+    /// or an alias: an environment): each promotion, rollback or alias move is swapped in
+    /// without failing a request, and audited. Returns whether it follows.
+    pub fn follow(&mut self, store: &Store) -> Result<bool, ServeError> {
+        if !is_moving(&self.info().model_ref) {
+            return Ok(false);
+        }
+        self.follower = Some(follow::follow(
+            store.clone(),
+            self.slot.clone(),
+            self.url(),
+            FOLLOW_EVERY,
+        )?);
+        Ok(true)
+    }
+
+    /// Puts a canary or a shadow beside the served model, or (with `None`) removes it.
+    /// [`set_candidate`] also loads it by reference and audits the change.
+    pub fn set_candidate(&self, candidate: Option<Candidate>) {
+        self.candidate.store(candidate.map(Arc::new));
+    }
+
+    /// The candidate beside the served model, and how it takes part.
+    pub fn candidate(&self) -> Option<(ModelInfo, CandidateMode)> {
+        self.candidate
+            .load()
+            .as_deref()
+            .map(|c| (c.served.info.clone(), c.mode))
+    }
+
     /// What is being served right now.
     pub fn info(&self) -> ModelInfo {
         self.slot.load().info.clone()
@@ -227,6 +268,8 @@ impl ServerHandle {
     }
 
     fn stop_and_join(&mut self) -> Result<(), ServeError> {
+        // No swap while the server stops.
+        self.follower = None;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

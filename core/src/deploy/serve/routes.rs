@@ -2,9 +2,10 @@
 //! body limit, panic catching).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -17,6 +18,7 @@ use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::ServedModel;
+use super::candidate::{Candidate, CandidateMode, goes_to_canary};
 use super::error::ApiError;
 use super::metrics::ServeMetrics;
 use super::score::{BodyFormat, score};
@@ -25,6 +27,10 @@ use super::score::{BodyFormat, score};
 #[derive(Clone)]
 pub(super) struct AppState {
     pub slot: Arc<ArcSwap<ServedModel>>,
+    /// A canary or shadow beside the served model.
+    pub candidate: Arc<ArcSwapOption<Candidate>>,
+    /// Scoring requests so far: spreads a canary's share evenly.
+    pub sequence: Arc<AtomicU64>,
     pub metrics: Arc<ServeMetrics>,
     pub token: Option<Arc<str>>,
     pub body_limit: usize,
@@ -94,16 +100,42 @@ async fn invoke(
         }
     })?;
     // One load per request: a swap in the middle of it cannot mix two models.
-    let served = state.slot.load_full();
+    let primary = state.slot.load_full();
+    let candidate = state.candidate.load_full();
+    let n = state.sequence.fetch_add(1, Ordering::Relaxed);
+    let (served, variant, shadow) = match candidate.as_deref() {
+        Some(Candidate {
+            served,
+            mode: CandidateMode::Canary { percent },
+        }) if goes_to_canary(n, *percent) => (served.clone(), "canary", None),
+        Some(
+            c @ Candidate {
+                mode: CandidateMode::Shadow,
+                ..
+            },
+        ) => (primary, "primary", Some(c.served.clone())),
+        _ => (primary, "primary", None),
+    };
+    state.metrics.record_variant(variant);
+    let shadow_body = shadow.as_ref().map(|_| body.clone());
     // Parsing and predicting are CPU work: on the blocking pool they cannot stall the
     // connections of other clients. A request over the limit is answered with a 504; its
     // work finishes in the background and is dropped.
     let work = tokio::task::spawn_blocking(move || score(&served.model, format, &body));
-    match tokio::time::timeout(state.time_limit, work).await {
+    let answer = match tokio::time::timeout(state.time_limit, work).await {
         Err(_) => Err(ApiError::timeout(state.time_limit)),
         Ok(Err(join)) => Err(ApiError::internal(format!("scoring failed: {join}"))),
         Ok(Ok(answer)) => answer,
+    };
+    // The shadow scores its copy after the answer is ready, off the request's path.
+    if let (Some(shadow), Some(body), Ok(scored)) = (shadow, shadow_body, &answer) {
+        let (expected, metrics) = (scored.body.clone(), state.metrics.clone());
+        tokio::task::spawn_blocking(move || {
+            let agreed = score(&shadow.model, format, &body).is_ok_and(|s| s.body == expected);
+            metrics.record_shadow(agreed);
+        });
     }
+    answer
 }
 
 /// `GET /ping`, `GET /health`: the server answers only once its model is loaded.
@@ -124,6 +156,11 @@ async fn version(State(state): State<AppState>) -> Response {
             "kind": served.model.kind_name(),
             "task": served.model.task(),
         },
+        "candidate": state.candidate.load().as_deref().map(|c| json!({
+            "ref": c.served.info.model_ref,
+            "version": c.served.info.version,
+            "mode": c.mode,
+        })),
     }))
     .into_response()
 }
