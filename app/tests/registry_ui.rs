@@ -5,70 +5,20 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kiln::ui::file_picker::FixedFilePicker;
 use kiln::ui::panels::registry::{POLICY_LABEL, POLICY_REASON_LABEL};
 use kiln::ui::workspace::Workspace;
 use kiln::ui::{AppOptions, KilnApp};
-use kiln_core::jobs::JobRunner;
 use kiln_core::registry;
 use kiln_core::store::{Actor, Stage, Store};
-use kiln_core::train::TrainRequest;
 
 mod kittest;
 
+use kittest::{registered_penguins, step_until};
+
 const REASON_LABEL: &str = "Reason (required, recorded in the audit trail)";
-
-/// A store in `home` with one model, `penguins`, registered from a trained run.
-fn registered_penguins(home: &std::path::Path) -> String {
-    let store = Store::open(home).expect("store");
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/penguins.csv");
-    let request = TrainRequest {
-        data,
-        test: None,
-        test_size: 0.25,
-        target: "species".into(),
-        drop: Vec::new(),
-        model: "logistic_regression".into(),
-        params: Default::default(),
-        experiment: "Default".into(),
-        seed: 42,
-        cv: None,
-        steps: Default::default(),
-        schema: Default::default(),
-    };
-    let train_store = store.clone();
-    let outcome = JobRunner::new()
-        .spawn("train", move |ctx| {
-            kiln_core::train::train(&train_store, &request, ctx)
-        })
-        .wait()
-        .expect("trained");
-    kiln_core::registry::register_run(&store, &outcome.run_id, "penguins", "penguin species")
-        .expect("registered");
-    outcome.run_id
-}
-
-/// Steps until `done` holds (jobs run on real threads), failing after 20 s.
-fn step_until(
-    harness: &mut Harness<'_, KilnApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, KilnApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !(done(harness) && harness.state().jobs().running_count() == 0) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        harness.step();
-    }
-    harness.run_steps(2);
-}
 
 fn registry_harness(home: &std::path::Path) -> Harness<'static, KilnApp> {
     registry_harness_with(home, AppOptions::default())

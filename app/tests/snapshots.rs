@@ -517,3 +517,96 @@ fn deploy() {
     step_until(&mut harness, "the window", |_| true);
     check(&mut harness, "deploy");
 }
+
+/// Thirty seconds of traffic as the monitor reports it, with a shift ramped into one feature
+/// from second 10: fixed figures, so the charts are drawn the same on every run.
+fn fixed_traffic() -> kiln_core::deploy::simulate::LiveStats {
+    use kiln_core::data::profile::Alert;
+    use kiln_core::deploy::simulate::{DriftPoint, LiveStats, Percentiles, SecondStats};
+    let ramp = |t: f64| ((t - 10.0) / 10.0).clamp(0.0, 1.0);
+    let seconds = (0..30u32)
+        .map(|t| {
+            let wobble = f64::from((t * 7) % 5) * 0.01;
+            SecondStats {
+                t,
+                requests: 100 - u64::from(t % 3),
+                errors: u64::from(t == 17),
+                latency_ms: Percentiles {
+                    p50: 0.42 + wobble,
+                    p95: 0.71 + 2.0 * wobble,
+                    p99: 1.10 + 4.0 * wobble,
+                },
+                accuracy: Some(0.97 - 0.25 * ramp(f64::from(t))),
+            }
+        })
+        .collect();
+    let columns = [
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+    ];
+    let drift = (1..15)
+        .map(|i| {
+            let t = f64::from(i) * 2.0;
+            let scores: Vec<(String, f64, bool)> = columns
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let score = if j == 0 {
+                        0.02 + 0.6 * ramp(t)
+                    } else {
+                        0.02 + 0.01 * j as f64
+                    };
+                    ((*c).to_owned(), score, score > 0.1)
+                })
+                .collect();
+            let drifted = scores.iter().filter(|s| s.2).count();
+            DriftPoint {
+                t,
+                share: drifted as f64 / columns.len() as f64,
+                dataset_drift: false,
+                columns: scores,
+            }
+        })
+        .collect();
+    LiveStats {
+        requests: 2_971,
+        errors: 1,
+        latency_ms: Percentiles {
+            p50: 0.44,
+            p95: 0.75,
+            p99: 1.21,
+        },
+        accuracy: Some(0.861),
+        predictions: vec![
+            ("Adelie".into(), 1_310),
+            ("Chinstrap".into(), 598),
+            ("Gentoo".into(), 1_062),
+        ],
+        seconds,
+        drift,
+        alerts: vec![Alert {
+            column: Some("bill_length_mm".into()),
+            kind: "column_drift".into(),
+            detail: "wasserstein score 0.6200 against threshold 0.1".into(),
+        }],
+    }
+}
+
+#[test]
+fn deploy_monitoring() {
+    let home = Home::with_registry();
+    let mut harness = app(
+        &home,
+        AppOptions {
+            workspace: Some(Workspace::Deploy),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the servable versions", |_| true);
+    harness.state_mut().deploy_mut().show_stats(fixed_traffic());
+    harness.run_steps(2);
+    harness.get_by_label("Latency (ms) by second");
+    check(&mut harness, "deploy_monitoring");
+}

@@ -81,7 +81,7 @@ fn every_workspace_can_be_selected() {
 }
 
 #[test]
-fn unbuilt_workspaces_say_what_they_will_hold() {
+fn the_deploy_workspace_without_a_registered_model_says_how_to_get_one() {
     let home = tempfile::tempdir().expect("tempdir");
     let mut harness = harness(
         home.path(),
@@ -91,8 +91,7 @@ fn unbuilt_workspaces_say_what_they_will_hold() {
         },
     );
     harness.run_steps(2);
-    harness.get_by_label_contains("Not built yet");
-    harness.get_by_label_contains("/invocations");
+    harness.get_by_label_contains("No registered model yet");
 }
 
 #[test]

@@ -25,6 +25,7 @@ use command::{Command, CommandEntry};
 use context::PanelContext;
 use file_picker::{FilePicker, NativeFilePicker};
 use palette::Palette;
+use panels::deploy::DeployPanel;
 use panels::experiments::ExperimentsPanel;
 use panels::explore::ExplorePanel;
 use panels::registry::RegistryPanel;
@@ -80,6 +81,7 @@ pub struct KilnApp {
     explore: ExplorePanel,
     experiments: ExperimentsPanel,
     registry: RegistryPanel,
+    deploy: DeployPanel,
     picker: Box<dyn FilePicker>,
     pending_pick: Option<Receiver<Option<PathBuf>>>,
     /// An audit export waiting for the save dialog's answer.
@@ -135,6 +137,7 @@ impl KilnApp {
             explore,
             experiments,
             registry: RegistryPanel::default(),
+            deploy: DeployPanel::default(),
             picker: options.picker,
             pending_pick: None,
             pending_export: None,
@@ -180,6 +183,16 @@ impl KilnApp {
         &self.registry
     }
 
+    /// The Deploy workspace.
+    pub fn deploy(&self) -> &DeployPanel {
+        &self.deploy
+    }
+
+    /// The Deploy workspace, to change its settings (tests).
+    pub fn deploy_mut(&mut self) -> &mut DeployPanel {
+        &mut self.deploy
+    }
+
     /// The Experiments workspace (tests and benchmarks drive it directly).
     pub fn experiments_mut(&mut self) -> &mut ExperimentsPanel {
         &mut self.experiments
@@ -215,6 +228,11 @@ impl KilnApp {
             self.store.as_ref().ok(),
             &self.jobs,
             self.settings.workspace == Workspace::Registry,
+        );
+        self.deploy.poll(
+            self.store.as_ref().ok(),
+            &self.jobs,
+            self.settings.workspace == Workspace::Deploy,
         );
         self.jobs.clear_ended(KEEP_ENDED_JOBS);
         if self
@@ -260,7 +278,7 @@ impl KilnApp {
                 Workspace::Explore => self.explore.explore_ui(ui, &mut cx),
                 Workspace::Experiments => self.experiments.experiments_ui(ui, &mut cx),
                 Workspace::Registry => self.registry.registry_ui(ui, &mut cx),
-                Workspace::Deploy => panels::deploy::deploy_ui(ui, &mut cx),
+                Workspace::Deploy => self.deploy.deploy_ui(ui, &mut cx),
             }
         });
         if let Some(command) = self.palette.palette_ui(ui.ctx(), &self.command_table) {

@@ -1,0 +1,211 @@
+//! The Deploy workspace's controls: which version to serve and its endpoint, and the
+//! simulator's rate, duration, concurrency and drift.
+
+use kiln_core::deploy::retrain::RetrainOutcome;
+use kiln_core::jobs::JobStatus;
+
+use super::{Action, TrafficSettings};
+use crate::ui::theme::Tokens;
+
+/// Label of the drift editor (tests find it by this).
+pub const DRIFT_LABEL: &str = "Drift to inject, one per line";
+
+/// What the controls show this frame.
+pub(super) struct View<'a> {
+    pub refs: Option<&'a Result<Vec<String>, String>>,
+    /// The reference served and its URL.
+    pub endpoint: Option<(&'a str, String)>,
+    /// A server is starting or stopping.
+    pub starting: bool,
+    pub traffic: Option<JobStatus>,
+    pub error: Option<&'a str>,
+}
+
+/// The endpoint: a picker of what can be served, Start / Stop, the URL once serving.
+pub(super) fn endpoint_ui(
+    ui: &mut egui::Ui,
+    view: &View<'_>,
+    chosen: &mut Option<String>,
+    tokens: &Tokens,
+    action: &mut Option<Action>,
+) {
+    ui.strong("Endpoint");
+    let refs = match view.refs {
+        None => {
+            ui.spinner();
+            return;
+        }
+        Some(Err(e)) => {
+            ui.colored_label(tokens.bad, e);
+            return;
+        }
+        Some(Ok(refs)) => refs,
+    };
+    if refs.is_empty() {
+        ui.label("No registered model yet: register a run's model in the Registry (or `kiln models register RUN --name NAME`), then serve it here.");
+        return;
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Serve");
+        egui::ComboBox::from_id_salt("deploy-model")
+            .selected_text(chosen.as_deref().unwrap_or("choose a version"))
+            .width(240.0)
+            .show_ui(ui, |ui| {
+                for r in refs {
+                    ui.selectable_value(chosen, Some(r.clone()), r);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let serving = view.endpoint.is_some();
+        let label = if serving { "Restart" } else { "Start" };
+        let start = ui.add_enabled(chosen.is_some() && !view.starting, egui::Button::new(label));
+        if start.clicked()
+            && let Some(r) = chosen.clone()
+        {
+            *action = Some(Action::Start(r));
+        }
+        if ui
+            .add_enabled(serving && !view.starting, egui::Button::new("Stop"))
+            .clicked()
+        {
+            *action = Some(Action::Stop);
+        }
+        if view.starting {
+            ui.spinner();
+        }
+    });
+    match &view.endpoint {
+        Some((model_ref, url)) => {
+            ui.horizontal(|ui| {
+                ui.colored_label(tokens.good, "Serving");
+                ui.label(format!("{model_ref} on"));
+                ui.monospace(format!("{url}/invocations"));
+                if ui.small_button("Copy URL").clicked() {
+                    ui.ctx().copy_text(url.clone());
+                }
+            });
+            ui.weak("MLflow's scoring protocol: POST JSON (dataframe_split, dataframe_records, instances, inputs) or CSV; /ping, /health, /version, /metrics.");
+        }
+        None => {
+            ui.weak("Not serving.");
+        }
+    }
+    if let Some(error) = view.error {
+        ui.colored_label(tokens.bad, error);
+    }
+}
+
+/// The simulator: rate, duration, concurrency, drift specs (checked as typed), Run / Cancel.
+pub(super) fn traffic_ui(
+    ui: &mut egui::Ui,
+    view: &View<'_>,
+    settings: &mut TrafficSettings,
+    tokens: &Tokens,
+    action: &mut Option<Action>,
+) {
+    ui.strong("Traffic");
+    ui.horizontal(|ui| {
+        ui.label("Rate");
+        ui.add(
+            egui::DragValue::new(&mut settings.rps)
+                .range(1.0..=20_000.0)
+                .suffix(" req/s"),
+        );
+        ui.label("for");
+        ui.add(
+            egui::DragValue::new(&mut settings.duration)
+                .range(1.0..=3_600.0)
+                .suffix(" s"),
+        );
+        let label = ui.label("in flight at most");
+        ui.add(egui::DragValue::new(&mut settings.concurrency).range(1..=64))
+            .labelled_by(label.id);
+    });
+    let label = ui.label(DRIFT_LABEL);
+    ui.add(
+        egui::TextEdit::multiline(&mut settings.drift_text)
+            .id_salt(DRIFT_LABEL)
+            .hint_text("shift:COLUMN=AMOUNT@START..END   scale:COLUMN=FACTOR   mix:COLUMN=a:0.8,b:0.2   flip:LABEL=0.3")
+            .desired_rows(2)
+            .desired_width(f32::INFINITY)
+            .code_editor(),
+    )
+    .labelled_by(label.id);
+    let injections = settings.injections();
+    if let Err(e) = &injections {
+        ui.colored_label(tokens.bad, e);
+    }
+    ui.horizontal(|ui| match &view.traffic {
+        Some(status) => {
+            let fraction = status.fraction.unwrap_or(0.0);
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(260.0)
+                    .text(status.message.clone()),
+            );
+            if ui.button("Cancel").clicked() {
+                *action = Some(Action::Cancel);
+            }
+        }
+        None => {
+            let ready = view.endpoint.is_some() && injections.is_ok();
+            let run = ui
+                .add_enabled(ready, egui::Button::new("Run traffic"))
+                .on_disabled_hover_text("Start an endpoint first (and fix the drift specs)");
+            if run.clicked()
+                && let Ok(drift) = injections
+            {
+                *action = Some(Action::Simulate(drift));
+            }
+        }
+    });
+    ui.weak("Rows are drawn from the version's training data; drift is measured on a sliding window of the last 1,000 requests against it (Evidently's default preset).");
+}
+
+/// The retraining policy's last decision: running, did not fire, or what it made.
+pub(super) fn retrain_ui(
+    ui: &mut egui::Ui,
+    running: Option<JobStatus>,
+    outcome: Option<&Result<Option<RetrainOutcome>, String>>,
+    tokens: &Tokens,
+) {
+    ui.strong("Retraining");
+    if let Some(status) = running {
+        ui.add(
+            egui::ProgressBar::new(status.fraction.unwrap_or(0.0))
+                .desired_width(260.0)
+                .text(status.message),
+        );
+        return;
+    }
+    match outcome {
+        None => {
+            ui.weak("After each run of traffic the model's [retrain] policy (Registry, Gate policy) is checked: drift_share, min_accuracy for accuracy_minutes, auto_promote.");
+        }
+        Some(Err(e)) => {
+            ui.colored_label(tokens.bad, format!("Retraining failed: {e}"));
+        }
+        Some(Ok(None)) => {
+            ui.label("The retraining policy did not fire (or the model has none).");
+        }
+        Some(Ok(Some(r))) => {
+            ui.colored_label(tokens.warn, format!("The policy fired: {}", r.trigger));
+            ui.label(format!(
+                "Run {} trained on {} reference + {} traffic rows, registered as {} version {}.",
+                &r.run_id[..r.run_id.len().min(8)],
+                r.rows.0,
+                r.rows.1,
+                r.name,
+                r.version
+            ));
+            ui.label(format!("Staging: {}", r.staged.verdict()));
+            match &r.promoted {
+                Some(p) => ui.label(format!("Production: {}", p.verdict())),
+                None => ui.label(
+                    "Production: waits for a person (auto_promote is off, or Staging was refused).",
+                ),
+            };
+        }
+    }
+}
