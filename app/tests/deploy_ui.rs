@@ -81,3 +81,57 @@ fn a_version_is_served_from_the_gui_and_a_short_simulation_fills_the_charts() {
     harness.get_by_label("Drift score per feature (sliding window)");
     harness.get_by_label_contains("column_drift · bill_length_mm");
 }
+
+#[test]
+fn a_production_endpoint_follows_a_promotion_and_rolls_back_with_one_click() {
+    use kiln_core::registry;
+    use kiln_core::store::{Stage, Store};
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = registered_penguins(home.path());
+    let store = Store::open(home.path()).unwrap();
+    registry::register_run(&store, &run, "penguins", "the same, again").unwrap();
+    registry::promote(
+        &store,
+        "penguins",
+        1,
+        Stage::Production,
+        "first",
+        false,
+        true,
+    )
+    .unwrap();
+    let mut harness = deploy_harness(home.path());
+    step_until(&mut harness, "the servable versions", |h| {
+        h.query_by_label("Start").is_some()
+    });
+    // The production holder is offered first.
+    harness.get_by_label("Start").click();
+    step_until(&mut harness, "the endpoint", |h| {
+        h.state().deploy().served_version() == Some(1)
+    });
+    harness.get_by_label_contains("penguins@production (version 1) on");
+
+    registry::promote(
+        &store,
+        "penguins",
+        2,
+        Stage::Production,
+        "second",
+        false,
+        true,
+    )
+    .unwrap();
+    step_until(&mut harness, "the hot swap", |h| {
+        h.state().deploy().served_version() == Some(2)
+    });
+    harness.get_by_label("Roll back").click();
+    step_until(&mut harness, "the rollback", |h| {
+        h.state().deploy().served_version() == Some(1)
+    });
+    let log = store.audit_log(Some("penguins")).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.reason == "rollback: one-click rollback from the Deploy workspace")
+    );
+    assert_eq!(log.iter().filter(|e| e.action == "deploy").count(), 2);
+}

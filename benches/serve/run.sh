@@ -79,6 +79,26 @@ load() { # NAME PORT -> wrk output in $DATA/wrk-NAME.txt
 load kiln $KILN_PORT
 load mlflow $MLFLOW_PORT
 
+# Hot swap under load: an endpoint following bc@production while version 2 is promoted halfway
+# through the load; wrk counts every non-2xx answer and socket error.
+SWAP_PORT=5183
+"$KILN_BIN" --home "$HOME_DIR" models register "$RUN_ID" --name bc >/dev/null
+RUN2=$("$KILN_BIN" --home "$HOME_DIR" train --data "$DATA/breast_cancer.csv" --target target \
+  --model logistic_regression --param C=0.5 --json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+"$KILN_BIN" --home "$HOME_DIR" models register "$RUN2" --name bc >/dev/null
+"$KILN_BIN" --home "$HOME_DIR" models promote bc 1 --to production --reason "benchmark start" >/dev/null
+"$KILN_BIN" --home "$HOME_DIR" serve bc@production --port $SWAP_PORT 2>"$DATA/kiln-swap.log" &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$SWAP_PORT/ping"
+BODY_FILE="$DATA/row.json" wrk -t2 -c16 -d"${SECONDS_OF_LOAD}s" --latency -s "$HERE/post.lua" \
+  "http://127.0.0.1:$SWAP_PORT/invocations" > "$DATA/wrk-swap.txt" &
+WRK_PID=$!
+sleep $(( SECONDS_OF_LOAD / 2 ))
+"$KILN_BIN" --home "$HOME_DIR" models promote bc 2 --to production --reason "benchmark swap" >/dev/null
+wait "$WRK_PID"
+cat "$DATA/wrk-swap.txt" >&2
+curl -fsS "http://127.0.0.1:$SWAP_PORT/version" > "$DATA/swap-version.json"
+
 "$VENV/bin/python" - "$DATA" "$RESULTS" "$SECONDS_OF_LOAD" <<'EOF'
 import json, re, subprocess, sys, datetime
 from importlib.metadata import version
@@ -103,6 +123,8 @@ def parse(name):
     }
 
 kiln, mlflow = parse("kiln"), parse("mlflow")
+swap = parse("swap")
+swap["version_after"] = json.load(open(f"{data}/swap-version.json"))["model"]["version"]
 out = {
     "date": datetime.date.today().isoformat(),
     "load": f"wrk -t2 -c16 -d{seconds}s, one-row dataframe_split, same machine",
@@ -110,10 +132,12 @@ out = {
     "kiln": kiln,
     "mlflow": {**mlflow, "version": version("mlflow"), "scikit_learn": version("scikit-learn"), "workers": 2},
     "speedup": round(kiln["rps"] / mlflow["rps"], 1) if mlflow["rps"] else None,
+    "hot_swap": {**swap, "promoted_at_s": seconds // 2},
 }
 json.dump(out, open(results, "w"), indent=2)
 print(json.dumps(out, indent=2))
 print(f"Kiln {kiln['rps']:.0f} req/s (p50 {kiln['p50_ms']:.2f} ms, p99 {kiln['p99_ms']:.2f} ms); "
       f"MLflow {mlflow['rps']:.0f} req/s (p50 {mlflow['p50_ms']:.1f} ms, p99 {mlflow['p99_ms']:.1f} ms); "
-      f"{out['speedup']}x", file=sys.stderr)
+      f"{out['speedup']}x; hot swap to version {swap['version_after']} under load: "
+      f"{swap['requests']} requests, {swap['errors']} errors", file=sys.stderr)
 EOF

@@ -131,7 +131,8 @@ pub struct GuiArgs {
     /// Write a PNG of the window once it has settled, then exit.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
-    /// Explore view to show for FILE, e.g. `column:age` or `correlations` (for screenshots).
+    /// View to open on (for screenshots): for FILE in Explore `column:age`, `correlations`, ...;
+    /// in Deploy `traffic` serves the first version and runs traffic with drift by itself.
     #[arg(long, hide = true, value_name = "TAB[:COLUMN]")]
     pub view: Option<String>,
     /// Window size, e.g. 1280x800.

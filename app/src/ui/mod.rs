@@ -116,6 +116,8 @@ impl KilnApp {
             Some("compare") => experiments.compare_newest_when_loaded(),
             _ => {}
         }
+        let mut deploy = DeployPanel::default();
+        deploy.set_initial_view(options.explore_view.as_deref());
         explore.set_initial_view(options.explore_view);
         let jobs = JobRunner::new();
         if let Ok(store) = &store {
@@ -137,7 +139,7 @@ impl KilnApp {
             explore,
             experiments,
             registry: RegistryPanel::default(),
-            deploy: DeployPanel::default(),
+            deploy,
             picker: options.picker,
             pending_pick: None,
             pending_export: None,
@@ -244,7 +246,7 @@ impl KilnApp {
             // Wake up to remove ended jobs from the status bar even when nothing else happens.
             ctx.request_repaint_after(KEEP_ENDED_JOBS);
         }
-        let busy = self.jobs.running_count() > 0;
+        let busy = self.jobs.running_count() > 0 || self.deploy.demo_pending();
         if let Some(screenshot) = &mut self.screenshot {
             screenshot.tick(ctx, busy);
         }

@@ -68,7 +68,29 @@ pub fn set_candidate(
     mode: CandidateMode,
     reason: &str,
 ) -> Result<(), ServeError> {
-    let url = server.url();
+    let candidate = candidate_change(
+        store,
+        &server.info(),
+        &server.url(),
+        model_ref,
+        mode,
+        reason,
+    )?;
+    server.set_candidate(candidate);
+    Ok(())
+}
+
+/// The candidate `model_ref` names, loaded, and the change audited: what
+/// [`ServerHandle::set_candidate`] then puts in place (the Deploy workspace loads on a job and
+/// swaps on its own thread). `primary` and `url` describe the endpoint.
+pub fn candidate_change(
+    store: &Store,
+    primary: &ModelInfo,
+    url: &str,
+    model_ref: Option<&str>,
+    mode: CandidateMode,
+    reason: &str,
+) -> Result<Option<Candidate>, ServeError> {
     let (candidate, info, action) = match model_ref {
         Some(model_ref) => {
             let served = ServedModel::load(store, model_ref)?;
@@ -79,14 +101,14 @@ pub fn set_candidate(
             };
             (Some(candidate), info, "candidate")
         }
-        None => (None, server.info(), "candidate_cleared"),
+        None => (None, primary.clone(), "candidate_cleared"),
     };
     let what = match &candidate {
         Some(c) => c.mode.describe(),
         None => "no candidate".into(),
     };
-    server.set_candidate(candidate);
-    audit(store, &info, action, reason, &what, &url)
+    audit(store, &info, action, reason, &what, url)?;
+    Ok(candidate)
 }
 
 fn audit(

@@ -25,7 +25,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-pub use candidate::{Candidate, CandidateMode, set_candidate};
+pub use candidate::{Candidate, CandidateMode, candidate_change, set_candidate};
 pub use error::{ApiError, ServeError};
 pub use follow::{FOLLOW_EVERY, Follower, is_moving};
 pub use metrics::{ServeMetrics, ShadowStats};

@@ -21,6 +21,8 @@ pub struct ServedTarget {
     pub target: Target,
     /// The model's training data.
     pub reference: PathBuf,
+    /// The inputs the model reads as numbers (those a shift or scale can act on).
+    pub numeric_inputs: Vec<String>,
 }
 
 /// Serves `model_ref` on 127.0.0.1 (a free port; following it when it is a stage or an
@@ -29,12 +31,15 @@ pub struct ServedTarget {
 pub fn serve_model(store: &Store, model_ref: &str) -> Result<ServedTarget, String> {
     let model = ServedModel::load(store, model_ref).map_err(|e| e.to_string())?;
     let reference = training_data(store, model_ref)?;
-    let inputs = model
-        .model
-        .inputs()
-        .into_iter()
-        .map(|(name, _)| name)
+    let typed = model.model.inputs();
+    // polars' dtypes (`f64`, `i64`, `u8`) and ONNX's element types (`float`, `double`,
+    // `int64`) of number inputs; `str` and `string` are text.
+    let numeric_inputs = typed
+        .iter()
+        .filter(|(_, dtype)| dtype.starts_with(['f', 'i', 'u', 'd']))
+        .map(|(name, _)| name.clone())
         .collect();
+    let inputs = typed.into_iter().map(|(name, _)| name).collect();
     let label = model.model.target().map(str::to_owned);
     let classes = match model.model.task() {
         Task::Classification => model.model.classes().to_vec(),
@@ -52,6 +57,7 @@ pub fn serve_model(store: &Store, model_ref: &str) -> Result<ServedTarget, Strin
         },
         server,
         reference,
+        numeric_inputs,
     })
 }
 

@@ -2,6 +2,7 @@
 //! simulator's rate, duration, concurrency and drift.
 
 use kiln_core::deploy::retrain::RetrainOutcome;
+use kiln_core::deploy::serve::{CandidateMode, ModelInfo};
 use kiln_core::jobs::JobStatus;
 
 use super::{Action, TrafficSettings};
@@ -10,11 +11,40 @@ use crate::ui::theme::Tokens;
 /// Label of the drift editor (tests find it by this).
 pub const DRIFT_LABEL: &str = "Drift to inject, one per line";
 
+/// A running endpoint as the controls show it.
+pub(super) struct Serving<'a> {
+    pub model_ref: &'a str,
+    pub url: String,
+    /// The version answering now (it changes when a followed stage moves).
+    pub version: Option<i64>,
+    pub candidate: Option<(ModelInfo, CandidateMode)>,
+    /// A stage reference, so it can be rolled back.
+    pub follows_stage: bool,
+}
+
+/// The canary/shadow controls' choices.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CandidateChoice {
+    pub model_ref: Option<String>,
+    pub percent: f64,
+    pub shadow: bool,
+}
+
+impl Default for CandidateChoice {
+    fn default() -> Self {
+        Self {
+            model_ref: None,
+            percent: 10.0,
+            shadow: false,
+        }
+    }
+}
+
 /// What the controls show this frame.
 pub(super) struct View<'a> {
     pub refs: Option<&'a Result<Vec<String>, String>>,
-    /// The reference served and its URL.
-    pub endpoint: Option<(&'a str, String)>,
+    /// The endpoint, when one runs.
+    pub endpoint: Option<Serving<'a>>,
     /// A server is starting or stopping.
     pub starting: bool,
     pub traffic: Option<JobStatus>,
@@ -76,13 +106,22 @@ pub(super) fn endpoint_ui(
         }
     });
     match &view.endpoint {
-        Some((model_ref, url)) => {
+        Some(serving) => {
             ui.horizontal(|ui| {
                 ui.colored_label(tokens.good, "Serving");
-                ui.label(format!("{model_ref} on"));
-                ui.monospace(format!("{url}/invocations"));
+                let version = serving.version.map(|v| format!(" (version {v})")).unwrap_or_default();
+                ui.label(format!("{}{version} on", serving.model_ref));
+                ui.monospace(format!("{}/invocations", serving.url));
                 if ui.small_button("Copy URL").clicked() {
-                    ui.ctx().copy_text(url.clone());
+                    ui.ctx().copy_text(serving.url.clone());
+                }
+                if serving.follows_stage
+                    && ui
+                        .button("Roll back")
+                        .on_hover_text("Give the stage back to the version that held it before (audited); this endpoint swaps to it")
+                        .clicked()
+                {
+                    *action = Some(Action::Rollback);
                 }
             });
             ui.weak("MLflow's scoring protocol: POST JSON (dataframe_split, dataframe_records, instances, inputs) or CSV; /ping, /health, /version, /metrics.");
@@ -207,5 +246,84 @@ pub(super) fn retrain_ui(
                 ),
             };
         }
+    }
+}
+
+/// A candidate beside the served model: a canary answering a share of the requests (the
+/// slider), or a shadow scoring copies; Apply and Remove.
+pub(super) fn candidate_ui(
+    ui: &mut egui::Ui,
+    view: &View<'_>,
+    choice: &mut CandidateChoice,
+    busy: bool,
+    notice: Option<&Result<String, String>>,
+    tokens: &Tokens,
+    action: &mut Option<Action>,
+) {
+    let (Some(serving), Some(Ok(refs))) = (&view.endpoint, view.refs) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        let label = ui.label("Candidate");
+        egui::ComboBox::from_id_salt("deploy-candidate")
+            .selected_text(choice.model_ref.as_deref().unwrap_or("none"))
+            .width(200.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut choice.model_ref, None, "none");
+                for r in refs.iter().filter(|r| r.as_str() != serving.model_ref) {
+                    ui.selectable_value(&mut choice.model_ref, Some(r.clone()), r);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.checkbox(&mut choice.shadow, "Shadow");
+        ui.add_enabled(
+            !choice.shadow,
+            egui::Slider::new(&mut choice.percent, 0.0..=100.0)
+                .suffix("% canary")
+                .integer(),
+        );
+        let mode = if choice.shadow {
+            CandidateMode::Shadow
+        } else {
+            CandidateMode::Canary {
+                percent: choice.percent,
+            }
+        };
+        if ui
+            .add_enabled(
+                choice.model_ref.is_some() && !busy,
+                egui::Button::new("Apply"),
+            )
+            .clicked()
+        {
+            *action = Some(Action::Candidate(choice.model_ref.clone(), mode));
+        }
+        if ui
+            .add_enabled(
+                serving.candidate.is_some() && !busy,
+                egui::Button::new("Remove"),
+            )
+            .clicked()
+        {
+            *action = Some(Action::Candidate(None, mode));
+        }
+    });
+    match (&serving.candidate, notice) {
+        (_, Some(Err(e))) => {
+            ui.colored_label(tokens.bad, e);
+        }
+        (Some((info, mode)), _) => {
+            let how = match mode {
+                CandidateMode::Canary { percent } => {
+                    format!("answers {percent:.0}% of the requests")
+                }
+                CandidateMode::Shadow => {
+                    "scores a copy of every request; /metrics counts its disagreements".into()
+                }
+            };
+            ui.weak(format!("Candidate {} {how}.", info.model_ref));
+        }
+        (None, _) => {}
     }
 }

@@ -23,7 +23,12 @@ use kiln_core::deploy::simulate::{
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
 use kiln_core::store::Store;
 
+use kiln_core::deploy::serve::{Candidate, CandidateMode, candidate_change};
+use kiln_core::registry::ModelRef;
+
+use crate::ui::command::Command;
 use crate::ui::context::PanelContext;
+use crate::ui::panels::registry::RegistryEdit;
 use charts::ChartData;
 
 /// How often the live charts are prepared again while traffic runs.
@@ -89,6 +94,11 @@ pub struct DeployPanel {
     endpoint: Option<Endpoint>,
     stopping: Option<JobHandle<()>>,
     settings: TrafficSettings,
+    /// The canary or shadow controls' choices.
+    candidate: controls::CandidateChoice,
+    /// Loading (and auditing) a candidate; the UI thread puts it in place.
+    setting_candidate: Option<JobHandle<(Option<Candidate>, String)>>,
+    candidate_notice: Option<Result<String, String>>,
     traffic: Option<Traffic>,
     /// The monitor of the running (or last) simulation, and when its charts were prepared.
     monitor: Option<Arc<Monitor>>,
@@ -100,12 +110,19 @@ pub struct DeployPanel {
     /// What the retraining policy did after the last traffic (`None`: it did not fire).
     retrained: Option<Result<Option<RetrainOutcome>, String>>,
     error: Option<String>,
+    /// `kiln gui --panel deploy --view traffic`: serve the first version and run traffic
+    /// with a ramped drift by itself (the README's screenshot of the real window).
+    demo: bool,
 }
 
 /// What the controls asked for this frame.
 enum Action {
     Start(String),
     Stop,
+    /// Give the served stage back to its previous holder.
+    Rollback,
+    /// Put a candidate beside the served model (`None` removes it).
+    Candidate(Option<String>, CandidateMode),
     Simulate(Vec<DriftInjection>),
     Cancel,
 }
@@ -114,6 +131,13 @@ impl DeployPanel {
     /// The address being served, when an endpoint runs.
     pub fn endpoint_url(&self) -> Option<String> {
         self.endpoint.as_ref().map(|e| e.served.server.url())
+    }
+
+    /// The version the endpoint answers with now.
+    pub fn served_version(&self) -> Option<i64> {
+        self.endpoint
+            .as_ref()
+            .and_then(|e| e.served.server.info().version)
     }
 
     /// What the monitor has seen (the charts' data).
@@ -148,6 +172,49 @@ impl DeployPanel {
         self.report.as_ref()
     }
 
+    /// `traffic` starts serving and a short run of traffic with drift on its own.
+    pub fn set_initial_view(&mut self, view: Option<&str>) {
+        self.demo = view == Some("traffic");
+    }
+
+    /// Whether the `traffic` view is still on its way to a finished run (the screenshot
+    /// waits for it).
+    pub fn demo_pending(&self) -> bool {
+        let listed_nothing = matches!(&self.refs, Some(Ok(r)) if r.is_empty());
+        let failed = matches!(&self.refs, Some(Err(_))) || self.error.is_some();
+        self.demo
+            && !failed
+            && (listed_nothing || self.report.is_none() || self.retraining.is_some())
+    }
+
+    /// The `traffic` view's next step: serve once listed, then traffic once serving.
+    fn demo_step(&mut self, store: &Store, jobs: &JobRunner) {
+        if !self.demo || self.starting.is_some() || self.traffic.is_some() || self.report.is_some()
+        {
+            return;
+        }
+        match &self.endpoint {
+            None => {
+                if let Some(chosen) = self.chosen.clone() {
+                    self.start(store, jobs, chosen);
+                }
+            }
+            Some(endpoint) => {
+                self.settings.rps = 200.0;
+                self.settings.duration = 12.0;
+                self.settings.drift_text = endpoint
+                    .served
+                    .numeric_inputs
+                    .first()
+                    .map(|c| format!("scale:{c}=1.3@4..8"))
+                    .unwrap_or_default();
+                if let Ok(drift) = self.settings.injections() {
+                    self.simulate(jobs, drift);
+                }
+            }
+        }
+    }
+
     /// Per-frame work that draws nothing: collects finished jobs, lists what can be served
     /// when `visible` (again when the store changed), and prepares the live charts.
     pub fn poll(&mut self, store: Option<&Store>, jobs: &JobRunner, visible: bool) {
@@ -175,6 +242,18 @@ impl DeployPanel {
             }
         }
         JobHandle::take_finished(&mut self.stopping);
+        if let Some(result) = JobHandle::take_finished(&mut self.setting_candidate) {
+            self.candidate_notice = Some(match result {
+                Ok((candidate, notice)) => {
+                    if let Some(endpoint) = &self.endpoint {
+                        // An atomic pointer swap: no request fails for it.
+                        endpoint.served.server.set_candidate(candidate);
+                    }
+                    Ok(notice)
+                }
+                Err(e) => Err(e.to_string()),
+            });
+        }
         if let Some(traffic) = &self.traffic
             && let Some(result) = traffic.job.try_result()
         {
@@ -207,6 +286,9 @@ impl DeployPanel {
             self.live = monitor.snapshot();
             self.charts = ChartData::of(&self.live);
             self.refreshed = Some(Instant::now());
+        }
+        if let Some(store) = store {
+            self.demo_step(store, jobs);
         }
         if let Some(store) = store
             && visible
@@ -242,15 +324,28 @@ impl DeployPanel {
             .show(ui, |ui| {
                 let view = controls::View {
                     refs: self.refs.as_ref(),
-                    endpoint: self
-                        .endpoint
-                        .as_ref()
-                        .map(|e| (e.model_ref.as_str(), e.served.server.url())),
+                    endpoint: self.endpoint.as_ref().map(|e| controls::Serving {
+                        model_ref: &e.model_ref,
+                        url: e.served.server.url(),
+                        // Atomic loads: what the endpoint serves this instant.
+                        version: e.served.server.info().version,
+                        candidate: e.served.server.candidate(),
+                        follows_stage: stage_of(&e.model_ref).is_some(),
+                    }),
                     starting: self.starting.is_some() || self.stopping.is_some(),
                     traffic: self.traffic.as_ref().map(|t| t.job.status()),
                     error: self.error.as_deref(),
                 };
                 controls::endpoint_ui(ui, &view, &mut self.chosen, cx.tokens, &mut action);
+                controls::candidate_ui(
+                    ui,
+                    &view,
+                    &mut self.candidate,
+                    self.setting_candidate.is_some(),
+                    self.candidate_notice.as_ref(),
+                    cx.tokens,
+                    &mut action,
+                );
                 ui.add_space(cx.tokens.section_gap / 2.0);
                 controls::traffic_ui(ui, &view, &mut self.settings, cx.tokens, &mut action);
                 ui.add_space(cx.tokens.section_gap / 2.0);
@@ -270,8 +365,25 @@ impl DeployPanel {
                 );
             });
         match action {
-            Some(Action::Start(model_ref)) => self.start(cx, model_ref),
+            Some(Action::Start(model_ref)) => {
+                if let Ok(store) = cx.store {
+                    self.start(store, cx.jobs, model_ref);
+                }
+            }
             Some(Action::Stop) => self.stop(cx.jobs),
+            Some(Action::Rollback) => {
+                let followed = self.endpoint.as_ref().and_then(|e| stage_of(&e.model_ref));
+                if let Some((name, stage)) = followed {
+                    cx.send(Command::EditRegistry(RegistryEdit::Rollback {
+                        name,
+                        stage,
+                        reason: "one-click rollback from the Deploy workspace".into(),
+                    }));
+                }
+            }
+            Some(Action::Candidate(candidate_ref, mode)) => {
+                self.set_candidate(cx, candidate_ref, mode)
+            }
             Some(Action::Simulate(drift)) => self.simulate(cx.jobs, drift),
             Some(Action::Cancel) => {
                 if let Some(traffic) = &self.traffic {
@@ -282,15 +394,51 @@ impl DeployPanel {
         }
     }
 
-    fn start(&mut self, cx: &mut PanelContext<'_>, model_ref: String) {
-        let Ok(store) = cx.store else { return };
-        self.stop(cx.jobs);
+    fn start(&mut self, store: &Store, jobs: &JobRunner, model_ref: String) {
+        self.stop(jobs);
         let store = store.clone();
         self.chosen = Some(model_ref.clone());
         self.error = None;
-        self.starting = Some(cx.jobs.spawn(format!("Serving {model_ref}"), move |ctx| {
+        self.starting = Some(jobs.spawn(format!("Serving {model_ref}"), move |ctx| {
             ctx.message("loading the model");
             serve_model(&store, &model_ref).map_err(JobError::failed)
+        }));
+    }
+
+    /// Loads (and audits) the endpoint's new candidate on a job; `poll` puts it in place.
+    fn set_candidate(
+        &mut self,
+        cx: &mut PanelContext<'_>,
+        candidate_ref: Option<String>,
+        mode: CandidateMode,
+    ) {
+        let (Ok(store), Some(endpoint)) = (cx.store, &self.endpoint) else {
+            return;
+        };
+        let store = store.clone();
+        let (primary, url) = (endpoint.served.server.info(), endpoint.served.server.url());
+        self.candidate_notice = None;
+        self.setting_candidate = Some(cx.jobs.spawn("Setting the candidate", move |_| {
+            let reason = "set in the Deploy workspace";
+            let candidate = candidate_change(
+                &store,
+                &primary,
+                &url,
+                candidate_ref.as_deref(),
+                mode,
+                reason,
+            )
+            .map_err(JobError::failed)?;
+            let notice = match &candidate_ref {
+                Some(r) => match mode {
+                    CandidateMode::Canary { percent } => {
+                        format!("{r} answers {percent:.0}% of the requests")
+                    }
+                    CandidateMode::Shadow => format!("{r} scores a copy of every request"),
+                },
+                None => "No candidate".into(),
+            };
+            Ok((candidate, notice))
         }));
     }
 
@@ -372,4 +520,12 @@ fn retrain_job(
     jobs.spawn(format!("Retraining policy of {model_ref}"), move |ctx| {
         retrain_if_fired(&store, &model_ref, &live, &traffic, ctx)
     })
+}
+
+/// The model and stage a served reference follows (`churn@production`), for rollback.
+fn stage_of(model_ref: &str) -> Option<(String, kiln_core::store::Stage)> {
+    match ModelRef::parse(model_ref) {
+        Ok(ModelRef::Stage(name, stage)) => Some((name, stage)),
+        _ => None,
+    }
 }

@@ -46,6 +46,16 @@ pub enum RegistryEdit {
         /// Why.
         reason: String,
     },
+    /// Give a stage back to its previous holder (`kiln_core::registry::rollback`, as
+    /// `kiln models rollback`); an endpoint following the stage swaps back.
+    Rollback {
+        /// Model name.
+        name: String,
+        /// Staging or production.
+        stage: Stage,
+        /// Why (required).
+        reason: String,
+    },
     /// Point an alias at a version.
     SetAlias {
         /// Model name.
@@ -76,6 +86,7 @@ impl RegistryEdit {
                 ..
             } => format!("Pointing {name}@{alias} at version {version}"),
             Self::SetPolicy { name, .. } => format!("Saving the gate policy of {name}"),
+            Self::Rollback { name, stage, .. } => format!("Rolling back {name}@{stage}"),
             Self::Approve {
                 name,
                 version,
@@ -136,6 +147,16 @@ impl RegistryEdit {
                     .set_alias(name, *version, alias, reason)
                     .map_err(JobError::failed)?;
                 Ok(format!("{name}@{alias} now points at version {version}"))
+            }
+            Self::Rollback {
+                name,
+                stage,
+                reason,
+            } => {
+                require_reason(reason, "a rollback")?;
+                let back = kiln_core::registry::rollback(store, name, *stage, reason)
+                    .map_err(JobError::failed)?;
+                Ok(format!("{name}:{} is back in {stage}", back.version))
             }
             Self::SetPolicy { name, toml, reason } => {
                 let policy = kiln_core::registry::set_policy(store, name, toml, reason)
