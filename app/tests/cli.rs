@@ -277,3 +277,35 @@ fn runs_group_by_a_key_with_aggregates() {
     assert_eq!(svm["runs"], 2);
     assert!((svm["metrics"]["accuracy"]["mean"].as_f64().unwrap() - 0.85).abs() < 1e-12);
 }
+
+#[test]
+fn a_minimal_profile_has_the_same_columns_and_no_correlation_matrices() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let penguins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/penguins.csv");
+    let penguins = penguins.to_str().expect("path");
+    let profile = |extra: &[&str]| {
+        let mut args = vec!["profile", penguins, "--json"];
+        args.extend_from_slice(extra);
+        let output = kiln(home.path(), &args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("one JSON document")
+    };
+    let (full, minimal) = (profile(&[]), profile(&["--minimal"]));
+    assert_eq!(full["columns"], minimal["columns"]);
+    assert_eq!(full["duplicate_rows"], minimal["duplicate_rows"]);
+    assert_eq!(
+        full["correlations"]["spearman"]["columns"]
+            .as_array()
+            .expect("names")
+            .len(),
+        5
+    );
+    assert_eq!(
+        minimal["correlations"]["spearman"]["columns"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        minimal["correlations"]["pearson"]["matrix"],
+        serde_json::json!([])
+    );
+}

@@ -39,6 +39,10 @@ pub enum Cmd {
         /// Alert threshold, e.g. missing=0.05 or high_cardinality=100 (repeatable).
         #[arg(long = "alert", value_name = "NAME=VALUE")]
         alerts: Vec<String>,
+        /// No correlation matrices (ydata-profiling's minimal mode): statistics, histograms,
+        /// top values, duplicates and alerts only.
+        #[arg(long)]
+        minimal: bool,
     },
     /// Train a model (or a sweep) and track it as a run.
     Train(Box<TrainArgs>),

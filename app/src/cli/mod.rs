@@ -70,12 +70,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             register,
             kinds,
             alerts,
+            minimal,
         }) => {
             let register = match register {
                 Some(name) => Some((open_store(home)?, name)),
                 None => None,
             };
-            profile::run_profile(file, json, register, &kinds, &alerts)
+            profile::run_profile(file, json, register, &kinds, &alerts, minimal)
         }
         Some(Cmd::Serve {
             model_ref,

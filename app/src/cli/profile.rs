@@ -22,12 +22,14 @@ pub fn run_profile(
     register: Option<(Store, String)>,
     kinds: &[String],
     alerts: &[String],
+    minimal: bool,
 ) -> Result<ExitCode> {
     let mut overrides = SchemaOverrides::default();
     for kind in kinds {
         overrides.parse_kind(kind)?;
     }
     let mut options = profile_options(&overrides);
+    options.minimal = minimal;
     for alert in alerts {
         options
             .thresholds

@@ -149,6 +149,9 @@ pub struct ProfileOptions {
     pub thresholds: AlertThresholds,
     /// Kinds the user chose for string columns (categorical or text), by column name.
     pub kinds: std::collections::BTreeMap<String, ColumnKind>,
+    /// Leave out the correlation matrices (left empty), as ydata-profiling's `minimal=True`
+    /// does: per-column statistics, histograms, top values, duplicates and alerts only.
+    pub minimal: bool,
 }
 
 /// Numeric column data kept for the correlation phase.
@@ -210,6 +213,9 @@ pub fn profile_frame(
         .iter_mut()
         .filter_map(|r| r.numeric.take())
         .collect();
+    if options.minimal {
+        numeric.clear();
+    }
     let names: Vec<String> = numeric
         .iter()
         .map(|n| results[n.index].profile.name.clone())
