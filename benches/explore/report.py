@@ -28,6 +28,8 @@ TARGETS = [
      "Kiln full profile {big} / polars bare read+describe {big} (time)"),
     ("ydata_100k_over_kiln_100k", "ydata_minimal_100k_s", "kiln_100k_s", ">=", 50.0,
      "ydata-profiling minimal {small} / Kiln full profile {small} (time)"),
+    ("ydata_100k_over_kiln_100k_minimal", "ydata_minimal_100k_s", "kiln_100k_minimal_s", ">=", 50.0,
+     "ydata-profiling minimal {small} / Kiln --minimal {small}, the same work (time)"),
     ("kiln_rss_over_arrow", "kiln_1m_peak_rss_mb", "arrow_1m_mb", "<=", 3.0,
      "Kiln peak RSS {big} / Arrow in-memory size of the {big} table"),
 ]
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln-1m", required=True)
     ap.add_argument("--kiln-100k", required=True)
+    ap.add_argument("--kiln-100k-minimal", default=None)
     ap.add_argument("--peers", required=True)
     ap.add_argument("--arrow-bytes", type=int, default=None)
     ap.add_argument("--arrow-error", default=None)
@@ -110,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         peers = json.load(f)
     k1 = summarize(read_runs(args.kiln_1m))
     k100 = summarize(read_runs(args.kiln_100k))
+    k100m = summarize(read_runs(args.kiln_100k_minimal)) if args.kiln_100k_minimal else None
     csv = file_info(args.csv)
     sl = file_info(args.slice)
     rows_label = "1M" if csv["rows"] == 1_000_000 else f"{csv['rows']:,} rows"
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         "kiln_1m_peak_rss_mb": k1["peak_rss_mb"],
         "kiln_100k_s": k100["seconds"],
         "kiln_100k_peak_rss_mb": k100["peak_rss_mb"],
+        "kiln_100k_minimal_s": k100m["seconds"] if k100m else None,
+        "kiln_100k_minimal_peak_rss_mb": k100m["peak_rss_mb"] if k100m else None,
         "arrow_1m_mb": args.arrow_bytes / MiB if args.arrow_bytes else None,
     }
     for key, value in peers.items():
@@ -136,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"read_csv + describe(), {rows_label}", "polars", "polars_read_describe_s",
          "polars_read_describe_peak_rss_mb", ("kiln_1m_s", "kiln_1m_peak_rss_mb")),
         (f"full profile, {slice_label} (`kiln profile --json`)", "Kiln", "kiln_100k_s", "kiln_100k_peak_rss_mb", None),
+        (f"minimal profile, {slice_label} (`kiln profile --json --minimal`)", "Kiln", "kiln_100k_minimal_s",
+         "kiln_100k_minimal_peak_rss_mb", ("kiln_100k_s", "kiln_100k_peak_rss_mb")),
         (f"ProfileReport(minimal=True).to_json(), {slice_label}, read excluded", "ydata-profiling",
          "ydata_minimal_100k_s", "ydata_minimal_100k_peak_rss_mb", ("kiln_100k_s", "kiln_100k_peak_rss_mb")),
     ]
@@ -216,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             "mem_total_gib": _mem_total_gib(),
         },
         "dataset": {"csv": csv, "slice": sl, "arrow_nbytes": args.arrow_bytes},
-        "kiln": {"bin": args.kiln_bin, "version": args.kiln_version, "1m": k1, "100k": k100},
+        "kiln": {"bin": args.kiln_bin, "version": args.kiln_version, "1m": k1, "100k": k100,
+                 "100k_minimal": k100m},
         "figures": figures,
         "table": table_rows,
         "derived": derived,

@@ -88,9 +88,10 @@ trap 'rm -rf "$TMP"' EXIT
 
 # --- Kiln: one untimed warm-up run that checks the output, then RUNS timed runs -----------------
 KILN_VERSION="$("$KILN_BIN" --version 2>/dev/null | head -1 || true)"
-time_kiln() { # FILE EXPECTED_ROWS OUT
+time_kiln() { # FILE EXPECTED_ROWS OUT [EXTRA ARGS...]
   local file=$1 rows=$2 out=$3 i start end rss secs check
-  if ! "$KILN_BIN" profile "$file" --json > "$TMP/warmup.json" 2> "$TMP/kiln.err"; then
+  shift 3
+  if ! "$KILN_BIN" profile "$file" --json "$@" > "$TMP/warmup.json" 2> "$TMP/kiln.err"; then
     log "kiln failed on $file:"
     tail -20 "$TMP/kiln.err" >&2
     exit 1
@@ -116,7 +117,7 @@ PY
   : > "$out"
   for ((i = 1; i <= RUNS; i++)); do
     start=$(date +%s%N)
-    if ! /usr/bin/time -f %M -o "$TMP/rss" "$KILN_BIN" profile "$file" --json > /dev/null 2> "$TMP/kiln.err"; then
+    if ! /usr/bin/time -f %M -o "$TMP/rss" "$KILN_BIN" profile "$file" --json "$@" > /dev/null 2> "$TMP/kiln.err"; then
       log "kiln failed on $file (run $i):"
       tail -20 "$TMP/kiln.err" >&2
       exit 1
@@ -130,6 +131,8 @@ PY
 }
 time_kiln "$BIG" "$ROWS" "$TMP/kiln_1m.txt"
 time_kiln "$SLICE" "$SLICE_ROWS" "$TMP/kiln_100k.txt"
+# The same work as ydata-profiling's minimal mode: no correlation matrices.
+time_kiln "$SLICE" "$SLICE_ROWS" "$TMP/kiln_100k_minimal.txt" --minimal
 
 # --- Arrow in-memory size of the big table (the yardstick for Kiln's peak RSS) ------------------
 ARROW_ARGS=()
@@ -147,6 +150,7 @@ fi
 STRICT_ARGS=()
 [[ "${KILN_BENCH_STRICT:-0}" == 1 ]] && STRICT_ARGS=(--strict)
 "$MAIN_PY" "$HERE/report.py" \
-  --kiln-1m "$TMP/kiln_1m.txt" --kiln-100k "$TMP/kiln_100k.txt" --peers "$TMP/peers.json" \
+  --kiln-1m "$TMP/kiln_1m.txt" --kiln-100k "$TMP/kiln_100k.txt" \
+  --kiln-100k-minimal "$TMP/kiln_100k_minimal.txt" --peers "$TMP/peers.json" \
   "${ARROW_ARGS[@]}" --csv "$BIG" --slice "$SLICE" --out "$RESULTS" \
   --kiln-bin "$KILN_BIN" --kiln-version "$KILN_VERSION" "${STRICT_ARGS[@]}"

@@ -42,6 +42,20 @@ pub struct RetrainOutcome {
     pub promoted: Option<Promotion>,
 }
 
+/// Every retraining recorded in the audit trail (of one model, or all), newest first.
+pub fn retrain_history(
+    store: &Store,
+    model: Option<&str>,
+) -> crate::store::StoreResult<Vec<crate::store::AuditEntry>> {
+    let mut entries: Vec<_> = store
+        .audit_log(model)?
+        .into_iter()
+        .filter(|e| e.action == "retrain")
+        .collect();
+    entries.reverse();
+    Ok(entries)
+}
+
 /// The retraining policy of the model `model_ref` names, if its policy has one.
 pub fn retrain_policy(store: &Store, model_ref: &str) -> Result<Option<RetrainPolicy>, JobError> {
     let version = resolve(store, model_ref)

@@ -207,9 +207,11 @@ pub(super) fn retrain_ui(
     ui: &mut egui::Ui,
     running: Option<JobStatus>,
     outcome: Option<&Result<Option<RetrainOutcome>, String>>,
+    history: &[(String, String, String)],
     tokens: &Tokens,
 ) {
     ui.strong("Retraining");
+    history_ui(ui, history);
     if let Some(status) = running {
         ui.add(
             egui::ProgressBar::new(status.fraction.unwrap_or(0.0))
@@ -326,4 +328,26 @@ pub(super) fn candidate_ui(
         }
         (None, _) => {}
     }
+}
+
+/// Earlier retrainings from the audit trail: when, the version made, why.
+fn history_ui(ui: &mut egui::Ui, history: &[(String, String, String)]) {
+    if history.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("History ({} retrainings)", history.len()))
+        .id_salt("deploy-retrain-history")
+        .show(ui, |ui| {
+            egui::Grid::new("deploy-retrain-history-grid")
+                .num_columns(3)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (at, version, why) in history.iter().take(50) {
+                        ui.monospace(at.get(..19).unwrap_or(at));
+                        ui.label(version);
+                        ui.label(why);
+                        ui.end_row();
+                    }
+                });
+        });
 }

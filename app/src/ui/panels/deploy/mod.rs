@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiln_core::data::{LoadOptions, open_table};
-use kiln_core::deploy::retrain::{RetrainOutcome, retrain_if_fired};
+use kiln_core::deploy::retrain::{RetrainOutcome, retrain_history, retrain_if_fired};
 use kiln_core::deploy::simulate::{
     DriftInjection, LiveStats, Monitor, ServedTarget, SimulateOptions, Simulation,
     SimulationReport, servable_refs, serve_model, simulate,
@@ -70,6 +70,9 @@ impl TrafficSettings {
     }
 }
 
+/// One retraining from the audit trail: when, the version it made (`model:version`), why.
+type HistoryRow = (String, String, String);
+
 /// A running endpoint: the server and what traffic to it sends.
 struct Endpoint {
     model_ref: String,
@@ -86,7 +89,9 @@ struct Traffic {
 #[derive(Default)]
 pub struct DeployPanel {
     refs: Option<Result<Vec<String>, String>>,
-    loading_refs: Option<JobHandle<Vec<String>>>,
+    /// Retrainings in the audit trail, newest first.
+    history: Vec<HistoryRow>,
+    loading_refs: Option<JobHandle<(Vec<String>, Vec<HistoryRow>)>>,
     refs_token: Option<(u64, i64)>,
     /// The reference chosen in the picker.
     chosen: Option<String>,
@@ -219,7 +224,12 @@ impl DeployPanel {
     /// when `visible` (again when the store changed), and prepares the live charts.
     pub fn poll(&mut self, store: Option<&Store>, jobs: &JobRunner, visible: bool) {
         if let Some(result) = JobHandle::take_finished(&mut self.loading_refs) {
-            self.refs = Some(result.map_err(|e| e.to_string()));
+            let (refs, history) = match result {
+                Ok((refs, history)) => (Ok(refs), history),
+                Err(e) => (Err(e.to_string()), Vec::new()),
+            };
+            self.refs = Some(refs);
+            self.history = history;
             if self.chosen.is_none() {
                 // A production endpoint is what a user most often wants to watch.
                 let refs = self.refs.as_ref().and_then(|r| r.as_ref().ok());
@@ -299,7 +309,14 @@ impl DeployPanel {
                 self.refs_token = Some(token);
                 let store = store.clone();
                 self.loading_refs = Some(jobs.spawn("Listing servable models", move |_| {
-                    Ok(servable_refs(&store)?)
+                    let history = retrain_history(&store, None)?
+                        .into_iter()
+                        .map(|e| {
+                            let version = e.version.map(|v| format!(":{v}")).unwrap_or_default();
+                            (e.at, format!("{}{version}", e.model), e.reason)
+                        })
+                        .collect();
+                    Ok((servable_refs(&store)?, history))
                 }));
             }
         }
@@ -361,6 +378,7 @@ impl DeployPanel {
                     ui,
                     self.retraining.as_ref().map(JobHandle::status),
                     self.retrained.as_ref(),
+                    &self.history,
                     cx.tokens,
                 );
             });
