@@ -36,8 +36,12 @@ def main(out: Path) -> None:
     model.fit(features, frame["target"])
     model_dir = out / "mlflow-model"
     if not model_dir.exists():
+        # MLflow 3.17 saves with skops, which refuses numpy's dtype unless it is trusted.
         mlflow.sklearn.save_model(
-            model, model_dir, signature=infer_signature(features, model.predict(features))
+            model,
+            model_dir,
+            signature=infer_signature(features, model.predict(features)),
+            skops_trusted_types=["numpy.dtype"],
         )
 
 

@@ -59,7 +59,8 @@ wait_for() { # URL
 "$KILN_BIN" --home "$HOME_DIR" serve "$RUN_ID" --port $KILN_PORT 2>"$DATA/kiln-serve.log" &
 PIDS+=($!)
 # setsid: MLflow's workers are children of its own process group, stopped as a group.
-setsid "$VENV/bin/mlflow" models serve -m "$DATA/mlflow-model" --env-manager local --workers 2 \
+# MLflow starts uvicorn by name: the virtualenv's bin folder goes first on PATH.
+PATH="$VENV/bin:$PATH" setsid "$VENV/bin/mlflow" models serve -m "$DATA/mlflow-model" --env-manager local --workers 2 \
   -h 127.0.0.1 -p $MLFLOW_PORT >"$DATA/mlflow-serve.log" 2>&1 &
 MLFLOW_PID=$!
 PIDS+=(-"$MLFLOW_PID")

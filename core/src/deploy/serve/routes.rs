@@ -37,6 +37,9 @@ pub(super) struct AppState {
     pub time_limit: Duration,
 }
 
+/// Bodies up to this size (a few rows) are scored on the connection's own task.
+const INLINE_BODY: usize = 8 * 1024;
+
 /// The paths the metrics count by name; anything else counts as `other`, so a scan of
 /// random paths cannot grow the label set without bound.
 const PATHS: [&str; 5] = ["/invocations", "/ping", "/health", "/version", "/metrics"];
@@ -118,14 +121,20 @@ async fn invoke(
     };
     state.metrics.record_variant(variant);
     let shadow_body = shadow.as_ref().map(|_| body.clone());
-    // Parsing and predicting are CPU work: on the blocking pool they cannot stall the
-    // connections of other clients. A request over the limit is answered with a 504; its
-    // work finishes in the background and is dropped.
-    let work = tokio::task::spawn_blocking(move || score(&served.model, format, &body));
-    let answer = match tokio::time::timeout(state.time_limit, work).await {
-        Err(_) => Err(ApiError::timeout(state.time_limit)),
-        Ok(Err(join)) => Err(ApiError::internal(format!("scoring failed: {join}"))),
-        Ok(Ok(answer)) => answer,
+    let answer = if body.len() <= INLINE_BODY {
+        // A few rows score in tens of microseconds: handing them to another thread would
+        // cost more than the work, and add to the tail latency.
+        score(&served.model, format, &body)
+    } else {
+        // Parsing and predicting more are CPU work: on the blocking pool they cannot stall
+        // the connections of other clients. A request over the limit is answered with a 504;
+        // its work finishes in the background and is dropped.
+        let work = tokio::task::spawn_blocking(move || score(&served.model, format, &body));
+        match tokio::time::timeout(state.time_limit, work).await {
+            Err(_) => Err(ApiError::timeout(state.time_limit)),
+            Ok(Err(join)) => Err(ApiError::internal(format!("scoring failed: {join}"))),
+            Ok(Ok(answer)) => answer,
+        }
     };
     // The shadow scores its copy after the answer is ready, off the request's path.
     if let (Some(shadow), Some(body), Ok(scored)) = (shadow, shadow_body, &answer) {
