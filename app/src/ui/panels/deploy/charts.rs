@@ -171,8 +171,11 @@ fn chart(ui: &mut egui::Ui, title: &str, width: f32, add: impl FnOnce(&mut egui_
     ui.vertical(|ui| {
         ui.set_width(width);
         ui.label(title);
+        // From zero: a latency or a drift score is read against nothing, not against the
+        // smallest value seen (and the axis keeps its labels when the values are close).
         fixed_plot(title, CHART_HEIGHT)
             .width(width)
+            .include_y(0.0)
             .legend(Legend::default())
             .x_axis_label("s")
             .show(ui, add);
