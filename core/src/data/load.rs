@@ -147,7 +147,13 @@ fn read_csv(
     if !on_progress(0.2, "checking rows") {
         return Err(DataError::Cancelled);
     }
+    // polars tries its date patterns on every text field it infers from; when none of the
+    // rows it infers from holds anything shaped like a date or a time, that work (a quarter
+    // of a profile's time on a file with text columns) is skipped: the result is the same.
+    let dates = may_hold_dates(&bytes, INFER_ROWS);
     let parse = |infer: Option<usize>, separator: u8, text_start: usize, quote: Option<u8>| {
+        // A full-file inference looks at every row, so it looks for dates everywhere.
+        let dates = dates || infer.is_none();
         let null_values =
             NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
         // The header is checked (and empty names replaced) by check_csv; polars reads data
@@ -162,7 +168,7 @@ fn read_csv(
                     p.with_separator(separator)
                         .with_quote_char(quote)
                         .with_null_values(Some(null_values.clone()))
-                        .with_try_parse_dates(true)
+                        .with_try_parse_dates(dates)
                 })
                 .into_reader_with_file_handle(Cursor::new(&bytes[text_start..]))
                 .finish()
@@ -219,6 +225,34 @@ fn read_csv(
         .set_column_names(&layout.columns)
         .map_err(|e| polars_error(path, FileFormat::Csv, &e))?;
     Ok(frame)
+}
+
+/// Whether the first `rows` lines after the header hold a field shaped like a date or a time
+/// (`2024-01-31`, `31/01/2024`, `2024.01.31`, `12:30`): the only ones polars' date inference
+/// can turn into dates. A false alarm costs only time.
+fn may_hold_dates(bytes: &[u8], rows: usize) -> bool {
+    let end = memchr::memchr_iter(b'\n', bytes)
+        .nth(rows + 1)
+        .unwrap_or(bytes.len());
+    let text = &bytes[..end];
+    let digit = |i: usize| text.get(i).is_some_and(u8::is_ascii_digit);
+    (1..text.len()).any(|i| {
+        let b = text[i];
+        if !digit(i - 1) {
+            return false;
+        }
+        match b {
+            // d-dd-d, d/dd/d, d.dd.d (one or two digits between two equal separators)
+            b'-' | b'/' | b'.' => {
+                digit(i + 1)
+                    && ((text.get(i + 2) == Some(&b) && digit(i + 3))
+                        || (digit(i + 2) && text.get(i + 3) == Some(&b) && digit(i + 4)))
+            }
+            // h:mm
+            b':' => digit(i + 1) && digit(i + 2),
+            _ => false,
+        }
+    })
 }
 
 /// The first `rows` lines (plus the header) of a text file, without reading the rest: a
@@ -363,4 +397,33 @@ fn polars_error(path: &Path, format: FileFormat, error: &PolarsError) -> DataErr
         FileFormat::Csv => format!("the CSV could not be parsed: {detail}"),
     };
     DataError::malformed(path, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LoadOptions, load_table, may_hold_dates};
+    use polars::prelude::DataType;
+
+    #[test]
+    fn a_date_column_is_read_as_dates_and_text_stays_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, "when,what,x\n2024-01-31,a-b,1.5\n2024-02-01,c,2\n").unwrap();
+        let table = load_table(&path, &LoadOptions::default(), |_, _| true).unwrap();
+        let dtype = |name: &str| table.frame.column(name).unwrap().dtype().clone();
+        assert_eq!(dtype("when"), DataType::Date);
+        assert_eq!(dtype("what"), DataType::String);
+        assert_eq!(dtype("x"), DataType::Float64);
+    }
+
+    #[test]
+    fn only_date_or_time_shaped_fields_ask_for_date_inference() {
+        assert!(may_hold_dates(b"a,b\n1,2024-01-31\n", 10));
+        assert!(may_hold_dates(b"a,b\n1,31/1/2024\n", 10));
+        assert!(may_hold_dates(b"a,b\n1,2024.01.31\n", 10));
+        assert!(may_hold_dates(b"a,b\n1,12:30\n", 10));
+        assert!(!may_hold_dates(b"a,b\n1.5,-2.25\nx-y,3.14\n", 10));
+        // Beyond the rows inferred from, a date does not count.
+        assert!(!may_hold_dates(b"a\n1\n2\n3\n2024-01-31\n", 2));
+    }
 }
