@@ -83,7 +83,7 @@ fn a_version_is_served_from_the_gui_and_a_short_simulation_fills_the_charts() {
 }
 
 #[test]
-fn a_production_endpoint_follows_a_promotion_and_rolls_back_with_one_click() {
+fn a_production_endpoint_follows_a_promotion_rolls_back_with_one_click_and_runs_beside_another() {
     use kiln_core::registry;
     use kiln_core::store::{Stage, Store};
     let home = tempfile::tempdir().expect("tempdir");
@@ -134,4 +134,23 @@ fn a_production_endpoint_follows_a_promotion_and_rolls_back_with_one_click() {
             .any(|e| e.reason == "rollback: one-click rollback from the Deploy workspace")
     );
     assert_eq!(log.iter().filter(|e| e.action == "deploy").count(), 2);
+
+    // A second environment runs beside the first: pick version 2 and start it.
+    // The first combo box is the endpoint's (the second picks a candidate).
+    harness
+        .get_all_by_role(egui::accesskit::Role::ComboBox)
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("penguins:2").click();
+    harness.run_steps(2);
+    harness.get_by_label("Start").click();
+    step_until(&mut harness, "the second endpoint", |h| {
+        h.state().deploy().served_version() == Some(2)
+    });
+    harness.get_by_label_contains("penguins@production (version 1) on");
+    harness.get_by_label("Watch").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().deploy().served_version(), Some(1));
 }

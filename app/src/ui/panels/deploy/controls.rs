@@ -43,8 +43,10 @@ impl Default for CandidateChoice {
 /// What the controls show this frame.
 pub(super) struct View<'a> {
     pub refs: Option<&'a Result<Vec<String>, String>>,
-    /// The endpoint, when one runs.
+    /// The endpoint watched (traffic, candidate, charts), when one runs.
     pub endpoint: Option<Serving<'a>>,
+    /// The other running environments: reference, URL, version answering now.
+    pub others: Vec<(String, String, Option<i64>)>,
     /// A server is starting or stopping.
     pub starting: bool,
     pub traffic: Option<JobStatus>,
@@ -88,7 +90,15 @@ pub(super) fn endpoint_ui(
             .response
             .labelled_by(label.id);
         let serving = view.endpoint.is_some();
-        let label = if serving { "Restart" } else { "Start" };
+        let running = |r: &str| {
+            view.endpoint.as_ref().is_some_and(|e| e.model_ref == r)
+                || view.others.iter().any(|(o, _, _)| o == r)
+        };
+        let label = if chosen.as_deref().is_some_and(running) {
+            "Restart"
+        } else {
+            "Start"
+        };
         let start = ui.add_enabled(chosen.is_some() && !view.starting, egui::Button::new(label));
         if start.clicked()
             && let Some(r) = chosen.clone()
@@ -129,6 +139,30 @@ pub(super) fn endpoint_ui(
         None => {
             ui.weak("Not serving.");
         }
+    }
+    for (i, (model_ref, url, version)) in view.others.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.colored_label(tokens.good, "Also serving");
+            let version = version
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default();
+            ui.label(format!("{model_ref}{version} on"));
+            ui.monospace(format!("{url}/invocations"));
+            let idle = view.traffic.is_none() && !view.starting;
+            if ui
+                .add_enabled(idle, egui::Button::new("Watch"))
+                .on_hover_text("Send traffic to this one and chart it")
+                .clicked()
+            {
+                *action = Some(Action::Watch(i));
+            }
+            if ui
+                .add_enabled(!view.starting, egui::Button::new("Stop"))
+                .clicked()
+            {
+                *action = Some(Action::StopOther(i));
+            }
+        });
     }
     if let Some(error) = view.error {
         ui.colored_label(tokens.bad, error);

@@ -97,6 +97,8 @@ pub struct DeployPanel {
     chosen: Option<String>,
     starting: Option<JobHandle<ServedTarget>>,
     endpoint: Option<Endpoint>,
+    /// Other environments running at the same time (staging beside production, say).
+    others: Vec<Endpoint>,
     stopping: Option<JobHandle<()>>,
     settings: TrafficSettings,
     /// The canary or shadow controls' choices.
@@ -126,6 +128,10 @@ enum Action {
     Stop,
     /// Give the served stage back to its previous holder.
     Rollback,
+    /// Make another running environment the watched one.
+    Watch(usize),
+    /// Stop another running environment.
+    StopOther(usize),
     /// Put a candidate beside the served model (`None` removes it).
     Candidate(Option<String>, CandidateMode),
     Simulate(Vec<DriftInjection>),
@@ -349,6 +355,14 @@ impl DeployPanel {
                         candidate: e.served.server.candidate(),
                         follows_stage: stage_of(&e.model_ref).is_some(),
                     }),
+                    others: self
+                        .others
+                        .iter()
+                        .map(|e| {
+                            let server = &e.served.server;
+                            (e.model_ref.clone(), server.url(), server.info().version)
+                        })
+                        .collect(),
                     starting: self.starting.is_some() || self.stopping.is_some(),
                     traffic: self.traffic.as_ref().map(|t| t.job.status()),
                     error: self.error.as_deref(),
@@ -389,6 +403,18 @@ impl DeployPanel {
                 }
             }
             Some(Action::Stop) => self.stop(cx.jobs),
+            Some(Action::Watch(i)) if i < self.others.len() && self.traffic.is_none() => {
+                let watched = self.others.remove(i);
+                self.chosen = Some(watched.model_ref.clone());
+                if let Some(previous) = self.endpoint.replace(watched) {
+                    self.others.push(previous);
+                }
+            }
+            Some(Action::StopOther(i)) if i < self.others.len() => {
+                let other = self.others.remove(i);
+                shut_down(cx.jobs, other);
+            }
+            Some(Action::Watch(_) | Action::StopOther(_)) => {}
             Some(Action::Rollback) => {
                 let followed = self.endpoint.as_ref().and_then(|e| stage_of(&e.model_ref));
                 if let Some((name, stage)) = followed {
@@ -412,7 +438,22 @@ impl DeployPanel {
         }
     }
 
+    /// Serves `model_ref` and watches it; a running endpoint of another reference keeps
+    /// running beside it (an environment), one of the same reference is replaced.
     fn start(&mut self, store: &Store, jobs: &JobRunner, model_ref: String) {
+        if let Some(i) = self.others.iter().position(|e| e.model_ref == model_ref) {
+            shut_down(jobs, self.others.remove(i));
+        }
+        if self
+            .endpoint
+            .as_ref()
+            .is_some_and(|e| e.model_ref != model_ref)
+        {
+            if let Some(traffic) = &self.traffic {
+                traffic.job.cancel();
+            }
+            self.others.extend(self.endpoint.take());
+        }
         self.stop(jobs);
         let store = store.clone();
         self.chosen = Some(model_ref.clone());
@@ -466,9 +507,7 @@ impl DeployPanel {
             traffic.job.cancel();
         }
         if let Some(endpoint) = self.endpoint.take() {
-            self.stopping = Some(jobs.spawn("Stopping the endpoint", move |_| {
-                endpoint.served.server.shutdown().map_err(JobError::failed)
-            }));
+            self.stopping = Some(shut_down(jobs, endpoint));
         }
     }
 
@@ -546,4 +585,11 @@ fn stage_of(model_ref: &str) -> Option<(String, kiln_core::store::Stage)> {
         Ok(ModelRef::Stage(name, stage)) => Some((name, stage)),
         _ => None,
     }
+}
+
+/// Stops an endpoint on a job: the server lets requests in flight finish first.
+fn shut_down(jobs: &JobRunner, endpoint: Endpoint) -> JobHandle<()> {
+    jobs.spawn(format!("Stopping {}", endpoint.model_ref), move |_| {
+        endpoint.served.server.shutdown().map_err(JobError::failed)
+    })
 }
