@@ -518,6 +518,10 @@ fn a_production_endpoint_follows_promotion_and_rollback_under_load_with_no_faile
         store.model_version("iris-env", 2).unwrap().stage,
         Stage::Archived
     );
+    // The lineage names the endpoint that swapped the version in.
+    let v1 = store.model_version("iris-env", 1).unwrap();
+    let deployment = registry::lineage(&store, &v1).unwrap().deployment.unwrap();
+    assert!(deployment.starts_with(&server.url()), "{deployment}");
 }
 
 #[test]

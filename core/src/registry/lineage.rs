@@ -1,6 +1,6 @@
 //! Where a registered version comes from and where it goes: dataset version, run, model
-//! version, deployment. Deployments do not exist yet, so that link is always absent and says
-//! so, rather than being left out.
+//! version, deployment. The deployment is the endpoint that last swapped the version in (its
+//! `deploy` audit entry); without one the link says so, rather than being left out.
 
 use serde::Serialize;
 
@@ -46,7 +46,7 @@ pub struct Lineage {
     pub stage: Stage,
     /// Its aliases.
     pub aliases: Vec<String>,
-    /// The endpoint serving it: always `None` until Kiln deploys models.
+    /// The endpoint that last swapped it in, from the audit trail (`None` when none did).
     pub deployment: Option<String>,
 }
 
@@ -93,6 +93,23 @@ pub fn lineage(store: &Store, version: &ModelVersion) -> StoreResult<Lineage> {
         version: version.version,
         stage: version.stage,
         aliases: version.aliases.clone(),
-        deployment: None,
+        deployment: last_deployment(store, version)?,
     })
+}
+
+/// The endpoint that last swapped this version in (a server following a stage or alias
+/// writes a `deploy` entry each time), as `URL (since TIME)`.
+fn last_deployment(store: &Store, version: &ModelVersion) -> StoreResult<Option<String>> {
+    Ok(store
+        .audit_log(Some(&version.name))?
+        .iter()
+        .rev()
+        .find(|e| e.action == "deploy" && e.version == Some(version.version))
+        .and_then(|e| {
+            let endpoint = e.after["endpoint"].as_str()?;
+            Some(format!(
+                "{endpoint} (since {})",
+                e.at.get(..19).unwrap_or(&e.at)
+            ))
+        }))
 }

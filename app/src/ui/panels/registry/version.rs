@@ -189,7 +189,7 @@ fn lineage_ui(ui: &mut egui::Ui, l: &Lineage, tokens: &Tokens, action: &mut Opti
                         }
                     });
                 });
-                // Deployment does not exist yet: a node, honestly empty, with no link into it.
+                // The endpoint that last swapped this version in, or an honest empty node.
                 ui.add_space(LINK_WIDTH);
                 node_ui(
                     ui,
