@@ -49,7 +49,7 @@ pub fn run_serve(
             mode,
             "set by kiln serve",
         )?;
-        eprintln!("candidate {candidate_ref}: {mode:?}");
+        eprintln!("candidate {candidate_ref} {mode}");
     }
     if follows {
         eprintln!(

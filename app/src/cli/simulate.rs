@@ -159,17 +159,9 @@ pub fn run_simulate(home: Option<PathBuf>, args: &SimulateArgs) -> Result<ExitCo
 fn print_retrain(r: &RetrainOutcome) {
     println!();
     println!("retraining policy fired: {}", r.trigger);
-    println!(
-        "  run {} trained on {} reference + {} traffic rows -> {} version {}",
-        r.run_id, r.rows.0, r.rows.1, r.name, r.version
-    );
+    println!("  {}", r.summary());
     println!("  staging: {}", r.staged.verdict());
-    match &r.promoted {
-        Some(p) => println!("  production: {}", p.verdict()),
-        None => println!(
-            "  production: not promoted (the policy's auto_promote is off, or staging failed)"
-        ),
-    }
+    println!("  production: {}", r.production());
 }
 
 fn serve_for(store: &Store, model_ref: &str) -> Result<kiln_core::deploy::simulate::ServedTarget> {

@@ -9,4 +9,4 @@ pub mod serve;
 pub mod simulate;
 mod training_data;
 
-pub use training_data::training_data;
+pub use training_data::{training_data, version_training_data};

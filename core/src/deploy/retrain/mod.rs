@@ -14,11 +14,11 @@ use serde::Serialize;
 pub use policy::{RetrainPolicy, Trigger};
 
 use crate::deploy::simulate::LiveStats;
-use crate::deploy::training_data;
+use crate::deploy::version_training_data;
 use crate::inference::load_artifact;
 use crate::jobs::{JobContext, JobError};
 use crate::registry::{Policy, Promotion, promote, register_run, resolve};
-use crate::store::{AuditEvent, Stage, Store};
+use crate::store::{AuditEvent, ModelVersion, Stage, Store};
 use crate::train::{TrainRequest, train};
 
 /// What a retraining did.
@@ -42,6 +42,28 @@ pub struct RetrainOutcome {
     pub promoted: Option<Promotion>,
 }
 
+impl RetrainOutcome {
+    /// What was trained and registered, in one line.
+    pub fn summary(&self) -> String {
+        format!(
+            "run {} trained on {} reference + {} traffic rows, registered as {} version {}",
+            self.run_id.get(..8).unwrap_or(&self.run_id),
+            self.rows.0,
+            self.rows.1,
+            self.name,
+            self.version
+        )
+    }
+
+    /// Where the new version stands in Production, in words.
+    pub fn production(&self) -> String {
+        match &self.promoted {
+            Some(p) => p.verdict(),
+            None => "waits for a person (auto_promote is off, or Staging was refused)".into(),
+        }
+    }
+}
+
 /// Every retraining recorded in the audit trail (of one model, or all), newest first.
 pub fn retrain_history(
     store: &Store,
@@ -56,14 +78,11 @@ pub fn retrain_history(
     Ok(entries)
 }
 
-/// The retraining policy of the model `model_ref` names, if its policy has one.
-pub fn retrain_policy(store: &Store, model_ref: &str) -> Result<Option<RetrainPolicy>, JobError> {
-    let version = resolve(store, model_ref)
+/// The registered version `model_ref` names (a run id is not one: it has no policy).
+fn registered(store: &Store, model_ref: &str) -> Result<ModelVersion, JobError> {
+    resolve(store, model_ref)
         .map_err(JobError::failed)?
-        .ok_or_else(|| JobError::failed(format!("{model_ref} is not a registered version")))?;
-    Ok(Policy::of_model(store, &version.name)
-        .map_err(JobError::failed)?
-        .retrain)
+        .ok_or_else(|| JobError::failed(format!("{model_ref} is not a registered version")))
 }
 
 /// Reads the model's retraining policy and, when `live` fires it, retrains (see
@@ -75,22 +94,17 @@ pub fn retrain_if_fired(
     traffic: &DataFrame,
     ctx: &JobContext,
 ) -> Result<Option<RetrainOutcome>, JobError> {
-    let Some(policy) = retrain_policy(store, model_ref)? else {
+    let version = registered(store, model_ref)?;
+    let policy = Policy::of_model(store, &version.name).map_err(JobError::failed)?;
+    let Some(retrain_policy) = policy.retrain else {
         return Ok(None);
     };
-    let Some(trigger) = policy.check(live) else {
+    let Some(trigger) = retrain_policy.check(live) else {
         return Ok(None);
     };
     tracing::info!("{model_ref}: the retraining policy fired: {trigger}");
-    retrain(
-        store,
-        model_ref,
-        &trigger,
-        traffic,
-        policy.auto_promote,
-        ctx,
-    )
-    .map(Some)
+    let auto_promote = retrain_policy.auto_promote;
+    retrain_version(store, &version, &trigger, traffic, auto_promote, ctx).map(Some)
 }
 
 /// Retrains the version `model_ref` names on its training data plus `traffic` (rows with the
@@ -103,9 +117,18 @@ pub fn retrain(
     auto_promote: bool,
     ctx: &JobContext,
 ) -> Result<RetrainOutcome, JobError> {
-    let version = resolve(store, model_ref)
-        .map_err(JobError::failed)?
-        .ok_or_else(|| JobError::failed(format!("{model_ref} is not a registered version")))?;
+    let version = registered(store, model_ref)?;
+    retrain_version(store, &version, trigger, traffic, auto_promote, ctx)
+}
+
+fn retrain_version(
+    store: &Store,
+    version: &ModelVersion,
+    trigger: &Trigger,
+    traffic: &DataFrame,
+    auto_promote: bool,
+    ctx: &JobContext,
+) -> Result<RetrainOutcome, JobError> {
     let run_id = version.run_id.clone().ok_or_else(|| {
         JobError::failed(format!(
             "{}:{} was imported, not trained by Kiln: it cannot be retrained here",
@@ -115,7 +138,7 @@ pub fn retrain(
     let artifact = load_artifact(store, &run_id)?;
     let run = store.run_detail(&run_id)?;
     ctx.progress(0.05, "joining the training data and the labelled traffic");
-    let reference_path = training_data(store, model_ref).map_err(JobError::failed)?;
+    let reference_path = version_training_data(store, version).map_err(JobError::failed)?;
     let reference = crate::data::open_table(&reference_path, &Default::default(), &|_, _| {
         !ctx.is_cancelled()
     })?
@@ -199,7 +222,7 @@ pub fn retrain(
     };
     Ok(RetrainOutcome {
         trigger: trigger.clone(),
-        name: version.name,
+        name: version.name.clone(),
         from_version: version.version,
         run_id: trained.run_id,
         version: new.version,

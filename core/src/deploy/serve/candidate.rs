@@ -34,11 +34,16 @@ impl CandidateMode {
             )))
         }
     }
+}
 
-    fn describe(self) -> String {
+/// What the candidate does, in words (audit entries and the Deploy workspace).
+impl std::fmt::Display for CandidateMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Canary { percent } => format!("canary at {percent}%"),
-            Self::Shadow => "shadow".into(),
+            Self::Canary { percent } => write!(f, "answers {percent:.0}% of the requests"),
+            Self::Shadow => {
+                f.write_str("scores a copy of every request (compared, never returned)")
+            }
         }
     }
 }
@@ -104,7 +109,7 @@ pub fn candidate_change(
         None => (None, primary.clone(), "candidate_cleared"),
     };
     let what = match &candidate {
-        Some(c) => c.mode.describe(),
+        Some(c) => c.mode.to_string(),
         None => "no candidate".into(),
     };
     audit(store, &info, action, reason, &what, url)?;

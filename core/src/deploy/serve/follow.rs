@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::{ModelInfo, ServeError, ServedModel};
-use crate::registry::{ModelRef, load_version_model, resolve};
+use super::{ServeError, ServedModel};
+use crate::registry::{ModelRef, resolve};
 use crate::store::{AuditEvent, Store};
 
 /// How often the store is asked whether the reference moved.
@@ -85,17 +85,10 @@ fn catch_up(store: &Store, slot: &ArcSwap<ServedModel>, url: &str) -> Result<(),
     if served.info.version == Some(version.version) {
         return Ok(());
     }
-    let model = load_version_model(store, &version).map_err(|e| e.to_string())?;
+    let swapped =
+        ServedModel::of_version(store, &model_ref, &version).map_err(|e| e.to_string())?;
     let before = served.info.version;
-    slot.store(Arc::new(ServedModel {
-        model,
-        info: ModelInfo {
-            model_ref: model_ref.clone(),
-            name: Some(version.name.clone()),
-            version: Some(version.version),
-            run_id: version.run_id.clone(),
-        },
-    }));
+    slot.store(Arc::new(swapped));
     tracing::info!("{url}: {model_ref} now serves version {}", version.version);
     let reason = format!("{model_ref} moved to version {}: hot swap", version.version);
     store

@@ -34,7 +34,7 @@ pub use score::{BodyFormat, Scored, score};
 
 use crate::inference::{Model, load_artifact};
 use crate::registry::{load_version_model, resolve};
-use crate::store::Store;
+use crate::store::{ModelVersion, Store};
 
 /// Default limit of a request body: 50 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 50 * 1024 * 1024;
@@ -101,16 +101,7 @@ impl ServedModel {
         let model_error = |e: String| ServeError::Model(e);
         let model_ref = model_ref.trim();
         match resolve(store, model_ref).map_err(|e| model_error(e.to_string()))? {
-            Some(version) => Ok(Self {
-                model: load_version_model(store, &version)
-                    .map_err(|e| model_error(e.to_string()))?,
-                info: ModelInfo {
-                    model_ref: model_ref.to_owned(),
-                    name: Some(version.name.clone()),
-                    version: Some(version.version),
-                    run_id: version.run_id.clone(),
-                },
-            }),
+            Some(version) => Self::of_version(store, model_ref, &version),
             None => Ok(Self {
                 model: Model::Native(Box::new(
                     load_artifact(store, model_ref).map_err(|e| model_error(e.to_string()))?,
@@ -123,6 +114,27 @@ impl ServedModel {
                 },
             }),
         }
+    }
+}
+
+impl ServedModel {
+    /// Registered `version` loaded, named by `model_ref`, the reference that led to it (an
+    /// environment's swap resolves first, then loads only when the version moved).
+    pub fn of_version(
+        store: &Store,
+        model_ref: &str,
+        version: &ModelVersion,
+    ) -> Result<Self, ServeError> {
+        Ok(Self {
+            model: load_version_model(store, version)
+                .map_err(|e| ServeError::Model(e.to_string()))?,
+            info: ModelInfo {
+                model_ref: model_ref.to_owned(),
+                name: Some(version.name.clone()),
+                version: Some(version.version),
+                run_id: version.run_id.clone(),
+            },
+        })
     }
 }
 

@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use inject::{Change, DriftInjection, InjectionError, Timing};
-pub use monitor::{DRIFT_WINDOW_ROWS, DriftPoint, LiveStats, Monitor, Percentiles, SecondStats};
+pub use monitor::{
+    DRIFT_WINDOW_ROWS, DriftPoint, LiveStats, Monitor, Percentiles, SecondStats, Totals,
+};
 pub use target::{ServedTarget, servable_refs, serve_model, url_target};
 
 use self::monitor::Outcome;
@@ -248,13 +250,14 @@ pub fn simulate(
         while handles.iter().any(|h| !h.is_finished()) {
             std::thread::sleep(Duration::from_millis(100));
             let elapsed = started.elapsed();
-            let live = monitor.snapshot();
-            for alert in traffic_alerts(&live) {
+            // Totals only: the per-second percentiles are the views' to compute.
+            let totals = monitor.totals();
+            if let Some(alert) = error_rate_alert(totals.requests, totals.errors) {
                 monitor.raise(alert);
             }
             let message = format!(
                 "{} requests, {} errors, p99 {:.2} ms",
-                live.requests, live.errors, live.latency_ms.p99
+                totals.requests, totals.errors, totals.p99_ms
             );
             let fraction = (elapsed.as_secs_f64() / options.duration.as_secs_f64()).min(1.0);
             if !on_progress(fraction as f32, &message) {
@@ -302,7 +305,7 @@ pub fn simulate(
     let drift = drift_report(reference, &current, &drift_options)
         .map_err(|e| SimulateError::Drift(e.to_string()))?;
     let mut alerts = drift_alerts(&drift);
-    alerts.extend(traffic_alerts(&live));
+    alerts.extend(error_rate_alert(live.requests, live.errors));
     let mut traffic = current;
     if let Some(label) = &target.label {
         let labels: Vec<Option<&str>> = kept.rows.iter().map(|(_, l)| l.as_deref()).collect();
@@ -381,22 +384,17 @@ fn window_drift(
     }
 }
 
-fn traffic_alerts(live: &LiveStats) -> Vec<Alert> {
-    let mut alerts = Vec::new();
-    let rate = live.errors as f64 / (live.requests.max(1)) as f64;
-    if rate > ERROR_RATE_ALERT {
-        alerts.push(Alert {
-            column: None,
-            kind: "error_rate".into(),
-            detail: format!(
-                "{} of {} requests failed ({:.1}%)",
-                live.errors,
-                live.requests,
-                100.0 * rate
-            ),
-        });
-    }
-    alerts
+/// An `error_rate` alert when more than [`ERROR_RATE_ALERT`] of the requests failed.
+fn error_rate_alert(requests: u64, errors: u64) -> Option<Alert> {
+    let rate = errors as f64 / requests.max(1) as f64;
+    (rate > ERROR_RATE_ALERT).then(|| Alert {
+        column: None,
+        kind: "error_rate".into(),
+        detail: format!(
+            "{errors} of {requests} requests failed ({:.1}%)",
+            100.0 * rate
+        ),
+    })
 }
 
 /// Each injection names a column it can act on: shift and scale a numeric input, mix a text

@@ -87,7 +87,8 @@ pub struct LiveStats {
     pub alerts: Vec<Alert>,
 }
 
-struct Second {
+/// Counts of a stretch of traffic: the whole run, or one second of it.
+struct Tally {
     requests: u64,
     errors: u64,
     latency: Histogram<u64>,
@@ -95,17 +96,58 @@ struct Second {
     correct: u64,
 }
 
+impl Tally {
+    fn new() -> Self {
+        Self {
+            requests: 0,
+            errors: 0,
+            latency: latency_histogram(),
+            labelled: 0,
+            correct: 0,
+        }
+    }
+
+    fn add(&mut self, latency_us: u64, ok: bool, correct: Option<bool>) {
+        self.requests += 1;
+        self.errors += u64::from(!ok);
+        self.latency.saturating_record(latency_us);
+        if let Some(correct) = correct {
+            self.labelled += 1;
+            self.correct += u64::from(correct);
+        }
+    }
+
+    fn percentiles(&self) -> Percentiles {
+        if self.requests > 0 {
+            Percentiles::of(&self.latency)
+        } else {
+            Percentiles::default()
+        }
+    }
+
+    fn accuracy(&self) -> Option<f64> {
+        (self.labelled > 0).then(|| self.correct as f64 / self.labelled as f64)
+    }
+}
+
 struct Inner {
-    seconds: Vec<Second>,
-    latency: Histogram<u64>,
-    requests: u64,
-    errors: u64,
-    labelled: u64,
-    correct: u64,
+    seconds: Vec<Tally>,
+    total: Tally,
     predictions: BTreeMap<String, u64>,
     window: VecDeque<Vec<Cell>>,
     drift: Vec<DriftPoint>,
     alerts: Vec<Alert>,
+}
+
+/// The run so far in three numbers, cheap enough for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    /// Requests answered.
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// 99th percentile latency in milliseconds.
+    pub p99_ms: f64,
 }
 
 /// One answered (or failed) request, as a worker records it.
@@ -150,11 +192,7 @@ impl Monitor {
         Self {
             inner: Mutex::new(Inner {
                 seconds: Vec::new(),
-                latency: latency_histogram(),
-                requests: 0,
-                errors: 0,
-                labelled: 0,
-                correct: 0,
+                total: Tally::new(),
                 predictions: BTreeMap::new(),
                 window: VecDeque::new(),
                 drift: Vec::new(),
@@ -174,36 +212,17 @@ impl Monitor {
         let mut inner = self.lock();
         let second = outcome.t.max(0.0) as usize;
         while inner.seconds.len() <= second {
-            inner.seconds.push(Second {
-                requests: 0,
-                errors: 0,
-                latency: latency_histogram(),
-                labelled: 0,
-                correct: 0,
-            });
+            inner.seconds.push(Tally::new());
         }
         let latency = outcome.latency_us.clamp(1, 60_000_000);
         let correct = match (&outcome.prediction, &outcome.label) {
             (Some(p), Some(l)) => Some(p == l),
             _ => None,
         };
-        inner.requests += 1;
-        inner.errors += u64::from(!outcome.ok);
-        inner.latency.saturating_record(latency);
-        if let Some(correct) = correct {
-            inner.labelled += 1;
-            inner.correct += u64::from(correct);
-        }
+        inner.total.add(latency, outcome.ok, correct);
+        inner.seconds[second].add(latency, outcome.ok, correct);
         if let Some(p) = &outcome.prediction {
             *inner.predictions.entry(p.clone()).or_default() += 1;
-        }
-        let s = &mut inner.seconds[second];
-        s.requests += 1;
-        s.errors += u64::from(!outcome.ok);
-        s.latency.saturating_record(latency);
-        if let Some(correct) = correct {
-            s.labelled += 1;
-            s.correct += u64::from(correct);
         }
         inner.window.push_back(outcome.cells);
         if inner.window.len() > DRIFT_WINDOW_ROWS {
@@ -229,14 +248,9 @@ impl Monitor {
                 .map(|c| (c.column.clone(), c.score, c.drifted))
                 .collect(),
         });
+        drop(inner);
         for alert in alerts {
-            let seen = inner
-                .alerts
-                .iter()
-                .any(|a| a.kind == alert.kind && a.column == alert.column);
-            if !seen {
-                inner.alerts.push(alert);
-            }
+            self.raise(alert);
         }
     }
 
@@ -252,20 +266,24 @@ impl Monitor {
         }
     }
 
+    /// Requests, errors and the p99 latency so far.
+    pub fn totals(&self) -> Totals {
+        let inner = self.lock();
+        Totals {
+            requests: inner.total.requests,
+            errors: inner.total.errors,
+            p99_ms: inner.total.percentiles().p99,
+        }
+    }
+
     /// Everything seen so far.
     pub fn snapshot(&self) -> LiveStats {
         let inner = self.lock();
-        let ratio =
-            |correct: u64, labelled: u64| (labelled > 0).then(|| correct as f64 / labelled as f64);
         LiveStats {
-            requests: inner.requests,
-            errors: inner.errors,
-            latency_ms: if inner.requests > 0 {
-                Percentiles::of(&inner.latency)
-            } else {
-                Percentiles::default()
-            },
-            accuracy: ratio(inner.correct, inner.labelled),
+            requests: inner.total.requests,
+            errors: inner.total.errors,
+            latency_ms: inner.total.percentiles(),
+            accuracy: inner.total.accuracy(),
             predictions: inner
                 .predictions
                 .iter()
@@ -279,12 +297,8 @@ impl Monitor {
                     t: t as u32,
                     requests: s.requests,
                     errors: s.errors,
-                    latency_ms: if s.requests > 0 {
-                        Percentiles::of(&s.latency)
-                    } else {
-                        Percentiles::default()
-                    },
-                    accuracy: ratio(s.correct, s.labelled),
+                    latency_ms: s.percentiles(),
+                    accuracy: s.accuracy(),
                 })
                 .collect(),
             drift: inner.drift.clone(),
