@@ -1,7 +1,7 @@
 //! Live charts of the monitor: latency percentiles, throughput and errors, accuracy and the
 //! drift score of each feature over time, the prediction mix, and the alerts.
 
-use egui_plot::{Legend, Line};
+use egui_plot::{Legend, Line, log_grid_spacer};
 
 use kiln_core::deploy::simulate::{LiveStats, SimulationReport};
 
@@ -10,6 +10,8 @@ use crate::ui::widgets::{bars::labelled_bars_ui, fixed_plot};
 
 /// Height of each chart.
 const CHART_HEIGHT: f32 = 150.0;
+/// Height a legend entry takes: the drift chart grows with its features so its legend fits.
+const LEGEND_ROW: f32 = 19.0;
 
 /// The charts' points, prepared from a snapshot (in `poll`, not while drawing).
 #[derive(Debug, Clone, Default)]
@@ -116,20 +118,37 @@ pub(super) fn live_ui(
         .num_columns(2)
         .spacing([12.0, 8.0])
         .show(ui, |ui| {
-            chart(ui, "Latency (ms) by second", width, |plot| {
-                plot.line(Line::new("p50", charts.p50.clone()).color(tokens.palette[0]));
-                plot.line(Line::new("p95", charts.p95.clone()).color(tokens.palette[1]));
-                plot.line(Line::new("p99", charts.p99.clone()).color(tokens.palette[2]));
-            });
-            chart(ui, "Requests and errors per second", width, |plot| {
-                plot.line(Line::new("requests", charts.requests.clone()).color(tokens.accent));
-                plot.line(Line::new("errors", charts.errors.clone()).color(tokens.bad));
-            });
+            chart(
+                ui,
+                "Latency (ms) by second",
+                width,
+                CHART_HEIGHT,
+                5,
+                |plot| {
+                    plot.line(Line::new("p50", charts.p50.clone()).color(tokens.palette[0]));
+                    plot.line(Line::new("p95", charts.p95.clone()).color(tokens.palette[1]));
+                    plot.line(Line::new("p99", charts.p99.clone()).color(tokens.palette[2]));
+                },
+            );
+            chart(
+                ui,
+                "Requests and errors per second",
+                width,
+                CHART_HEIGHT,
+                10,
+                |plot| {
+                    plot.line(Line::new("requests", charts.requests.clone()).color(tokens.accent));
+                    plot.line(Line::new("errors", charts.errors.clone()).color(tokens.bad));
+                },
+            );
             ui.end_row();
+            let height = CHART_HEIGHT.max(LEGEND_ROW * (charts.drift.len() as f32 + 2.0));
             chart(
                 ui,
                 "Drift score per feature (sliding window)",
                 width,
+                height,
+                5,
                 |plot| {
                     for (i, (column, points)) in charts.drift.iter().enumerate() {
                         let color = tokens.palette[i % tokens.palette.len()];
@@ -137,7 +156,7 @@ pub(super) fn live_ui(
                     }
                 },
             );
-            chart(ui, "Live accuracy by second", width, |plot| {
+            chart(ui, "Live accuracy by second", width, height, 5, |plot| {
                 plot.line(Line::new("accuracy", charts.accuracy.clone()).color(tokens.good));
             });
             ui.end_row();
@@ -167,15 +186,24 @@ pub(super) fn live_ui(
     });
 }
 
-fn chart(ui: &mut egui::Ui, title: &str, width: f32, add: impl FnOnce(&mut egui_plot::PlotUi<'_>)) {
+fn chart(
+    ui: &mut egui::Ui,
+    title: &str,
+    width: f32,
+    height: f32,
+    grid_base: i64,
+    add: impl FnOnce(&mut egui_plot::PlotUi<'_>),
+) {
     ui.vertical(|ui| {
         ui.set_width(width);
         ui.label(title);
         // From zero: a latency or a drift score is read against nothing, not against the
-        // smallest value seen (and the axis keeps its labels when the values are close).
-        fixed_plot(title, CHART_HEIGHT)
+        // smallest value seen. `grid_base` 5 marks 1, 5, 25, ... (0.2, 1 for a score): with
+        // powers of ten alone a range such as 0 to 6 ms is labelled only at 0.
+        fixed_plot(title, height)
             .width(width)
             .include_y(0.0)
+            .y_grid_spacer(log_grid_spacer(grid_base))
             .legend(Legend::default())
             .x_axis_label("s")
             .show(ui, add);

@@ -140,30 +140,6 @@ pub(super) fn endpoint_ui(
             ui.weak("Not serving.");
         }
     }
-    for (i, (model_ref, url, version)) in view.others.iter().enumerate() {
-        ui.horizontal(|ui| {
-            ui.colored_label(tokens.good, "Also serving");
-            let version = version
-                .map(|v| format!(" (version {v})"))
-                .unwrap_or_default();
-            ui.label(format!("{model_ref}{version} on"));
-            ui.monospace(format!("{url}/invocations"));
-            let idle = view.traffic.is_none() && !view.starting;
-            if ui
-                .add_enabled(idle, egui::Button::new("Watch"))
-                .on_hover_text("Send traffic to this one and chart it")
-                .clicked()
-            {
-                *action = Some(Action::Watch(i));
-            }
-            if ui
-                .add_enabled(!view.starting, egui::Button::new("Stop"))
-                .clicked()
-            {
-                *action = Some(Action::StopOther(i));
-            }
-        });
-    }
     if let Some(error) = view.error {
         ui.colored_label(tokens.bad, error);
     }
@@ -266,21 +242,9 @@ pub(super) fn retrain_ui(
         }
         Some(Ok(Some(r))) => {
             ui.colored_label(tokens.warn, format!("The policy fired: {}", r.trigger));
-            ui.label(format!(
-                "Run {} trained on {} reference + {} traffic rows, registered as {} version {}.",
-                &r.run_id[..r.run_id.len().min(8)],
-                r.rows.0,
-                r.rows.1,
-                r.name,
-                r.version
-            ));
+            ui.label(format!("{}.", r.summary()));
             ui.label(format!("Staging: {}", r.staged.verdict()));
-            match &r.promoted {
-                Some(p) => ui.label(format!("Production: {}", p.verdict())),
-                None => ui.label(
-                    "Production: waits for a person (auto_promote is off, or Staging was refused).",
-                ),
-            };
+            ui.label(format!("Production: {}", r.production()));
         }
     }
 }
@@ -350,15 +314,7 @@ pub(super) fn candidate_ui(
             ui.colored_label(tokens.bad, e);
         }
         (Some((info, mode)), _) => {
-            let how = match mode {
-                CandidateMode::Canary { percent } => {
-                    format!("answers {percent:.0}% of the requests")
-                }
-                CandidateMode::Shadow => {
-                    "scores a copy of every request; /metrics counts its disagreements".into()
-                }
-            };
-            ui.weak(format!("Candidate {} {how}.", info.model_ref));
+            ui.weak(format!("Candidate {} {mode}.", info.model_ref));
         }
         (None, _) => {}
     }
@@ -371,6 +327,8 @@ fn history_ui(ui: &mut egui::Ui, history: &[(String, String, String)]) {
     }
     egui::CollapsingHeader::new(format!("History ({} retrainings)", history.len()))
         .id_salt("deploy-retrain-history")
+        // A short history is read at a glance; a long one waits to be opened.
+        .default_open(history.len() <= 3)
         .show(ui, |ui| {
             egui::Grid::new("deploy-retrain-history-grid")
                 .num_columns(3)
@@ -384,4 +342,38 @@ fn history_ui(ui: &mut egui::Ui, history: &[(String, String, String)]) {
                     }
                 });
         });
+}
+
+/// The other running environments, each with Watch (make it the one traffic and charts
+/// follow) and Stop.
+pub(super) fn others_ui(
+    ui: &mut egui::Ui,
+    view: &View<'_>,
+    tokens: &Tokens,
+    action: &mut Option<Action>,
+) {
+    for (i, (model_ref, url, version)) in view.others.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.colored_label(tokens.good, "Also serving");
+            let version = version
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default();
+            ui.label(format!("{model_ref}{version} on"));
+            ui.monospace(format!("{url}/invocations"));
+            let idle = view.traffic.is_none() && !view.starting;
+            if ui
+                .add_enabled(idle, egui::Button::new("Watch"))
+                .on_hover_text("Send traffic to this one and chart it")
+                .clicked()
+            {
+                *action = Some(Action::Watch(i));
+            }
+            if ui
+                .add_enabled(!view.starting, egui::Button::new("Stop"))
+                .clicked()
+            {
+                *action = Some(Action::StopOther(i));
+            }
+        });
+    }
 }

@@ -377,6 +377,7 @@ impl DeployPanel {
                     cx.tokens,
                     &mut action,
                 );
+                controls::others_ui(ui, &view, cx.tokens, &mut action);
                 ui.add_space(cx.tokens.section_gap / 2.0);
                 controls::traffic_ui(ui, &view, &mut self.settings, cx.tokens, &mut action);
                 ui.add_space(cx.tokens.section_gap / 2.0);
@@ -489,12 +490,7 @@ impl DeployPanel {
             )
             .map_err(JobError::failed)?;
             let notice = match &candidate_ref {
-                Some(r) => match mode {
-                    CandidateMode::Canary { percent } => {
-                        format!("{r} answers {percent:.0}% of the requests")
-                    }
-                    CandidateMode::Shadow => format!("{r} scores a copy of every request"),
-                },
+                Some(r) => format!("{r} {mode}"),
                 None => "No candidate".into(),
             };
             Ok((candidate, notice))
