@@ -53,7 +53,7 @@ fn column_choice(
     allow_none: bool,
 ) {
     let text = value.clone().unwrap_or_else(|| "(none)".into());
-    ui.label(label);
+    let name = ui.label(label);
     egui::ComboBox::from_id_salt(label)
         .selected_text(text)
         .show_ui(ui, |ui| {
@@ -63,7 +63,9 @@ fn column_choice(
             for option in options {
                 ui.selectable_value(value, Some(option.clone()), option);
             }
-        });
+        })
+        .response
+        .labelled_by(name.id);
 }
 
 fn names_of(dataset: &Dataset, kinds: &[ColumnKind]) -> Vec<String> {
