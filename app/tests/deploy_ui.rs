@@ -16,16 +16,8 @@ mod kittest;
 use kittest::{registered_penguins, step_until};
 
 fn deploy_harness(home: &std::path::Path) -> Harness<'static, KilnApp> {
-    let mut harness = kittest::app_harness(
-        AppOptions {
-            store_home: Some(home.to_path_buf()),
-            workspace: Some(Workspace::Deploy),
-            ..AppOptions::default()
-        },
-        egui::vec2(1280.0, 900.0),
-    );
-    harness.run_steps(1);
-    harness
+    let size = egui::vec2(1280.0, 900.0);
+    kittest::workspace_harness(home, Workspace::Deploy, AppOptions::default(), size)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
-use common::{error, json, kiln, set_policy};
+use common::{error, json, kiln, set_policy, texts};
 
 fn penguins() -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,12 +109,7 @@ fn a_run_is_registered_gated_promoted_and_predicts_by_its_stage() {
     );
 
     let history = json(&kiln(home, &["models", "history", "penguins", "--json"]));
-    let actions: Vec<&str> = history["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = texts(&history["entries"], "action");
     assert_eq!(
         actions,
         [

@@ -25,16 +25,12 @@ fn registry_harness(home: &std::path::Path) -> Harness<'static, KilnApp> {
 }
 
 fn registry_harness_with(home: &std::path::Path, options: AppOptions) -> Harness<'static, KilnApp> {
-    let mut harness = kittest::app_harness(
-        AppOptions {
-            store_home: Some(home.to_path_buf()),
-            workspace: Some(Workspace::Registry),
-            ..options
-        },
+    kittest::workspace_harness(
+        home,
+        Workspace::Registry,
+        options,
         egui::vec2(1280.0, 800.0),
-    );
-    harness.run_steps(1);
-    harness
+    )
 }
 
 /// Focuses the text field labelled `label` and types `text` into it.

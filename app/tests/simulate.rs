@@ -7,7 +7,7 @@
 mod common;
 mod serve_support;
 
-use common::{error, json, kiln};
+use common::{error, json, kiln, texts};
 use serde_json::Value;
 use serve_support::*;
 
@@ -57,13 +57,7 @@ fn an_unshifted_replay_against_a_served_model_stays_quiet_and_scores_live_accura
     assert_eq!(report["drift"]["dataset_drift"], false);
     assert_eq!(drifted_columns(&report), Vec::<String>::new());
     // Iris has 150 reference rows: Evidently's small-data tests, KS for numbers.
-    let methods: Vec<&str> = report["drift"]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["method"].as_str().unwrap())
-        .collect();
-    assert_eq!(methods, ["ks"; 4]);
+    assert_eq!(texts(&report["drift"]["columns"], "method"), ["ks"; 4]);
     assert_eq!(report["alerts"], serde_json::json!([]));
 }
 
@@ -71,13 +65,7 @@ fn an_unshifted_replay_against_a_served_model_stays_quiet_and_scores_live_accura
 fn a_shift_injected_in_one_column_is_found_in_that_column_only() {
     let report = simulate("iris@champion", &["--drift", "shift:petal_length=3"]);
     assert_eq!(drifted_columns(&report), ["petal_length"], "{report}");
-    let alerts: Vec<&str> = report["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(alerts, ["column_drift"]);
+    assert_eq!(texts(&report["alerts"], "kind"), ["column_drift"]);
 }
 
 #[test]
@@ -237,13 +225,8 @@ fn drift_past_the_retraining_policy_retrains_stages_and_auto_promotes_the_new_ve
         &models().home,
         &["models", "history", name, "--json"],
     ));
-    let actions: Vec<&str> = history["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"retrain"), "{actions:?}");
+    let actions = texts(&history["entries"], "action");
+    assert!(actions.iter().any(|a| a == "retrain"), "{actions:?}");
 }
 
 #[test]

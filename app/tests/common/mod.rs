@@ -54,3 +54,14 @@ pub fn set_policy(home: &Path, dir: &Path, model: &str, toml: &str) -> Output {
         ],
     )
 }
+
+/// The text field `key` of each object in the JSON array `array` (actions of a history, kinds
+/// of alerts, methods of drift columns).
+pub fn texts(array: &serde_json::Value, key: &str) -> Vec<String> {
+    array
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item[key].as_str().expect("a text field").to_owned())
+        .collect()
+}

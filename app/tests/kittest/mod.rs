@@ -21,6 +21,25 @@ pub fn app_harness(options: AppOptions, size: egui::Vec2) -> Harness<'static, Ki
     )
 }
 
+/// The app on `workspace` over the store in `home`, in a window of `size`, one frame drawn.
+pub fn workspace_harness(
+    home: &std::path::Path,
+    workspace: kiln::ui::workspace::Workspace,
+    options: AppOptions,
+    size: egui::Vec2,
+) -> Harness<'static, KilnApp> {
+    let mut harness = app_harness(
+        AppOptions {
+            store_home: Some(home.to_path_buf()),
+            workspace: Some(workspace),
+            ..options
+        },
+        size,
+    );
+    harness.run_steps(1);
+    harness
+}
+
 /// One mouse-wheel scroll of `dy` points (negative scrolls down), as a trackpad sends it.
 pub fn scroll(harness: &mut Harness<'_, KilnApp>, dy: f32) {
     harness.event(egui::Event::MouseWheel {
