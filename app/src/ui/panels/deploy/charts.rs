@@ -3,7 +3,7 @@
 
 use egui_plot::{Legend, Line, log_grid_spacer};
 
-use kiln_core::deploy::simulate::{LiveStats, SimulationReport};
+use kiln_core::deploy::simulate::{LiveStats, Percentiles, SimulationReport};
 
 use crate::ui::theme::Tokens;
 use crate::ui::widgets::{bars::labelled_bars_ui, fixed_plot};
@@ -41,22 +41,18 @@ impl ChartData {
                 }
             }
         }
+        // A second without requests has no latency to draw.
+        let latency = |pick: fn(&Percentiles) -> f64| -> Vec<[f64; 2]> {
+            seconds
+                .iter()
+                .filter(|s| s.requests > 0)
+                .map(|s| [at(s.t), pick(&s.latency_ms)])
+                .collect()
+        };
         Self {
-            p50: seconds
-                .iter()
-                .filter(|s| s.requests > 0)
-                .map(|s| [at(s.t), s.latency_ms.p50])
-                .collect(),
-            p95: seconds
-                .iter()
-                .filter(|s| s.requests > 0)
-                .map(|s| [at(s.t), s.latency_ms.p95])
-                .collect(),
-            p99: seconds
-                .iter()
-                .filter(|s| s.requests > 0)
-                .map(|s| [at(s.t), s.latency_ms.p99])
-                .collect(),
+            p50: latency(|p| p.p50),
+            p95: latency(|p| p.p95),
+            p99: latency(|p| p.p99),
             requests: seconds
                 .iter()
                 .map(|s| [at(s.t), s.requests as f64])
