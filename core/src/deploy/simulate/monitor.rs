@@ -132,6 +132,9 @@ impl Tally {
 
 struct Inner {
     seconds: Vec<Tally>,
+    /// Each second's figures as last computed; `None` once a request of that second was
+    /// recorded since. A snapshot computes only those, so a long run's views stay cheap.
+    summaries: Vec<Option<SecondStats>>,
     total: Tally,
     predictions: BTreeMap<String, u64>,
     window: VecDeque<Vec<Cell>>,
@@ -192,6 +195,7 @@ impl Monitor {
         Self {
             inner: Mutex::new(Inner {
                 seconds: Vec::new(),
+                summaries: Vec::new(),
                 total: Tally::new(),
                 predictions: BTreeMap::new(),
                 window: VecDeque::new(),
@@ -213,6 +217,7 @@ impl Monitor {
         let second = outcome.t.max(0.0) as usize;
         while inner.seconds.len() <= second {
             inner.seconds.push(Tally::new());
+            inner.summaries.push(None);
         }
         let latency = outcome.latency_us.clamp(1, 60_000_000);
         let correct = match (&outcome.prediction, &outcome.label) {
@@ -221,6 +226,7 @@ impl Monitor {
         };
         inner.total.add(latency, outcome.ok, correct);
         inner.seconds[second].add(latency, outcome.ok, correct);
+        inner.summaries[second] = None;
         if let Some(p) = &outcome.prediction {
             *inner.predictions.entry(p.clone()).or_default() += 1;
         }
@@ -278,7 +284,19 @@ impl Monitor {
 
     /// Everything seen so far.
     pub fn snapshot(&self) -> LiveStats {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        let Inner {
+            seconds, summaries, ..
+        } = &mut *inner;
+        for (t, (tally, summary)) in seconds.iter().zip(summaries.iter_mut()).enumerate() {
+            summary.get_or_insert_with(|| SecondStats {
+                t: t as u32,
+                requests: tally.requests,
+                errors: tally.errors,
+                latency_ms: tally.percentiles(),
+                accuracy: tally.accuracy(),
+            });
+        }
         LiveStats {
             requests: inner.total.requests,
             errors: inner.total.errors,
@@ -289,20 +307,45 @@ impl Monitor {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
-            seconds: inner
-                .seconds
-                .iter()
-                .enumerate()
-                .map(|(t, s)| SecondStats {
-                    t: t as u32,
-                    requests: s.requests,
-                    errors: s.errors,
-                    latency_ms: s.percentiles(),
-                    accuracy: s.accuracy(),
-                })
-                .collect(),
+            seconds: inner.summaries.iter().flatten().cloned().collect(),
             drift: inner.drift.clone(),
             alerts: inner.alerts.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(t: f64, latency_us: u64, ok: bool) -> Outcome {
+        Outcome {
+            t,
+            latency_us,
+            ok,
+            prediction: Some("a".into()),
+            label: Some("a".into()),
+            cells: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn seconds_count_their_own_requests_and_a_late_one_updates_its_second() {
+        let monitor = Monitor::new();
+        monitor.record(outcome(0.2, 1_000, true));
+        monitor.record(outcome(1.5, 3_000, false));
+        let first = monitor.snapshot();
+        assert_eq!((first.requests, first.errors), (2, 1));
+        assert_eq!(first.seconds.len(), 2);
+        assert_eq!(first.seconds[0].requests, 1);
+        assert_eq!(first.seconds[1].errors, 1);
+        // A request of second 0 answered after second 1 began.
+        monitor.record(outcome(0.9, 2_000, true));
+        let later = monitor.snapshot();
+        assert_eq!(later.seconds[0].requests, 2);
+        assert!((later.seconds[0].latency_ms.p99 - 2.0).abs() < 0.01);
+        assert_eq!(later.seconds[1], first.seconds[1]);
+        assert_eq!(monitor.totals().requests, 3);
+        assert_eq!(later.accuracy, Some(1.0));
     }
 }
