@@ -201,6 +201,12 @@ fn predict_native(
     }
 }
 
+/// The name of a class's probability, in `kiln predict --proba`'s CSV and the server's
+/// `predict_proba` answers alike: `proba_<class>`.
+pub fn proba_column(class: &str) -> String {
+    format!("proba_{class}")
+}
+
 impl Predictions {
     /// The predictions as CSV, one row per input row in input order: a `prediction` column,
     /// then with `with_proba` one `proba_<class>` column per class (numbers in shortest
@@ -209,7 +215,7 @@ impl Predictions {
         let proba = self.proba.as_ref().filter(|_| with_proba);
         let mut header = vec!["prediction".to_string()];
         if proba.is_some() {
-            header.extend(classes.iter().map(|c| format!("proba_{c}")));
+            header.extend(classes.iter().map(|c| proba_column(c)));
         }
         let mut out = csv_line(&header);
         for (i, label) in self.labels.iter().enumerate() {

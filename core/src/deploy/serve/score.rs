@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::request::{ScoringRequest, parse_csv, parse_json};
-use crate::inference::{Model, PredictError, Predictions, predict};
+use crate::inference::{Model, PredictError, Predictions, predict, proba_column};
 use crate::models::Task;
 
 /// How the body is encoded, from its `Content-Type`.
@@ -106,7 +106,7 @@ fn answer(model: &Model, predictions: &Predictions, with_proba: bool) -> Result<
                     let mut row = Map::with_capacity(classes.len() + 1);
                     row.insert("prediction".into(), label_value(label));
                     for (class, v) in classes.iter().zip(p) {
-                        row.insert(format!("proba_{class}"), json!(v));
+                        row.insert(proba_column(class), json!(v));
                     }
                     Value::Object(row)
                 })
