@@ -20,10 +20,16 @@ MLFLOW="$(dirname "$PYTHON")/mlflow"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kiln-mlflow-ref.XXXXXX")"
 export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_HTTP_REQUEST_TIMEOUT=60 \
   MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true PYTHONDONTWRITEBYTECODE=1
-"$MLFLOW" server --backend-store-uri "sqlite:///$WORK/mlflow.db" --artifacts-destination "$WORK/artifacts" \
+# Its own process group (it starts uvicorn and job consumers), stopped as a whole at exit.
+setsid "$MLFLOW" server --backend-store-uri "sqlite:///$WORK/mlflow.db" --artifacts-destination "$WORK/artifacts" \
   --host 127.0.0.1 --port "$PORT" --workers 1 > "$WORK/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
+stop_server() {
+  kill -- -$SERVER 2>/dev/null
+  for _ in $(seq 20); do kill -0 -- -$SERVER 2>/dev/null || return; sleep 0.5; done
+  kill -KILL -- -$SERVER 2>/dev/null
+}
+trap stop_server EXIT
 for _ in $(seq 120); do
   curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break
   kill -0 $SERVER 2>/dev/null || { echo "mlflow server exited:" >&2; cat "$WORK/server.log" >&2; exit 1; }
