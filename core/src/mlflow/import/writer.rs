@@ -169,7 +169,8 @@ pub(super) fn keep_going<T>(
     match result {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_item_error() => {
-            tracing::warn!("{item}: {e}");
+            // The summary carries it to the user; the log only for debugging.
+            tracing::debug!("{item}: {e}");
             summary.problems.push(Problem::new(item, &e));
             Ok(None)
         }

@@ -76,16 +76,16 @@ impl RestSource {
             runs: Mutex::new(HashMap::new()),
             notes: Mutex::new(Vec::new()),
         };
-        source
-            .post(
-                "experiments/search",
-                json!({ "max_results": 1, "view_type": "ALL" }),
-            )
-            .map_err(|e| ImportError::NotAStore {
+        let probe = json!({ "max_results": 1, "view_type": "ALL" });
+        match source.post("experiments/search", probe) {
+            Ok(_) => Ok(source),
+            // Nothing listens there: say so as it is, not as a store of the wrong kind.
+            Err(e @ ImportError::Http { .. }) if e.to_string().contains(": no answer: ") => Err(e),
+            Err(e) => Err(ImportError::NotAStore {
                 place: url.to_owned(),
                 reason: format!("it does not answer as an MLflow tracking server ({e})"),
-            })?;
-        Ok(source)
+            }),
+        }
     }
 
     pub(super) fn api(&self, endpoint: &str) -> String {
