@@ -103,6 +103,9 @@ pub enum Cmd {
     Drift(super::drift::DriftArgs),
     /// Fill the store with a demo project.
     Demo,
+    /// Import another tool's history into the store (`kiln import mlflow PATH_OR_URI`).
+    #[command(subcommand)]
+    Import(super::import::ImportCmd),
 }
 
 impl Cmd {
@@ -120,6 +123,7 @@ impl Cmd {
             Cmd::Simulate(_) => "simulate (traffic simulation)",
             Cmd::Drift(_) => "drift (data drift)",
             Cmd::Demo => "demo (the demo project)",
+            Cmd::Import(_) => "import (an MLflow history)",
         }
     }
 }

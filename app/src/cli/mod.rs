@@ -7,6 +7,7 @@ mod args;
 mod drift;
 mod fairness;
 mod gui;
+mod import;
 mod models;
 mod onnx;
 mod profile;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::Demo) => train::run_demo(open_store(home)?),
         Some(Cmd::Drift(drift_args)) => drift::run_drift(&drift_args),
         Some(Cmd::Simulate(simulate_args)) => simulate::run_simulate(home, &simulate_args),
+        Some(Cmd::Import(command)) => import::run_import(open_store(home)?, command),
         Some(Cmd::Fairness(fairness_args)) => fairness::run_fairness(&fairness_args),
         Some(Cmd::Models(command)) => models::run_models(&open_store(home)?, command),
         Some(Cmd::Profile {
