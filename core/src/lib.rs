@@ -10,6 +10,7 @@ pub mod eval;
 pub mod features;
 pub mod inference;
 pub mod jobs;
+pub mod mlflow;
 pub mod models;
 pub mod onnx;
 pub mod provenance;

@@ -97,6 +97,22 @@ pub enum Cmd {
         #[arg(long, value_name = "MODEL_REF")]
         shadow: Option<String>,
     },
+    /// Serve MLflow's tracking, registry and artifact REST API over the Kiln store, so
+    /// scripts with MLFLOW_TRACKING_URI=http://127.0.0.1:5000 log into Kiln.
+    Server {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 5000)]
+        port: u16,
+        /// Require `Authorization: Bearer T` (the client sends MLFLOW_TRACKING_TOKEN).
+        #[arg(long, value_name = "T")]
+        token: Option<String>,
+        /// Largest request body (an artifact upload) in bytes (413 above).
+        #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024 * 1024)]
+        body_limit: usize,
+    },
     /// Replay a data file against an endpoint, with optional drift, and report.
     Simulate(super::simulate::SimulateArgs),
     /// Data drift between two files (Evidently's default preset).
@@ -120,6 +136,7 @@ impl Cmd {
             Cmd::Runs(_) => "runs",
             Cmd::Models(_) => "models (the model registry)",
             Cmd::Serve { .. } => "serve (model serving)",
+            Cmd::Server { .. } => "server (the MLflow tracking API)",
             Cmd::Simulate(_) => "simulate (traffic simulation)",
             Cmd::Drift(_) => "drift (data drift)",
             Cmd::Demo => "demo (the demo project)",

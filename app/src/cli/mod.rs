@@ -14,6 +14,7 @@ mod profile;
 mod progress;
 mod runs;
 mod serve;
+mod server;
 mod simulate;
 mod train;
 
@@ -80,6 +81,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             };
             profile::run_profile(file, json, register, &kinds, &alerts, minimal)
         }
+        Some(Cmd::Server {
+            host,
+            port,
+            token,
+            body_limit,
+        }) => server::run_server(
+            &open_store(home)?,
+            &kiln_core::mlflow::TrackingConfig {
+                host,
+                port,
+                token,
+                body_limit,
+            },
+        ),
         Some(Cmd::Serve {
             model_ref,
             host,

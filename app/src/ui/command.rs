@@ -64,6 +64,8 @@ pub enum Command {
     /// Write the registry's audit timeline to a CSV or JSON file (run as a background job;
     /// without a path the save dialog asks first).
     ExportAudit(super::panels::registry::AuditExport),
+    /// Start (`true`) or stop the MLflow tracking server over the open store.
+    AcceptMlflowClients(bool),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.

@@ -4,6 +4,7 @@ pub mod command;
 pub mod context;
 pub mod derived;
 pub mod file_picker;
+pub mod mlflow_server;
 pub mod nav;
 pub mod palette;
 pub mod panels;
@@ -92,6 +93,8 @@ pub struct KilnApp {
     /// The commands a user can run by name or key ([`command::command_table`]).
     command_table: Vec<CommandEntry>,
     palette: Palette,
+    /// The MLflow tracking server the status bar's toggle starts.
+    mlflow: mlflow_server::MlflowToggle,
 }
 
 impl KilnApp {
@@ -148,11 +151,25 @@ impl KilnApp {
             screenshot: options.screenshot,
             command_table: command::command_table(),
             palette: Palette::default(),
+            mlflow: mlflow_server::MlflowToggle::default(),
         };
         for path in options.open_files {
             app.send(Command::OpenFile(path));
         }
         app
+    }
+
+    /// The port the MLflow toggle uses.
+    fn mlflow_port(&self) -> u16 {
+        match self.settings.mlflow_port {
+            0 => mlflow_server::DEFAULT_PORT,
+            port => port,
+        }
+    }
+
+    /// What the MLflow toggle shows (tests).
+    pub fn mlflow_status(&self) -> mlflow_server::MlflowStatus {
+        self.mlflow.status(self.mlflow_port())
     }
 
     /// The job runner (tests start jobs through it).
@@ -260,8 +277,16 @@ impl KilnApp {
             Ok(store) => Ok(store.home().display().to_string()),
             Err(error) => Err(error.as_str()),
         };
+        let mlflow = self.mlflow.status(self.mlflow_port());
         egui::Panel::bottom("status-bar").show(ui, |ui| {
-            status_bar::status_bar_ui(ui, &statuses, store_label, &tokens, &mut self.commands);
+            status_bar::status_bar_ui(
+                ui,
+                &statuses,
+                store_label,
+                &mlflow,
+                &tokens,
+                &mut self.commands,
+            );
         });
         egui::Panel::left("navigation")
             .exact_size(tokens.nav_width)
@@ -392,6 +417,11 @@ impl KilnApp {
                     }
                 }
                 Command::EditRun { run_id, edit } => self.edit_run(run_id, edit),
+                Command::AcceptMlflowClients(on) => {
+                    let home = self.store.as_ref().ok().map(|s| s.home().to_path_buf());
+                    let port = self.mlflow_port();
+                    self.mlflow.set(on, home.as_deref(), port);
+                }
                 Command::OpenRun(run_id) => {
                     if let Ok(store) = &self.store {
                         self.experiments.open_run(store, run_id, &self.jobs);

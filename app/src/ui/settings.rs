@@ -23,6 +23,8 @@ pub struct UiSettings {
     pub recent_files: Vec<PathBuf>,
     /// Saved views of the Experiments workspace.
     pub saved_views: Vec<SavedView>,
+    /// The port "Accept MLflow clients" listens on (0: MLflow's 5000).
+    pub mlflow_port: u16,
 }
 
 /// A named filter, sort and grouping of the runs table.

@@ -3,13 +3,15 @@
 use kiln_core::jobs::{JobState, JobStatus};
 
 use super::command::Command;
+use super::mlflow_server::MlflowStatus;
 use super::theme::Tokens;
 
-/// Draws the jobs and where the store lives.
+/// Draws the jobs, the MLflow toggle and where the store lives.
 pub fn status_bar_ui(
     ui: &mut egui::Ui,
     jobs: &[JobStatus],
     store_label: Result<String, &str>,
+    mlflow: &MlflowStatus,
     tokens: &Tokens,
     commands: &mut Vec<Command>,
 ) {
@@ -26,9 +28,8 @@ pub fn status_bar_ui(
             job_ui(ui, job, tokens, commands);
             ui.separator();
         }
-        ui.with_layout(
-            egui::Layout::right_to_left(egui::Align::Center),
-            |ui| match &store_label {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            match &store_label {
                 Ok(path) => {
                     ui.label(egui::RichText::new(format!("Store: {path}")).color(tokens.muted));
                 }
@@ -38,9 +39,31 @@ pub fn status_bar_ui(
                             .color(tokens.bad),
                     );
                 }
-            },
-        );
+            }
+            ui.separator();
+            mlflow_ui(ui, mlflow, tokens, commands);
+        });
     });
+}
+
+/// The toggle, and the URL clients use while it is on (right to left: the URL first).
+fn mlflow_ui(
+    ui: &mut egui::Ui,
+    mlflow: &MlflowStatus,
+    tokens: &Tokens,
+    commands: &mut Vec<Command>,
+) {
+    if let Some(url) = &mlflow.url {
+        ui.label(egui::RichText::new(format!("MLFLOW_TRACKING_URI={url}")).color(tokens.good))
+            .on_hover_text("Python scripts with this variable set log their runs into this store");
+    } else if let Some(error) = &mlflow.error {
+        ui.label(egui::RichText::new(format!("MLflow server: {error}")).color(tokens.bad));
+    }
+    let mut on = mlflow.url.is_some();
+    let label = format!("Accept MLflow clients on port {}", mlflow.port);
+    if ui.checkbox(&mut on, label).changed() {
+        commands.push(Command::AcceptMlflowClients(on));
+    }
 }
 
 fn job_ui(ui: &mut egui::Ui, job: &JobStatus, tokens: &Tokens, commands: &mut Vec<Command>) {

@@ -56,6 +56,7 @@ pub fn import_onnx(store: &Store, request: &ImportRequest) -> RegistryResult<Mod
         signature: serde_json::to_value(&signature).map_err(StoreError::from)?,
         metrics: serde_json::json!({}),
         description: request.description.clone(),
+        ..NewModelVersion::default()
     };
     Ok(store.register_model_version(
         &new,
@@ -65,7 +66,7 @@ pub fn import_onnx(store: &Store, request: &ImportRequest) -> RegistryResult<Mod
 
 /// Loads the model and runs it on one row (zeros, empty strings), so a file tract cannot run
 /// is refused at import, not at the first prediction.
-pub(super) fn check_runs(bytes: Vec<u8>, request: &ImportRequest) -> Result<OnnxModel, OnnxError> {
+pub fn check_runs(bytes: Vec<u8>, request: &ImportRequest) -> Result<OnnxModel, OnnxError> {
     let proto = decode(&bytes)?;
     let signature = read_signature(
         &proto,

@@ -22,7 +22,7 @@ mod runtime;
 mod signature;
 
 pub use export::export_model;
-pub use import::{ImportRequest, import_onnx};
+pub use import::{ImportRequest, check_runs, import_onnx};
 pub use ops::onnx_with_ml_ops;
 pub use runtime::{OnnxModel, decode};
 pub use signature::{

@@ -101,6 +101,7 @@ pub fn register_run(
         signature,
         metrics: serde_json::to_value(&detail.metrics).map_err(StoreError::from)?,
         description: description.to_owned(),
+        ..NewModelVersion::default()
     };
     Ok(store.register_model_version(&new, &format!("registered from run {run_id}"))?)
 }

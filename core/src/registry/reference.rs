@@ -79,6 +79,17 @@ pub fn load_model(store: &Store, text: &str) -> RegistryResult<Model> {
 /// The model of a version already in hand (no second lookup by reference): native, or ONNX
 /// when its signature says so.
 pub fn load_version_model(store: &Store, version: &ModelVersion) -> RegistryResult<Model> {
+    if version.signature.get("kind").and_then(|k| k.as_str()) == Some(crate::mlflow::MLFLOW_KIND) {
+        let why = version
+            .signature
+            .get("why_not_runnable")
+            .and_then(|w| w.as_str())
+            .unwrap_or("it was logged in a flavour Kiln cannot run");
+        return Err(RegistryError::Refused(format!(
+            "{}:{} is not runnable in Kiln: {why}",
+            version.name, version.version
+        )));
+    }
     let bytes = store.read_artifact(&version.artifact_sha256)?;
     let damaged = |e: String| {
         RegistryError::Refused(format!(

@@ -43,6 +43,14 @@ pub enum StoreError {
         /// The id or name that was asked for.
         key: String,
     },
+    /// Something with this name or id exists already.
+    #[error("{kind} {key} already exists")]
+    AlreadyExists {
+        /// What it is ("experiment", "registered model", ...).
+        kind: &'static str,
+        /// Its name or id.
+        key: String,
+    },
     /// A value given by the caller is not acceptable (empty name, bad status, ...).
     #[error("invalid {what}: {reason}")]
     Invalid {

@@ -19,6 +19,15 @@ mod registry;
 pub use actor::os_user;
 pub use audit::{AuditEntry, AuditEvent, entry_hash};
 pub use registry::{ModelVersion, NewModelVersion, Stage, check_alias};
+mod external;
+mod import_support;
+pub use external::{
+    ClientMetric, ClientRun, EXTERNAL_OWNER, ExperimentInfo, RunInput, ms_to_rfc3339, rfc3339_to_ms,
+};
+mod logged_models;
+pub use logged_models::{LoggedModel, ModelMetric, NewLoggedModel};
+mod registry_meta;
+pub use registry_meta::{RegisteredModelInfo, VersionSource};
 mod runs;
 pub mod schema;
 mod types;

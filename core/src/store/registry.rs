@@ -71,6 +71,10 @@ pub struct NewModelVersion {
     pub metrics: serde_json::Value,
     /// Description.
     pub description: String,
+    /// Where the model came from, as an outside client named it (`models:/m-…`, `runs:/…`).
+    pub source: Option<String>,
+    /// The MLflow LoggedModel it was made from.
+    pub logged_model_id: Option<String>,
 }
 
 /// One version of a registered model.
@@ -104,7 +108,7 @@ pub struct ModelVersion {
     pub created_by: String,
 }
 
-fn model_id(conn: &Connection, name: &str) -> StoreResult<i64> {
+pub(super) fn model_id(conn: &Connection, name: &str) -> StoreResult<i64> {
     conn.query_row(
         "SELECT id FROM registered_models WHERE name = ?1",
         [name],
@@ -117,7 +121,7 @@ fn model_id(conn: &Connection, name: &str) -> StoreResult<i64> {
     })
 }
 
-fn check_model_name(name: &str) -> StoreResult<()> {
+pub(super) fn check_model_name(name: &str) -> StoreResult<()> {
     let ok = !name.trim().is_empty()
         && name
             .chars()
@@ -175,7 +179,8 @@ impl Store {
             conn.execute(
                 "INSERT INTO model_versions (model_id, version, stage, run_id, dataset_version_id, \
                  dataset_fingerprint, artifact_sha256, signature_json, metrics_json, description, \
-                 created_at, created_by) VALUES (?1, ?2, 'none', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 created_at, created_by, source, logged_model_id) \
+                 VALUES (?1, ?2, 'none', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     id,
                     version,
@@ -187,7 +192,9 @@ impl Store {
                     new.metrics.to_string(),
                     new.description,
                     self.actor.now(),
-                    self.actor.user()
+                    self.actor.user(),
+                    new.source,
+                    new.logged_model_id,
                 ],
             )?;
             append_audit(

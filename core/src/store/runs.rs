@@ -163,7 +163,7 @@ pub(super) fn end_run(
     Ok(())
 }
 
-fn not_found(run_id: &str) -> StoreError {
+pub(super) fn not_found(run_id: &str) -> StoreError {
     StoreError::NotFound {
         kind: "run",
         key: run_id.to_owned(),

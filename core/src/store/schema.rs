@@ -152,6 +152,85 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 5: what MLflow clients log beyond Kiln's own runs: experiment tags and deletion, runs
+    // owned by an outside client (timestamps as the client sent them), dataset inputs, run
+    // outputs, MLflow 3's LoggedModels with their files and metrics, and registry tags, a
+    // version's source and the LoggedModel it was made from.
+    r#"
+    ALTER TABLE experiments ADD COLUMN deleted_at TEXT;
+    ALTER TABLE experiments ADD COLUMN updated_at TEXT;
+    CREATE TABLE experiment_tags (
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, key)
+    );
+    CREATE TABLE run_inputs (
+        run_id       TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        digest       TEXT NOT NULL,
+        source_type  TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        schema_json  TEXT,
+        profile_json TEXT,
+        tags_json    TEXT NOT NULL,
+        PRIMARY KEY (run_id, name, digest)
+    );
+    CREATE TABLE run_outputs (
+        run_id    TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        model_id  TEXT NOT NULL,
+        step      INTEGER NOT NULL,
+        PRIMARY KEY (run_id, model_id)
+    );
+    CREATE TABLE logged_models (
+        id              TEXT PRIMARY KEY,
+        experiment_id   INTEGER NOT NULL REFERENCES experiments(id),
+        name            TEXT NOT NULL,
+        source_run_id   TEXT,
+        status          TEXT NOT NULL,
+        model_type      TEXT NOT NULL DEFAULT '',
+        created_ms      INTEGER NOT NULL,
+        updated_ms      INTEGER NOT NULL,
+        params_json     TEXT NOT NULL,
+        tags_json       TEXT NOT NULL,
+        deleted_at      TEXT
+    );
+    CREATE INDEX logged_models_by_run ON logged_models(source_run_id);
+    CREATE TABLE logged_model_files (
+        model_id    TEXT NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+        path        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (model_id, path)
+    );
+    CREATE TABLE logged_model_metrics (
+        model_id        TEXT NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+        key             TEXT NOT NULL,
+        value           REAL NOT NULL,
+        timestamp_ms    INTEGER NOT NULL,
+        step            INTEGER NOT NULL,
+        run_id          TEXT,
+        dataset_name    TEXT,
+        dataset_digest  TEXT
+    );
+    CREATE TABLE registered_model_tags (
+        model_id  INTEGER NOT NULL REFERENCES registered_models(id),
+        key       TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        PRIMARY KEY (model_id, key)
+    );
+    CREATE TABLE model_version_tags (
+        model_id  INTEGER NOT NULL REFERENCES registered_models(id),
+        version   INTEGER NOT NULL,
+        key       TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        PRIMARY KEY (model_id, version, key)
+    );
+    ALTER TABLE model_versions ADD COLUMN source TEXT;
+    ALTER TABLE model_versions ADD COLUMN logged_model_id TEXT;
+    ALTER TABLE model_versions ADD COLUMN updated_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,37 @@
+//! `kiln server [--host] [--port] [--token]`: MLflow's tracking API over the Kiln store,
+//! until Ctrl+C.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use kiln_core::mlflow::{TrackingConfig, serve_tracking};
+use kiln_core::store::Store;
+
+/// Runs `kiln server`: prints the URL on stderr, serves until Ctrl+C, then stops cleanly.
+pub fn run_server(store: &Store, config: &TrackingConfig) -> Result<ExitCode> {
+    let server = serve_tracking(store.clone(), config)?;
+    eprintln!(
+        "kiln server: MLflow tracking API on {}{}  (Ctrl+C stops)",
+        server.url(),
+        if config.token.is_some() {
+            " with a bearer token"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "  export MLFLOW_TRACKING_URI={}   # then mlflow.log_metric(...) lands in {}",
+        server.url(),
+        store.home().display()
+    );
+    let waiter = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("cannot wait for Ctrl+C")?;
+    waiter
+        .block_on(tokio::signal::ctrl_c())
+        .context("cannot wait for Ctrl+C")?;
+    eprintln!("stopping");
+    server.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
