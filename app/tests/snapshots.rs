@@ -398,6 +398,54 @@ fn experiments_runs() {
     check(&mut harness, "experiments_runs");
 }
 
+/// The status bar's MLflow toggle switched on: the server answers, and the bar shows the
+/// URL scripts set as `MLFLOW_TRACKING_URI` (a fixed port, so the image is the same each run).
+#[test]
+fn experiments_accepting_mlflow_clients() {
+    let home = Home::with_runs();
+    let mut harness = app(
+        &home,
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            settings: kiln::ui::settings::UiSettings {
+                mlflow_port: 58731,
+                ..Default::default()
+            },
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    harness
+        .get_by_label("Accept MLflow clients on port 58731")
+        .click();
+    step_until(&mut harness, "the server to start", |app| {
+        app.mlflow_status().url.is_some() || app.mlflow_status().error.is_some()
+    });
+    let status = harness.state().mlflow_status();
+    assert_eq!(status.error, None);
+    let url = status.url.expect("the server runs");
+    let mut health = ureq::get(format!("{url}/health"))
+        .call()
+        .expect("the server answers");
+    assert_eq!(
+        health.body_mut().read_to_string().ok().as_deref(),
+        Some("OK")
+    );
+    check(&mut harness, "experiments_accepting_mlflow_clients");
+    harness
+        .get_by_label("Accept MLflow clients on port 58731")
+        .click();
+    step_until(&mut harness, "the server to stop", |app| {
+        app.mlflow_status().url.is_none()
+    });
+    assert!(
+        ureq::get(format!("{url}/health")).call().is_err(),
+        "it stopped"
+    );
+}
+
 #[test]
 fn experiments_compare() {
     let home = Home::with_runs();

@@ -88,42 +88,117 @@ fn same_shape(recorded: &Value, ours: &Value, at: &str, problems: &mut Vec<Strin
     }
 }
 
-/// Learns the ids Kiln handed out where the recorded answer has other ones.
-fn learn_ids(recorded: &Value, ours: &Value, ids: &mut BTreeMap<String, String>) {
-    match (recorded, ours) {
-        (Value::Object(r), Value::Object(o)) => {
-            for (key, value) in r {
-                let Some(mine) = o.get(key) else { continue };
-                let is_id = matches!(
-                    key.as_str(),
-                    "run_id" | "run_uuid" | "experiment_id" | "model_id" | "run_name"
-                );
-                match (value, mine) {
-                    (Value::String(a), Value::String(b)) if is_id && a != b && !a.is_empty() => {
-                        ids.insert(a.clone(), b.clone());
+/// The ids Kiln handed out where the recording has others. Experiment ids are small numbers
+/// ("1" could be a version or a parameter value too), so they are kept apart and replaced only
+/// where an experiment id stands; run ids, model ids and generated run names are long and
+/// replaced wherever they occur.
+#[derive(Default)]
+struct Ids {
+    experiments: BTreeMap<String, String>,
+    others: BTreeMap<String, String>,
+}
+
+impl Ids {
+    /// Learns from a recorded answer and Kiln's answer to the same request.
+    fn learn(&mut self, recorded: &Value, ours: &Value) {
+        match (recorded, ours) {
+            (Value::Object(r), Value::Object(o)) => {
+                for (key, value) in r {
+                    let Some(mine) = o.get(key) else { continue };
+                    let map = match key.as_str() {
+                        "experiment_id" => Some(&mut self.experiments),
+                        "run_id" | "run_uuid" | "model_id" | "run_name" => Some(&mut self.others),
+                        _ => None,
+                    };
+                    match (value, mine, map) {
+                        (Value::String(a), Value::String(b), Some(map))
+                            if a != b && !a.is_empty() =>
+                        {
+                            map.entry(a.clone()).or_insert_with(|| b.clone());
+                        }
+                        _ => self.learn(value, mine),
                     }
-                    _ => learn_ids(value, mine, ids),
+                }
+            }
+            (Value::Array(r), Value::Array(o)) => {
+                for (a, b) in r.iter().zip(o) {
+                    self.learn(a, b);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn replace_long(&self, text: &str) -> String {
+        let mut keys: Vec<&String> = self.others.keys().collect();
+        // Longer ids first, so one that contains another is replaced whole.
+        keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        let mut out = text.to_owned();
+        for key in keys {
+            out = out.replace(key.as_str(), &self.others[key]);
+        }
+        out
+    }
+
+    fn experiment(&self, id: &str) -> String {
+        self.experiments
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// A request path: `mlflow-artifacts/artifacts/{experiment}/...`.
+    fn path(&self, path: &str) -> String {
+        let path = self.replace_long(path);
+        let prefix = "/mlflow-artifacts/artifacts/";
+        match path.split_once(prefix) {
+            Some((head, rest)) => {
+                let (first, tail) = rest.split_once('/').unwrap_or((rest, ""));
+                let sep = if rest.contains('/') { "/" } else { "" };
+                format!("{head}{prefix}{}{sep}{tail}", self.experiment(first))
+            }
+            None => path,
+        }
+    }
+
+    /// A query string: `experiment_id={id}` and artifact listings' `path={id}%2F...`.
+    fn query(&self, query: &str) -> String {
+        let query = self.replace_long(query);
+        query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some(("experiment_id", id)) => format!("experiment_id={}", self.experiment(id)),
+                Some(("path", value)) => {
+                    let (first, tail) = value.split_once("%2F").unwrap_or((value, ""));
+                    let sep = if value.contains("%2F") { "%2F" } else { "" };
+                    format!("path={}{sep}{tail}", self.experiment(first))
+                }
+                _ => pair.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// A request body: JSON with `experiment_id` and `experiment_ids` fields.
+    fn body(&self, body: &str) -> String {
+        let body = self.replace_long(body);
+        let Ok(mut json) = serde_json::from_str::<Value>(&body) else {
+            return body;
+        };
+        if let Some(map) = json.as_object_mut() {
+            if let Some(Value::String(id)) = map.get_mut("experiment_id") {
+                *id = self.experiment(id);
+            }
+            if let Some(Value::Array(list)) = map.get_mut("experiment_ids") {
+                for item in list {
+                    if let Value::String(id) = item {
+                        *id = self.experiment(id);
+                    }
                 }
             }
         }
-        (Value::Array(r), Value::Array(o)) => {
-            for (a, b) in r.iter().zip(o) {
-                learn_ids(a, b, ids);
-            }
-        }
-        _ => {}
+        json.to_string()
     }
-}
-
-fn replace_ids(text: &str, ids: &BTreeMap<String, String>) -> String {
-    let mut keys: Vec<&String> = ids.keys().collect();
-    // Longer ids first, so one that contains another is replaced whole.
-    keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
-    let mut out = text.to_owned();
-    for key in keys {
-        out = out.replace(key.as_str(), &ids[key]);
-    }
-    out
 }
 
 #[test]
@@ -143,7 +218,7 @@ fn the_recorded_client_traffic_gets_the_recorded_answers() {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut ids = BTreeMap::new();
+    let mut ids = Ids::default();
     let mut problems = Vec::new();
     let mut replayed = 0;
     for exchange in exchanges() {
@@ -151,9 +226,9 @@ fn the_recorded_client_traffic_gets_the_recorded_answers() {
             continue;
         };
         let method = exchange["method"].as_str().unwrap();
-        let path = replace_ids(exchange["path"].as_str().unwrap(), &ids);
-        let query = replace_ids(exchange["query"].as_str().unwrap(), &ids);
-        let body = replace_ids(exchange["req_body"].as_str().unwrap(), &ids);
+        let path = ids.path(exchange["path"].as_str().unwrap());
+        let query = ids.query(exchange["query"].as_str().unwrap());
+        let body = ids.body(exchange["req_body"].as_str().unwrap());
         let url = if query.is_empty() {
             format!("{base}{path}")
         } else {
@@ -208,7 +283,7 @@ fn the_recorded_client_traffic_gets_the_recorded_answers() {
         if recorded.is_object() {
             match serde_json::from_str::<Value>(&text) {
                 Ok(ours) => {
-                    learn_ids(recorded, &ours, &mut ids);
+                    ids.learn(recorded, &ours);
                     let mut found = Vec::new();
                     same_shape(recorded, &ours, "", &mut found);
                     problems.extend(

@@ -21,6 +21,9 @@ pub fn status_bar_ui(
         .filter(|j| j.state != JobState::Finished || j.elapsed >= std::time::Duration::from_secs(1))
         .collect();
     ui.horizontal(|ui| {
+        // First, so it stays in one place whatever the jobs and the store path are.
+        mlflow_ui(ui, mlflow, tokens, commands);
+        ui.separator();
         if jobs.is_empty() {
             ui.label(egui::RichText::new("Idle").color(tokens.muted));
         }
@@ -28,8 +31,9 @@ pub fn status_bar_ui(
             job_ui(ui, job, tokens, commands);
             ui.separator();
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            match &store_label {
+        ui.with_layout(
+            egui::Layout::right_to_left(egui::Align::Center),
+            |ui| match &store_label {
                 Ok(path) => {
                     ui.label(egui::RichText::new(format!("Store: {path}")).color(tokens.muted));
                 }
@@ -39,30 +43,28 @@ pub fn status_bar_ui(
                             .color(tokens.bad),
                     );
                 }
-            }
-            ui.separator();
-            mlflow_ui(ui, mlflow, tokens, commands);
-        });
+            },
+        );
     });
 }
 
-/// The toggle, and the URL clients use while it is on (right to left: the URL first).
+/// The toggle, then the URL clients use while it is on (or why it could not start).
 fn mlflow_ui(
     ui: &mut egui::Ui,
     mlflow: &MlflowStatus,
     tokens: &Tokens,
     commands: &mut Vec<Command>,
 ) {
+    let mut on = mlflow.url.is_some();
+    let label = format!("Accept MLflow clients on port {}", mlflow.port);
+    if ui.checkbox(&mut on, label).changed() {
+        commands.push(Command::AcceptMlflowClients(on));
+    }
     if let Some(url) = &mlflow.url {
         ui.label(egui::RichText::new(format!("MLFLOW_TRACKING_URI={url}")).color(tokens.good))
             .on_hover_text("Python scripts with this variable set log their runs into this store");
     } else if let Some(error) = &mlflow.error {
         ui.label(egui::RichText::new(format!("MLflow server: {error}")).color(tokens.bad));
-    }
-    let mut on = mlflow.url.is_some();
-    let label = format!("Accept MLflow clients on port {}", mlflow.port);
-    if ui.checkbox(&mut on, label).changed() {
-        commands.push(Command::AcceptMlflowClients(on));
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::args::Args;
 use super::error::{MlflowError, MlflowResult};
-use super::search::{named_view, select_named};
+use super::search::{named_view, page_answer, select_named};
 use super::wire;
 use crate::store::{NewLoggedModel, Store, StoreError};
 use crate::tracking::filter::Key;
@@ -114,23 +114,22 @@ pub fn search(store: &Store, args: &Args) -> MlflowResult<Value> {
             view
         })
         .collect();
-    let order_field = "order_by";
     let order = [(Key::Attribute("start_time".into()), true)];
-    // MLflow sends order_by as objects ({"field_name", "ascending"}); Kiln sorts those by time.
+    // MLflow sends logged models' order_by as objects ({"field_name", "ascending"}).
     let mut plain = args.clone();
-    if args.list(order_field).iter().any(|v| !v.is_string()) {
-        plain = Args::default();
-        for field in ["max_results", "page_token"] {
-            if let Some(v) = args.value(field) {
-                plain = plain.with(field, v.clone());
-            }
-        }
+    if args.list("order_by").iter().any(|v| !v.is_string()) {
+        let entries: Vec<Value> = args
+            .list("order_by")
+            .iter()
+            .map(order_entry)
+            .collect::<MlflowResult<_>>()?;
+        plain = plain.with("order_by", Value::Array(entries));
     }
     let (page, next) = select_named(
         &views,
         &args.opt_str("filter")?.unwrap_or_default(),
         &plain,
-        order_field,
+        "order_by",
         &order,
         100,
     )?;
@@ -138,13 +137,23 @@ pub fn search(store: &Store, args: &Args) -> MlflowResult<Value> {
         .into_iter()
         .map(|i| wire::logged_model(store, &models[i]))
         .collect::<MlflowResult<Vec<_>>>()?;
-    let mut out = if found.is_empty() {
-        json!({})
-    } else {
-        json!({ "models": found })
-    };
-    if let (Some(token), Some(map)) = (next, out.as_object_mut()) {
-        map.insert("next_page_token".into(), json!(token));
+    Ok(page_answer("models", found, next))
+}
+
+/// One of MLflow's `{"field_name": "metrics.x", "ascending": false}` order objects as an
+/// `order_by` string.
+fn order_entry(entry: &Value) -> MlflowResult<Value> {
+    if entry.is_string() {
+        return Ok(entry.clone());
     }
-    Ok(out)
+    let field = entry
+        .get("field_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| MlflowError::invalid(format!("Invalid order_by entry {entry}")))?;
+    let ascending = entry
+        .get("ascending")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let direction = if ascending { "ASC" } else { "DESC" };
+    Ok(Value::String(format!("`{field}` {direction}")))
 }

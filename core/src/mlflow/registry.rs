@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::args::Args;
 use super::error::{MlflowError, MlflowResult};
 use super::register::{MlflowVersion, register};
-use super::search::{named_view, select_named};
+use super::search::{named_view, page_answer, select_named};
 use super::wire;
 use crate::registry::{RegistryError, promote};
 use crate::store::{ModelVersion, Stage, Store, StoreError, rfc3339_to_ms};
@@ -62,12 +62,16 @@ fn model_json(store: &Store, name: &str) -> MlflowResult<Value> {
         .registered_model_info(name)
         .map_err(model_missing(name))?;
     let versions = store.model_versions(name)?;
-    let mut latest = Vec::new();
-    for stage in Stage::ALL {
-        if let Some(v) = versions.iter().rev().find(|v| v.stage == stage) {
-            latest.push(version_json(store, v)?);
-        }
-    }
+    // The newest version of each stage, listed by version number as MLflow does.
+    let mut newest: Vec<&ModelVersion> = Stage::ALL
+        .iter()
+        .filter_map(|stage| versions.iter().rev().find(|v| v.stage == *stage))
+        .collect();
+    newest.sort_by_key(|v| v.version);
+    let latest = newest
+        .into_iter()
+        .map(|v| version_json(store, v))
+        .collect::<MlflowResult<Vec<_>>>()?;
     let updated = versions
         .iter()
         .map(|v| rfc3339_to_ms(&v.created_at))
@@ -155,15 +159,7 @@ pub fn search_models(store: &Store, args: &Args) -> MlflowResult<Value> {
         .into_iter()
         .map(|i| model_json(store, &infos[i].name))
         .collect::<MlflowResult<Vec<_>>>()?;
-    let mut out = if models.is_empty() {
-        json!({})
-    } else {
-        json!({ "registered_models": models })
-    };
-    if let (Some(token), Some(map)) = (next, out.as_object_mut()) {
-        map.insert("next_page_token".into(), json!(token));
-    }
-    Ok(out)
+    Ok(page_answer("registered_models", models, next))
 }
 
 /// `POST registered-models/get-latest-versions`.
@@ -335,15 +331,7 @@ pub fn search_versions(store: &Store, args: &Args) -> MlflowResult<Value> {
         .into_iter()
         .map(|i| version_json(store, &versions[i]))
         .collect::<MlflowResult<Vec<_>>>()?;
-    let mut out = if found.is_empty() {
-        json!({})
-    } else {
-        json!({ "model_versions": found })
-    };
-    if let (Some(token), Some(map)) = (next, out.as_object_mut()) {
-        map.insert("next_page_token".into(), json!(token));
-    }
-    Ok(out)
+    Ok(page_answer("model_versions", found, next))
 }
 
 /// `GET model-versions/get-download-uri`: the logged model's folder, or the run's.

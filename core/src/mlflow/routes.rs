@@ -111,7 +111,8 @@ pub(super) fn dispatch(
                 "multipart_downloads_enabled": false,
                 "presigned_upload_run_id_supported": false,
                 "presigned_upload_model_id_supported": false,
-                "features_enabled": {},
+                // Kiln has no AI gateway; the client reads this to decide whether to offer one.
+                "features_enabled": { "gateway": false },
             })));
         }
         _ => {}

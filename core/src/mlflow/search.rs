@@ -8,6 +8,8 @@
 
 use std::cmp::Ordering;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use super::args::Args;
@@ -228,18 +230,32 @@ fn select(
     };
     let offset = match args.opt_str("page_token")?.filter(|t| !t.is_empty()) {
         None => 0,
-        Some(token) => token
-            .parse::<usize>()
-            .map_err(|_| MlflowError::invalid(format!("Invalid page token '{token}'")))?,
+        Some(token) => decode_token(&token)
+            .ok_or_else(|| MlflowError::invalid(format!("Invalid page token '{token}'")))?,
     };
-    let end = (offset + page).min(rows.len());
-    let next = (end < rows.len()).then(|| end.to_string());
+    let end = offset.saturating_add(page).min(rows.len());
+    let next = (end < rows.len()).then(|| encode_token(end));
     Ok((
         rows.get(offset..end)
             .map(<[usize]>::to_vec)
             .unwrap_or_default(),
         next,
     ))
+}
+
+/// A page token as MLflow writes it: base64 of `{"offset": N}`.
+fn encode_token(offset: usize) -> String {
+    BASE64.encode(json!({ "offset": offset }).to_string())
+}
+
+/// Reads MLflow's tokens, and the plain offsets earlier Kiln versions handed out.
+fn decode_token(token: &str) -> Option<usize> {
+    if let Ok(offset) = token.parse::<usize>() {
+        return Some(offset);
+    }
+    let bytes = BASE64.decode(token.trim()).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    usize::try_from(value.get("offset")?.as_u64()?).ok()
 }
 
 fn with_token(mut out: Value, next: Option<String>) -> Value {
@@ -303,12 +319,7 @@ pub fn search_runs(store: &Store, args: &Args) -> MlflowResult<Value> {
         .into_iter()
         .map(|i| wire::run(store, &details[i]))
         .collect::<MlflowResult<Vec<_>>>()?;
-    let out = if runs.is_empty() {
-        json!({})
-    } else {
-        json!({ "runs": runs })
-    };
-    Ok(with_token(out, next))
+    Ok(page_answer("runs", runs, next))
 }
 
 /// A thing that is not a run, as the run filter sees it: a name, tags and a creation time.
@@ -346,6 +357,35 @@ pub fn named_view(
     }
 }
 
+/// An `order_by` entry for experiments, registered models or model versions, in the keys
+/// of their [`named_view`]: their times become `start_time`, a version's number the
+/// `version_number` param that `search_versions` puts in its views.
+fn named_order_entry(entry: &str) -> String {
+    let (key, direction) = entry
+        .trim()
+        .split_once(char::is_whitespace)
+        .unwrap_or((entry.trim(), ""));
+    let key = match key.trim_matches('`').to_ascii_lowercase().as_str() {
+        "last_update_time" | "last_updated_timestamp" | "creation_time" | "creation_timestamp" => {
+            "start_time"
+        }
+        "version_number" | "version" => "params.version_number",
+        _ => key,
+    };
+    format!("{key} {direction}").trim_end().to_owned()
+}
+
+/// The answer of a search endpoint: `{key: items}` (MLflow leaves an empty list out) and
+/// the next page's token when there is one.
+pub fn page_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let out = if items.is_empty() {
+        json!({})
+    } else {
+        json!({ key: items })
+    };
+    with_token(out, next)
+}
+
 /// Filters, sorts and pages things that are not runs (experiments, registered models).
 pub fn select_named(
     views: &[RunDetail],
@@ -358,11 +398,8 @@ pub fn select_named(
     let filter = parse_filter(filter)?.map(absent_tags_differ);
     let order_by: Vec<String> = args
         .str_list(order_field)?
-        .into_iter()
-        .map(|e| {
-            e.replace("last_update_time", "start_time")
-                .replace("last_updated_timestamp", "start_time")
-        })
+        .iter()
+        .map(|e| named_order_entry(e))
         .collect();
     select(
         views,
@@ -416,12 +453,7 @@ pub fn search_experiments(store: &Store, args: &Args) -> MlflowResult<Value> {
         .into_iter()
         .map(|i| wire::experiment(&infos[i]))
         .collect();
-    let out = if experiments.is_empty() {
-        json!({})
-    } else {
-        json!({ "experiments": experiments })
-    };
-    Ok(with_token(out, next))
+    Ok(page_answer("experiments", experiments, next))
 }
 
 #[cfg(test)]
@@ -437,6 +469,25 @@ mod tests {
         );
         assert_eq!(translate_key("attributes.run_name"), "name");
         assert_eq!(translate_key("tag.team"), "tags.team");
+    }
+
+    #[test]
+    fn page_tokens_are_mlflows_and_read_back() {
+        assert_eq!(encode_token(2), "eyJvZmZzZXQiOjJ9");
+        assert_eq!(decode_token("eyJvZmZzZXQiOiAyfQ=="), Some(2));
+        assert_eq!(decode_token(&encode_token(1234)), Some(1234));
+        assert_eq!(decode_token("7"), Some(7));
+        assert_eq!(decode_token("not a token"), None);
+    }
+
+    #[test]
+    fn registry_order_keys_become_view_keys() {
+        assert_eq!(
+            named_order_entry("version_number DESC"),
+            "params.version_number DESC"
+        );
+        assert_eq!(named_order_entry("creation_timestamp"), "start_time");
+        assert_eq!(named_order_entry("name ASC"), "name ASC");
     }
 
     #[test]
