@@ -447,6 +447,61 @@ fn experiments_accepting_mlflow_clients() {
 }
 
 #[test]
+fn experiments_import_from_mlflow() {
+    let home = Home::with_runs();
+    // Relative to app/, where cargo runs the tests: the summary names the source as given,
+    // and an absolute path would differ from machine to machine.
+    let mlruns = PathBuf::from("../tests/fixtures/mlflow/mlruns");
+    let mut harness = app(
+        &home,
+        AppOptions {
+            workspace: Some(Workspace::Experiments),
+            picker: Box::new(kiln::ui::file_picker::FixedFilePicker(Some(mlruns))),
+            ..AppOptions::default()
+        },
+    );
+    step_until(&mut harness, "the runs to load", |app| {
+        app.jobs().running_count() == 0
+    });
+    let before = run_count(&home);
+    harness.get_by_label("Import from MLflow…").click();
+    // A window's first frame only measures it.
+    harness.run_steps(4);
+    assert!(
+        harness.state().experiments().import_open(),
+        "the dialog opened"
+    );
+    harness.get_by_label("Folder…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Import").click();
+    step_until(&mut harness, "the import", |app| {
+        app.experiments().import_outcome().is_some()
+    });
+    let outcome = harness.state().experiments().import_outcome().cloned();
+    let Some(Ok(kiln::ui::panels::experiments::import::Imported { lines, problems })) = outcome
+    else {
+        panic!("the import failed: {outcome:?}");
+    };
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(lines[0].contains("mlruns"), "{lines:?}");
+    assert!(
+        run_count(&home) > before,
+        "the MLflow runs are Kiln runs now"
+    );
+    step_until(&mut harness, "the runs to load again", |app| {
+        app.jobs().running_count() == 0
+    });
+    check(&mut harness, "experiments_import_from_mlflow");
+}
+
+fn run_count(home: &Home) -> usize {
+    Store::open(home.path())
+        .and_then(|s| s.run_details(&RunQuery::default()))
+        .map(|runs| runs.len())
+        .unwrap_or(0)
+}
+
+#[test]
 fn experiments_compare() {
     let home = Home::with_runs();
     let mut harness = experiments_on(&home, Some("compare"));

@@ -66,6 +66,15 @@ pub enum Command {
     ExportAudit(super::panels::registry::AuditExport),
     /// Start (`true`) or stop the MLflow tracking server over the open store.
     AcceptMlflowClients(bool),
+    /// Show Experiments' "Import from MLflow" dialog.
+    OpenMlflowImport,
+    /// Ask for the MLflow store to import: an `mlruns/` folder, or an `mlflow.db` file.
+    PickMlflowSource {
+        /// A folder (`mlruns/`) rather than a file.
+        folder: bool,
+    },
+    /// Import an MLflow history (a path or a tracking server's URI) as a background job.
+    ImportMlflow(String),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.
@@ -231,6 +240,21 @@ pub fn command_table() -> Vec<CommandEntry> {
             Command::ExportRuns,
             "Export the shown runs to CSV",
             key(cmd, Key::E),
+        ),
+        entry(
+            Command::OpenMlflowImport,
+            "Import from MLflow… (mlruns/, mlflow.db or a tracking server)",
+            None,
+        ),
+        entry(
+            Command::AcceptMlflowClients(true),
+            "Accept MLflow clients (start the tracking server)",
+            None,
+        ),
+        entry(
+            Command::AcceptMlflowClients(false),
+            "Stop accepting MLflow clients",
+            None,
         ),
         entry(
             Command::SetTheme(ThemeChoice::Light),

@@ -12,6 +12,9 @@ pub trait FilePicker {
 
     /// Starts asking where to save a file, suggesting `file_name`; same answers as above.
     fn pick_save_file(&mut self, title: &str, file_name: &str) -> Receiver<Option<PathBuf>>;
+
+    /// Starts asking for an existing folder (`folder`) or file of any kind; same answers.
+    fn pick_existing(&mut self, title: &str, folder: bool) -> Receiver<Option<PathBuf>>;
 }
 
 /// Runs a native dialog on its own thread (it blocks until the user answers) and hands its
@@ -60,6 +63,18 @@ impl FilePicker for NativeFilePicker {
                 .save_file()
         })
     }
+
+    fn pick_existing(&mut self, title: &str, folder: bool) -> Receiver<Option<PathBuf>> {
+        let title = title.to_owned();
+        on_dialog_thread(move || {
+            let dialog = rfd::FileDialog::new().set_title(title);
+            if folder {
+                dialog.pick_folder()
+            } else {
+                dialog.pick_file()
+            }
+        })
+    }
 }
 
 /// A picker that always answers with the same path (tests, scripted demos); when saving,
@@ -85,5 +100,9 @@ impl FilePicker for FixedFilePicker {
             .extension()
             .unwrap_or_default();
         Self::answer(self.0.as_ref().map(|p| p.with_extension(extension)))
+    }
+
+    fn pick_existing(&mut self, _title: &str, _folder: bool) -> Receiver<Option<PathBuf>> {
+        Self::answer(self.0.clone())
     }
 }

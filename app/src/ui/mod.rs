@@ -84,7 +84,8 @@ pub struct KilnApp {
     registry: RegistryPanel,
     deploy: DeployPanel,
     picker: Box<dyn FilePicker>,
-    pending_pick: Option<Receiver<Option<PathBuf>>>,
+    /// A file dialog waiting for its answer, and what the answer is for.
+    pending_pick: Option<(Receiver<Option<PathBuf>>, PickFor)>,
     /// An audit export waiting for the save dialog's answer.
     pending_export: Option<(Receiver<Option<PathBuf>>, panels::registry::AuditExport)>,
     applied_theme: Option<ThemeChoice>,
@@ -185,6 +186,11 @@ impl KilnApp {
     /// The open store, if it could be opened.
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref().ok()
+    }
+
+    /// The Experiments workspace.
+    pub fn experiments(&self) -> &ExperimentsPanel {
+        &self.experiments
     }
 
     /// The files open in Explore.
@@ -334,12 +340,17 @@ impl KilnApp {
     }
 
     fn poll_file_dialog(&mut self) {
-        if let Some(receiver) = &self.pending_pick {
+        if let Some((receiver, purpose)) = &self.pending_pick {
             match receiver.try_recv() {
                 Ok(picked) => {
+                    let purpose = *purpose;
                     self.pending_pick = None;
-                    if let Some(path) = picked {
-                        self.send(Command::OpenFile(path));
+                    match (picked, purpose) {
+                        (Some(path), PickFor::DataFile) => self.send(Command::OpenFile(path)),
+                        (Some(path), PickFor::MlflowSource) => {
+                            self.experiments.mlflow_import().set_source(&path);
+                        }
+                        (None, _) => {}
                     }
                 }
                 Err(crossbeam_channel::TryRecvError::Empty) => {}
@@ -372,7 +383,29 @@ impl KilnApp {
                 Command::SetTheme(choice) => self.settings.theme = choice,
                 Command::OpenFileDialog => {
                     if self.pending_pick.is_none() {
-                        self.pending_pick = Some(self.picker.pick_data_file());
+                        self.pending_pick = Some((self.picker.pick_data_file(), PickFor::DataFile));
+                    }
+                }
+                Command::OpenMlflowImport => {
+                    self.settings.workspace = Workspace::Experiments;
+                    self.experiments.mlflow_import().open();
+                }
+                Command::PickMlflowSource { folder } => {
+                    if self.pending_pick.is_none() {
+                        let title = if folder {
+                            "Choose an mlruns/ folder"
+                        } else {
+                            "Choose an mlflow.db"
+                        };
+                        let asked = self.picker.pick_existing(title, folder);
+                        self.pending_pick = Some((asked, PickFor::MlflowSource));
+                    }
+                }
+                Command::ImportMlflow(source) => {
+                    if let Ok(store) = &self.store {
+                        self.experiments
+                            .mlflow_import()
+                            .start(source, store, &self.jobs);
                     }
                 }
                 Command::OpenFile(path) => {
@@ -543,6 +576,15 @@ fn start_first_run_demo(store: &Store, samples: &[PathBuf], jobs: &JobRunner) {
     let _ = jobs.spawn("Building the demo project", move |ctx| {
         kiln_core::demo::build_demo(&store, &dir, ctx)
     });
+}
+
+/// What a file dialog's answer is for.
+#[derive(Debug, Clone, Copy)]
+enum PickFor {
+    /// A data file to open in Explore.
+    DataFile,
+    /// The MLflow store to import.
+    MlflowSource,
 }
 
 /// Key under which [`UiSettings`] are persisted in eframe storage.

@@ -4,6 +4,7 @@
 mod charts;
 mod compare;
 mod detail;
+pub mod import;
 mod table;
 
 use std::collections::{BTreeSet, HashMap};
@@ -52,6 +53,8 @@ pub struct ExperimentsPanel {
     edits: Vec<(String, RunEdit, JobHandle<&'static str>)>,
     /// Bumped whenever the shown runs change (charts and groups recompute then).
     generation: u64,
+    /// "Import from MLflow…".
+    import: import::MlflowImport,
 }
 
 /// Most aggregate rows drawn.
@@ -144,6 +147,9 @@ impl ExperimentsPanel {
             }
         }
         self.poll_edits(store, jobs);
+        if self.import.poll() {
+            self.stale = true;
+        }
         if let Some(view) = &mut self.comparing {
             view.poll();
         }
@@ -246,6 +252,22 @@ impl ExperimentsPanel {
     /// Shows one run in full (its detail view), as a click on its row's open button does.
     pub fn open_run(&mut self, store: &Store, run_id: String, jobs: &JobRunner) {
         self.detail = Some(detail::DetailView::start(store, run_id, jobs));
+    }
+
+    /// How the last "Import from MLflow…" ended: its summary lines and what it could not
+    /// read, or why it failed (tests).
+    pub fn import_outcome(&self) -> Option<&Result<import::Imported, String>> {
+        self.import.outcome()
+    }
+
+    /// Whether the "Import from MLflow" dialog is showing (tests).
+    pub fn import_open(&self) -> bool {
+        self.import.is_open()
+    }
+
+    /// "Import from MLflow…": the dialog and its job.
+    pub fn mlflow_import(&mut self) -> &mut import::MlflowImport {
+        &mut self.import
     }
 
     /// Run ids currently selected.
@@ -430,10 +452,23 @@ impl ExperimentsPanel {
                     self.selected.len()
                 ));
             }
+            if ui
+                .add_enabled(
+                    !self.import.running(),
+                    egui::Button::new("Import from MLflow…"),
+                )
+                .on_hover_text(
+                    "Copy an mlruns/ folder, an mlflow.db or a tracking server's runs and models",
+                )
+                .clicked()
+            {
+                cx.send(Command::OpenMlflowImport);
+            }
             if self.loading.is_some() && self.runs.is_some() {
                 ui.spinner().on_hover_text("Reading the runs again");
             }
         });
+        self.import.dialog_ui(ui.ctx(), ui.max_rect(), cx);
         ui.horizontal(|ui| {
             let label = ui.label("Filter runs");
             let response = ui
