@@ -11,22 +11,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wfkit import PIP, check, eq, fail, fresh_experiment, iris, run, step  # noqa: E402
+from wfkit import PIP, check, eq, error_code, fresh_experiment, iris, run, step  # noqa: E402
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 NAME = "iris-registry"
-
-
-def error_code(call):
-    try:
-        call()
-    except MlflowException as e:
-        return e.error_code
-    fail("expected an MlflowException")
 
 
 def main():

@@ -11,26 +11,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wfkit import check, eq, fail, fresh_experiment, run, step  # noqa: E402
+from wfkit import check, eq, error_code, fresh_experiment, run, step  # noqa: E402
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
 
 N = 5
 
 
 def names(runs):
     return [r.info.run_name for r in runs]
-
-
-def error_code(call):
-    """The MLflow error code `call()` raises (fails if it does not raise)."""
-    try:
-        call()
-    except MlflowException as e:
-        return e.error_code
-    fail("expected an MlflowException")
 
 
 def main():

@@ -62,6 +62,17 @@ def close(actual: float, expected: float, what: str, tol: float = 1e-9) -> None:
         fail(f"{what}: expected {expected!r}, got {actual!r}")
 
 
+def error_code(call):
+    """The MLflow error code `call()` raises (fails if it does not raise)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        call()
+    except MlflowException as e:
+        return e.error_code
+    fail("expected an MlflowException")
+
+
 def step(name: str) -> None:
     """Names the step that follows (shown on stdout and in a failure)."""
     global _step

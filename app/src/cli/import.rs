@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use kiln_core::jobs::{JobError, JobRunner};
-use kiln_core::mlflow::import::{ImportError, OpenOptions, import_mlflow, open_source};
+use kiln_core::mlflow::import::{OpenOptions, import_mlflow_job, open_source};
 use kiln_core::store::Store;
 
 use super::progress::run_with_progress;
@@ -51,14 +51,7 @@ pub fn run_import(store: Store, command: ImportCmd) -> Result<ExitCode> {
     let source = open_source(&args.source, &options)?;
     let runner = JobRunner::new();
     let handle = runner.spawn("import", move |ctx| {
-        let on_progress = |fraction: f32, message: &str| {
-            ctx.progress(fraction, message);
-            !ctx.is_cancelled()
-        };
-        import_mlflow(&store, source.as_ref(), &on_progress).map_err(|e| match e {
-            ImportError::Cancelled => JobError::Cancelled,
-            other => JobError::failed(other),
-        })
+        import_mlflow_job(&store, source.as_ref(), ctx)
     });
     let summary = match run_with_progress(handle) {
         Ok(summary) => summary,

@@ -56,6 +56,13 @@ pub fn run_serve(
             "following {model_ref}: a promotion, rollback or alias move is swapped in without a failed request"
         );
     }
+    wait_for_ctrl_c()?;
+    server.shutdown()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Blocks until Ctrl+C, then says the server stops (`kiln serve`, `kiln server`).
+pub(super) fn wait_for_ctrl_c() -> Result<()> {
     let waiter = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -64,6 +71,5 @@ pub fn run_serve(
         .block_on(tokio::signal::ctrl_c())
         .context("cannot wait for Ctrl+C")?;
     eprintln!("stopping");
-    server.shutdown()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kiln_core::mlflow::{TrackingConfig, serve_tracking};
 use kiln_core::store::Store;
 
@@ -24,14 +24,7 @@ pub fn run_server(store: &Store, config: &TrackingConfig) -> Result<ExitCode> {
         server.url(),
         store.home().display()
     );
-    let waiter = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .context("cannot wait for Ctrl+C")?;
-    waiter
-        .block_on(tokio::signal::ctrl_c())
-        .context("cannot wait for Ctrl+C")?;
-    eprintln!("stopping");
+    super::serve::wait_for_ctrl_c()?;
     server.shutdown();
     Ok(ExitCode::SUCCESS)
 }

@@ -125,14 +125,7 @@ pub fn search(store: &Store, args: &Args) -> MlflowResult<Value> {
             .collect::<MlflowResult<_>>()?;
         plain = plain.with("order_by", Value::Array(entries));
     }
-    let (page, next) = select_named(
-        &views,
-        &args.opt_str("filter")?.unwrap_or_default(),
-        &plain,
-        "order_by",
-        &order,
-        100,
-    )?;
+    let (page, next) = select_named(&views, &plain, &order, 100)?;
     let found = page
         .into_iter()
         .map(|i| wire::logged_model(store, &models[i]))

@@ -147,14 +147,7 @@ pub fn search_models(store: &Store, args: &Args) -> MlflowResult<Value> {
         })
         .collect();
     let order = [(Key::Attribute("name".into()), false)];
-    let (page, next) = select_named(
-        &views,
-        &args.opt_str("filter")?.unwrap_or_default(),
-        args,
-        "order_by",
-        &order,
-        100,
-    )?;
+    let (page, next) = select_named(&views, args, &order, 100)?;
     let models = page
         .into_iter()
         .map(|i| model_json(store, &infos[i].name))
@@ -319,14 +312,7 @@ pub fn search_versions(store: &Store, args: &Args) -> MlflowResult<Value> {
         (Key::Attribute("name".into()), false),
         (Key::Param("version_number".into()), true),
     ];
-    let (page, next) = select_named(
-        &views,
-        &args.opt_str("filter")?.unwrap_or_default(),
-        args,
-        "order_by",
-        &order,
-        10_000,
-    )?;
+    let (page, next) = select_named(&views, args, &order, 10_000)?;
     let found = page
         .into_iter()
         .map(|i| version_json(store, &versions[i]))

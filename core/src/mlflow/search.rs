@@ -333,27 +333,14 @@ pub fn named_view(
     RunDetail {
         run: Run {
             id: id.to_owned(),
-            experiment_id: 0,
-            experiment: String::new(),
             name: name.to_owned(),
             status: RunStatus::Finished,
             start_time: created_ms.to_string(),
-            end_time: None,
-            seed: None,
-            dataset_fingerprint: None,
-            dataset_version_id: None,
-            parent_run_id: None,
-            kiln_version: String::new(),
-            git_commit: None,
-            error: None,
-            note: String::new(),
             deleted_at: deleted.then(String::new),
+            ..Run::default()
         },
-        params: Default::default(),
-        metrics: Default::default(),
         tags: tags.clone(),
-        artifacts: Vec::new(),
-        series: Vec::new(),
+        ..RunDetail::default()
     }
 }
 
@@ -387,17 +374,17 @@ pub fn page_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value 
 }
 
 /// Filters, sorts and pages things that are not runs (experiments, registered models).
+/// The request's `filter`, `order_by`, `max_results` and `page_token` apply.
 pub fn select_named(
     views: &[RunDetail],
-    filter: &str,
     args: &Args,
-    order_field: &str,
     default_order: &[(Key, bool)],
     default_page: usize,
 ) -> MlflowResult<(Vec<usize>, Option<String>)> {
-    let filter = parse_filter(filter)?.map(absent_tags_differ);
+    let filter =
+        parse_filter(&args.opt_str("filter")?.unwrap_or_default())?.map(absent_tags_differ);
     let order_by: Vec<String> = args
-        .str_list(order_field)?
+        .str_list("order_by")?
         .iter()
         .map(|e| named_order_entry(e))
         .collect();
@@ -441,14 +428,7 @@ pub fn search_experiments(store: &Store, args: &Args) -> MlflowResult<Value> {
         })
         .collect();
     let order = [(Key::Attribute("start_time".into()), true)];
-    let (page, next) = select_named(
-        &views,
-        &args.opt_str("filter")?.unwrap_or_default(),
-        args,
-        "order_by",
-        &order,
-        1000,
-    )?;
+    let (page, next) = select_named(&views, args, &order, 1000)?;
     let experiments: Vec<Value> = page
         .into_iter()
         .map(|i| wire::experiment(&infos[i]))

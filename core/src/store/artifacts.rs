@@ -24,10 +24,21 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 }
 
 pub(super) fn artifacts_of(conn: &Connection, run_id: &str) -> StoreResult<Vec<ArtifactRef>> {
-    let mut stmt = conn.prepare(
+    artifact_refs(
+        conn,
         "SELECT name, sha256, size, created_at FROM artifacts WHERE run_id = ?1 ORDER BY name",
-    )?;
-    let rows = stmt.query_map([run_id], |row| {
+        run_id,
+    )
+}
+
+/// The file references a query selects as (name, sha256, size, created_at) for one owner.
+pub(super) fn artifact_refs(
+    conn: &Connection,
+    sql: &str,
+    owner: &str,
+) -> StoreResult<Vec<ArtifactRef>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([owner], |row| {
         Ok(ArtifactRef {
             name: row.get(0)?,
             sha256: row.get(1)?,

@@ -252,19 +252,12 @@ impl Store {
 
     /// The files of a logged model, by path.
     pub fn logged_model_files(&self, id: &str) -> StoreResult<Vec<ArtifactRef>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT path, sha256, size, created_at FROM logged_model_files WHERE model_id = ?1 ORDER BY path",
-        )?;
-        let rows = stmt.query_map([id], |row| {
-            Ok(ArtifactRef {
-                name: row.get(0)?,
-                sha256: row.get(1)?,
-                size: row.get::<_, i64>(2)?.max(0) as u64,
-                created_at: row.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        super::artifacts::artifact_refs(
+            &self.lock(),
+            "SELECT path, sha256, size, created_at FROM logged_model_files WHERE model_id = ?1 \
+             ORDER BY path",
+            id,
+        )
     }
 
     /// Records metrics logged against models (each names its model).

@@ -404,29 +404,20 @@ impl Store {
         self.model_version(name, version)?;
         self.in_transaction(|conn| {
             let id = model_id(conn, name)?;
-            let before: Option<i64> = conn
-                .query_row(
-                    "SELECT version FROM model_aliases WHERE model_id = ?1 AND alias = ?2",
-                    params![id, alias],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let before = alias_version(conn, id, alias)?;
             conn.execute(
                 "INSERT INTO model_aliases (model_id, alias, version) VALUES (?1, ?2, ?3) \
                  ON CONFLICT(model_id, alias) DO UPDATE SET version = excluded.version",
                 params![id, alias, version],
             )?;
-            append_audit(
+            audit_alias(
                 conn,
                 &self.actor,
-                &AuditEvent {
-                    model: name,
-                    version: Some(version),
-                    action: "alias",
-                    reason,
-                    before: serde_json::json!({ "alias": alias, "version": before }),
-                    after: serde_json::json!({ "alias": alias, "version": version }),
-                },
+                name,
+                alias,
+                version,
+                (before, Some(version)),
+                reason,
             )?;
             Ok(())
         })
@@ -471,4 +462,45 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// The version `alias` points at, if it is set.
+pub(crate) fn alias_version(
+    conn: &Connection,
+    model_id: i64,
+    alias: &str,
+) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT version FROM model_aliases WHERE model_id = ?1 AND alias = ?2",
+            params![model_id, alias],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// Records in the audit trail that `alias` (of `version`) moved from one version to another
+/// (`None`: not set).
+pub(crate) fn audit_alias(
+    conn: &Connection,
+    actor: &super::Actor,
+    name: &str,
+    alias: &str,
+    version: i64,
+    (before, after): (Option<i64>, Option<i64>),
+    reason: &str,
+) -> StoreResult<()> {
+    append_audit(
+        conn,
+        actor,
+        &AuditEvent {
+            model: name,
+            version: Some(version),
+            action: "alias",
+            reason,
+            before: serde_json::json!({ "alias": alias, "version": before }),
+            after: serde_json::json!({ "alias": alias, "version": after }),
+        },
+    )?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit::append_audit;
-use super::registry::model_id;
+use super::registry::{alias_version, audit_alias, model_id};
 use super::{AuditEvent, Store, StoreError, StoreResult};
 
 /// A registered model as MLflow shows it.
@@ -228,32 +228,22 @@ impl Store {
     pub fn delete_alias(&self, name: &str, alias: &str, reason: &str) -> StoreResult<()> {
         self.in_transaction(|conn| {
             let id = model_id(conn, name)?;
-            let version: i64 = conn
-                .query_row(
-                    "SELECT version FROM model_aliases WHERE model_id = ?1 AND alias = ?2",
-                    params![id, alias],
-                    |row| row.get(0),
-                )
-                .optional()?
-                .ok_or_else(|| StoreError::NotFound {
-                    kind: "alias",
-                    key: format!("{name}@{alias}"),
-                })?;
+            let version = alias_version(conn, id, alias)?.ok_or_else(|| StoreError::NotFound {
+                kind: "alias",
+                key: format!("{name}@{alias}"),
+            })?;
             conn.execute(
                 "DELETE FROM model_aliases WHERE model_id = ?1 AND alias = ?2",
                 params![id, alias],
             )?;
-            append_audit(
+            audit_alias(
                 conn,
                 &self.actor,
-                &AuditEvent {
-                    model: name,
-                    version: Some(version),
-                    action: "alias",
-                    reason,
-                    before: serde_json::json!({ "alias": alias, "version": version }),
-                    after: serde_json::json!({ "alias": alias, "version": null }),
-                },
+                name,
+                alias,
+                version,
+                (Some(version), None),
+                reason,
             )?;
             Ok(())
         })

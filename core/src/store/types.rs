@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 
 /// Lifecycle of a run. A run that is never finished stays `running`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Being written right now (or its process died without saying so).
+    #[default]
     Running,
     /// Completed normally.
     Finished,
@@ -90,8 +91,9 @@ pub struct NewRun {
     pub tags: Vec<(String, String)>,
 }
 
-/// One tracked run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One tracked run. `Default` is an empty running run, for views built from other things
+/// (the MLflow API's experiments and models) and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     /// 32 hex characters, unique across stores.
     pub id: String,
@@ -137,7 +139,7 @@ impl Run {
 }
 
 /// A run with everything logged to it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunDetail {
     /// The run itself.
     pub run: Run,

@@ -529,23 +529,11 @@ mod group_tests {
                     experiment: "e".into(),
                     name: id.into(),
                     status: RunStatus::Finished,
-                    start_time: String::new(),
-                    end_time: None,
-                    seed: None,
-                    dataset_fingerprint: None,
-                    dataset_version_id: None,
-                    parent_run_id: None,
-                    kiln_version: String::new(),
-                    git_commit: None,
-                    error: None,
-                    note: String::new(),
-                    deleted_at: None,
+                    ..Run::default()
                 },
                 params: BTreeMap::from([("model".into(), model.into())]),
                 metrics: BTreeMap::from([("accuracy".into(), accuracy)]),
-                tags: BTreeMap::new(),
-                artifacts: Vec::new(),
-                series: Vec::new(),
+                ..RunDetail::default()
             }
         }
     }

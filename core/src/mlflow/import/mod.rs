@@ -30,7 +30,7 @@ mod writer;
 mod yaml;
 
 pub use summary::{Counts, ImportSummary, Problem};
-pub use writer::import_mlflow;
+pub use writer::{import_mlflow, import_mlflow_job};
 pub use yaml::{Meta, Yaml, YamlError};
 
 use std::path::{Path, PathBuf};

@@ -45,6 +45,23 @@ impl Progress<'_> {
     }
 }
 
+/// [`import_mlflow`] as the body of a background job: its progress is the job's, its
+/// Cancel stops the import (what was written stays), and its errors are the job's failure.
+pub fn import_mlflow_job(
+    store: &Store,
+    source: &dyn MlflowSource,
+    ctx: &crate::jobs::JobContext,
+) -> Result<ImportSummary, crate::jobs::JobError> {
+    let on_progress = |fraction: f32, message: &str| {
+        ctx.progress(fraction, message);
+        !ctx.is_cancelled()
+    };
+    import_mlflow(store, source, &on_progress).map_err(|e| match e {
+        ImportError::Cancelled => crate::jobs::JobError::Cancelled,
+        other => crate::jobs::JobError::failed(other),
+    })
+}
+
 /// Copies everything `source` holds into `store` that is not there yet, and says what it did.
 ///
 /// `on_progress(fraction, message)` is called between items; returning `false` stops the

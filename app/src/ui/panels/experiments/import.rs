@@ -5,9 +5,7 @@
 //! happen in the job, so a slow server or a large history never stalls a frame.
 
 use kiln_core::jobs::{JobError, JobHandle, JobRunner};
-use kiln_core::mlflow::import::{
-    ImportError, ImportSummary, OpenOptions, import_mlflow, open_source,
-};
+use kiln_core::mlflow::import::{ImportSummary, OpenOptions, import_mlflow_job, open_source};
 use kiln_core::store::Store;
 
 use crate::ui::command::Command;
@@ -77,14 +75,7 @@ impl MlflowImport {
         self.job = Some(jobs.spawn("Importing from MLflow", move |ctx| {
             ctx.progress(0.0, "opening the MLflow store");
             let source = open_source(source.trim(), &options).map_err(JobError::failed)?;
-            let on_progress = |fraction: f32, message: &str| {
-                ctx.progress(fraction, message);
-                !ctx.is_cancelled()
-            };
-            import_mlflow(&store, source.as_ref(), &on_progress).map_err(|e| match e {
-                ImportError::Cancelled => JobError::Cancelled,
-                other => JobError::failed(other),
-            })
+            import_mlflow_job(&store, source.as_ref(), ctx)
         }));
     }
 
