@@ -6,6 +6,11 @@
 //!
 //! Run: `cargo bench -p kiln --bench experiments_gui` (the store is built once in
 //! /var/tmp/kiln-bench/experiments-store). Prints one JSON document.
+//!
+//! `KILN_BENCH_STORE=/path/to/home` measures that existing store instead, as it is (nothing is
+//! generated or added): e.g. 10,000 runs logged through `kiln server` by an MLflow client
+//! (benches/mlflow/run_scale.sh). The comparison then takes the runs with a `loss` series, and
+//! is skipped (nulls in the report) when there are none.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -110,9 +115,22 @@ fn frame_cpu_ms(h: &mut Harness<'_, KilnApp>, frames: usize, scroll: bool) -> Ve
 }
 
 fn main() {
-    let home = Path::new("/var/tmp/kiln-bench/experiments-store");
-    std::fs::create_dir_all(home).expect("dir");
-    let store = build_store(home);
+    let given = std::env::var_os("KILN_BENCH_STORE").map(std::path::PathBuf::from);
+    let home = given
+        .clone()
+        .unwrap_or_else(|| "/var/tmp/kiln-bench/experiments-store".into());
+    let home = home.as_path();
+    let store = if given.is_some() {
+        assert!(
+            home.is_dir(),
+            "KILN_BENCH_STORE={} is not a folder",
+            home.display()
+        );
+        Store::open(home).expect("store")
+    } else {
+        std::fs::create_dir_all(home).expect("dir");
+        build_store(home)
+    };
 
     // Open: from a new window on Experiments until the runs are on screen.
     let start = Instant::now();
@@ -169,29 +187,36 @@ fn main() {
 
     let scroll = frame_cpu_ms(&mut h, 200, true);
 
+    // Runs logged through an API have a step series for every metric (step 0 at least):
+    // the generated store's series runs are the ones with `loss`.
     let ids: Vec<String> = runs
         .iter()
-        .filter(|r| !r.series.is_empty() || r.metrics.contains_key("loss"))
+        .filter(|r| r.series.iter().any(|s| s == "loss") || r.metrics.contains_key("loss"))
         .map(|r| r.run.id.clone())
         .take(SERIES_RUNS)
         .collect();
-    let (jobs, store_clone) = (h.state().jobs().clone(), store.clone());
-    h.state_mut()
-        .experiments_mut()
-        .compare_runs(ids.clone(), &store_clone, &jobs);
-    let start = Instant::now();
-    while !h.state_mut().experiments_mut().comparison_ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "comparison did not load"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        h.step();
-    }
-    let compare_load_s = start.elapsed().as_secs_f64();
-    let chart = frame_cpu_ms(&mut h, 60, false);
+    let (compare_load_s, chart) = if ids.is_empty() {
+        (None, None)
+    } else {
+        let (jobs, store_clone) = (h.state().jobs().clone(), store.clone());
+        h.state_mut()
+            .experiments_mut()
+            .compare_runs(ids.clone(), &store_clone, &jobs);
+        let start = Instant::now();
+        while !h.state_mut().experiments_mut().comparison_ready() {
+            assert!(
+                start.elapsed() < Duration::from_secs(600),
+                "comparison did not load"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+            h.step();
+        }
+        let compare_load_s = start.elapsed().as_secs_f64();
+        (Some(compare_load_s), Some(frame_cpu_ms(&mut h, 60, false)))
+    };
 
     let report = serde_json::json!({
+        "store": home.display().to_string(),
         "runs": runs.len(),
         "open_workspace_s": open_s,
         "open_window_s": window_s,
@@ -202,8 +227,8 @@ fn main() {
         "scroll_frame_cpu_ms_p95": percentile(scroll, 0.95),
         "compared_runs": ids.len(),
         "compare_load_s": compare_load_s,
-        "series_chart_frame_cpu_ms_median": percentile(chart.clone(), 0.5),
-        "series_chart_frame_cpu_ms_p95": percentile(chart, 0.95),
+        "series_chart_frame_cpu_ms_median": chart.clone().map(|c| percentile(c, 0.5)),
+        "series_chart_frame_cpu_ms_p95": chart.map(|c| percentile(c, 0.95)),
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }
