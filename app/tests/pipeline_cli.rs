@@ -235,7 +235,7 @@ fn the_junit_report_parses_as_junit() {
         e.attributes()
             .flatten()
             .find(|a| a.key.as_ref() == name.as_bytes())
-            .map(|a| a.unescape_value().unwrap().into_owned())
+            .map(|a| a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned())
     };
     loop {
         match reader.read_event().expect("well-formed XML") {

@@ -67,6 +67,13 @@ pub fn acquire(
         source,
     };
     std::fs::create_dir_all(&state).map_err(io)?;
+    // Machine-local state (the lock, the hash cache) stays out of git; kiln.lock is committed.
+    let ignore = state.join(".gitignore");
+    if !ignore.exists()
+        && let Err(e) = std::fs::write(&ignore, "# Kiln's machine-local pipeline state\n*\n")
+    {
+        tracing::debug!(error = %e, "cannot write .kiln/.gitignore");
+    }
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
