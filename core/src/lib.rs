@@ -12,6 +12,7 @@ pub mod inference;
 pub mod jobs;
 pub mod mlflow;
 pub mod models;
+pub mod pipeline;
 pub mod onnx;
 pub mod provenance;
 pub mod registry;

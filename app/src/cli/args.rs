@@ -122,6 +122,11 @@ pub enum Cmd {
     /// Import another tool's history into the store (`kiln import mlflow PATH_OR_URI`).
     #[command(subcommand)]
     Import(super::import::ImportCmd),
+    /// Run the pipeline of kiln.toml: validate, train, evaluate, gates, register, promote;
+    /// stages whose inputs and settings did not change since kiln.lock are skipped.
+    Run(super::run::RunArgs),
+    /// Run the pipeline, then again whenever kiln.toml or one of its inputs changes.
+    Watch(super::watch::WatchArgs),
 }
 
 impl Cmd {
@@ -141,6 +146,8 @@ impl Cmd {
             Cmd::Drift(_) => "drift (data drift)",
             Cmd::Demo => "demo (the demo project)",
             Cmd::Import(_) => "import (an MLflow history)",
+            Cmd::Run(_) => "run (a pipeline)",
+            Cmd::Watch(_) => "watch (a pipeline's inputs)",
         }
     }
 }

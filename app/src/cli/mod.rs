@@ -12,11 +12,13 @@ mod models;
 mod onnx;
 mod profile;
 mod progress;
+mod run;
 mod runs;
 mod serve;
 mod server;
 mod simulate;
 mod train;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -65,6 +67,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::Drift(drift_args)) => drift::run_drift(&drift_args),
         Some(Cmd::Simulate(simulate_args)) => simulate::run_simulate(home, &simulate_args),
         Some(Cmd::Import(command)) => import::run_import(open_store(home)?, command),
+        Some(Cmd::Run(run_args)) => run::run_run(home, &run_args),
+        Some(Cmd::Watch(watch_args)) => watch::run_watch(home, &watch_args),
         Some(Cmd::Fairness(fairness_args)) => fairness::run_fairness(&fairness_args),
         Some(Cmd::Models(command)) => models::run_models(&open_store(home)?, command),
         Some(Cmd::Profile {

@@ -48,6 +48,23 @@ pub struct Lineage {
     pub aliases: Vec<String>,
     /// The endpoint that last swapped it in, from the audit trail (`None` when none did).
     pub deployment: Option<String>,
+    /// The pipeline run (`kiln run`) that registered it, when a pipeline did.
+    pub pipeline: Option<PipelineNode>,
+}
+
+/// The pipeline run that registered a version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PipelineNode {
+    /// Id of the pipeline run in the store.
+    pub id: i64,
+    /// `[pipeline] name`.
+    pub pipeline: String,
+    /// The `kiln.toml` that ran.
+    pub project: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// The git commit of the project, if any.
+    pub git_commit: Option<String>,
 }
 
 /// The lineage of `version`, read from the store.
@@ -94,6 +111,15 @@ pub fn lineage(store: &Store, version: &ModelVersion) -> StoreResult<Lineage> {
         stage: version.stage,
         aliases: version.aliases.clone(),
         deployment: last_deployment(store, version)?,
+        pipeline: store
+            .pipeline_run_of_version(&version.name, version.version)?
+            .map(|p| PipelineNode {
+                id: p.id,
+                pipeline: p.pipeline,
+                project: p.project,
+                started_at: p.started_at,
+                git_commit: p.git_commit,
+            }),
     })
 }
 

@@ -29,8 +29,9 @@ pub use card::{ModelCard, Section, model_card};
 pub use compare_gate::NotWorseThan;
 pub use fairness_gate::{FAIRNESS_METRICS, FairnessGate};
 pub use gates::{GateResult, evaluate_gates};
-pub use lineage::{DatasetNode, Lineage, RunNode, lineage};
+pub use lineage::{DatasetNode, Lineage, PipelineNode, RunNode, lineage};
 pub use policy::{Gates, Policy, PolicyError, set_policy};
+pub(crate) use policy::{KeySpans, line_column};
 pub use reference::{ModelRef, load_model, load_version_model, resolve};
 pub use rollback::{previous_holder, rollback};
 
@@ -71,6 +72,42 @@ pub fn register_run(
     name: &str,
     description: &str,
 ) -> RegistryResult<ModelVersion> {
+    let new = new_version_of_run(store, run_id, name, description)?;
+    Ok(store.register_model_version(&new, &format!("registered from run {run_id}"))?)
+}
+
+/// The version [`register_run`] would register, without registering it (version 0, stage
+/// `none`): what a pipeline evaluates its gates on before anything enters the registry.
+pub fn candidate_of_run(
+    store: &Store,
+    run_id: &str,
+    name: &str,
+    description: &str,
+) -> RegistryResult<ModelVersion> {
+    let new = new_version_of_run(store, run_id, name, description)?;
+    Ok(ModelVersion {
+        name: new.name,
+        version: 0,
+        stage: Stage::None,
+        aliases: Vec::new(),
+        run_id: new.run_id,
+        dataset_version_id: new.dataset_version_id,
+        dataset_fingerprint: new.dataset_fingerprint,
+        artifact_sha256: new.artifact_sha256,
+        signature: new.signature,
+        metrics: new.metrics,
+        description: new.description,
+        created_at: String::new(),
+        created_by: store.actor().user(),
+    })
+}
+
+fn new_version_of_run(
+    store: &Store,
+    run_id: &str,
+    name: &str,
+    description: &str,
+) -> RegistryResult<NewModelVersion> {
     let detail = store.run_detail(run_id)?;
     if detail.run.status != RunStatus::Finished {
         return Err(refused(format!(
@@ -92,7 +129,7 @@ pub fn register_run(
         "task": artifact.task,
         "classes": artifact.classes,
     });
-    let new = NewModelVersion {
+    Ok(NewModelVersion {
         name: name.to_owned(),
         run_id: Some(run_id.to_owned()),
         dataset_version_id: detail.run.dataset_version_id,
@@ -102,8 +139,7 @@ pub fn register_run(
         metrics: serde_json::to_value(&detail.metrics).map_err(StoreError::from)?,
         description: description.to_owned(),
         ..NewModelVersion::default()
-    };
-    Ok(store.register_model_version(&new, &format!("registered from run {run_id}"))?)
+    })
 }
 
 /// The outcome of a promotion request.

@@ -66,11 +66,12 @@ pub struct PolicyError {
 }
 
 /// Where each key of the document is written: its path (`["gates", "accuracy"]`) to the byte
-/// range of the key.
-struct KeySpans(HashMap<Vec<String>, Range<usize>>);
+/// range of the key (also how `kiln.toml` errors point at their line).
+pub(crate) struct KeySpans(HashMap<Vec<String>, Range<usize>>);
 
 impl KeySpans {
-    fn of(text: &str) -> Self {
+    /// The spans of every key of `text` (none when it does not parse).
+    pub(crate) fn of(text: &str) -> Self {
         let mut spans = HashMap::new();
         if let Ok(doc) = toml::de::DeTable::parse(text) {
             collect_spans(doc.get_ref(), &mut Vec::new(), &mut spans);
@@ -78,7 +79,8 @@ impl KeySpans {
         Self(spans)
     }
 
-    fn start(&self, path: &[&str]) -> usize {
+    /// Byte offset of the key at `path` (0 when unknown).
+    pub(crate) fn start(&self, path: &[&str]) -> usize {
         let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
         self.0.get(&path).map_or(0, |r| r.start)
     }
@@ -100,7 +102,7 @@ fn collect_spans(
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset.min(text.len())).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

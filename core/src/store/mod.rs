@@ -25,6 +25,8 @@ pub use external::{
     ClientMetric, ClientRun, EXTERNAL_OWNER, ExperimentInfo, RunInput, ms_to_rfc3339, rfc3339_to_ms,
 };
 mod logged_models;
+mod pipelines;
+pub use pipelines::PipelineRunRecord;
 pub use logged_models::{LoggedModel, ModelMetric, NewLoggedModel};
 mod registry_meta;
 pub use registry_meta::{RegisteredModelInfo, VersionSource};

@@ -231,6 +231,29 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE model_versions ADD COLUMN logged_model_id TEXT;
     ALTER TABLE model_versions ADD COLUMN updated_at TEXT;
     "#,
+    // 6: pipeline runs (`kiln run`): which stages ran and why, the training run, the version
+    // it registered and the data fingerprints, so a version's lineage reaches the pipeline
+    // run and the commit that made it.
+    r#"
+    CREATE TABLE pipeline_runs (
+        id             INTEGER PRIMARY KEY,
+        pipeline       TEXT NOT NULL,
+        project        TEXT NOT NULL,
+        started_at     TEXT NOT NULL,
+        finished_at    TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('passed','failed','cancelled')),
+        error          TEXT,
+        run_id         TEXT,
+        model          TEXT,
+        model_version  INTEGER,
+        git_commit     TEXT,
+        stages_json    TEXT NOT NULL,
+        inputs_json    TEXT NOT NULL,
+        gates_json     TEXT NOT NULL
+    );
+    CREATE INDEX pipeline_runs_by_project ON pipeline_runs(project, id);
+    CREATE INDEX pipeline_runs_by_version ON pipeline_runs(model, model_version);
+    "#,
 ];
 
 /// The schema version this build writes.
