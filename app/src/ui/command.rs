@@ -10,6 +10,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use kiln_core::jobs::JobId;
 use kiln_core::store::{Store, StoreError};
 
+use super::panels::pipelines::PipelineCommand;
 use super::theme::ThemeChoice;
 use super::workspace::Workspace;
 
@@ -75,6 +76,8 @@ pub enum Command {
     },
     /// Import an MLflow history (a path or a tracking server's URI) as a background job.
     ImportMlflow(String),
+    /// Something for the Pipelines workspace (open a project, run it).
+    Pipeline(PipelineCommand),
     /// Change one run in the store (run as a background job).
     EditRun {
         /// The run's id.
@@ -210,6 +213,21 @@ pub fn command_table() -> Vec<CommandEntry> {
             Command::SelectWorkspace(Workspace::Deploy),
             "Go to Deploy",
             key(cmd, Key::Num4),
+        ),
+        entry(
+            Command::SelectWorkspace(Workspace::Pipelines),
+            "Go to Pipelines",
+            key(cmd, Key::Num5),
+        ),
+        entry(
+            Command::Pipeline(PipelineCommand::Run { force: false }),
+            "Run the pipeline now (the stages that changed)",
+            None,
+        ),
+        entry(
+            Command::Pipeline(PipelineCommand::Pick),
+            "Open a pipeline project…",
+            None,
         ),
         entry(
             Command::OpenFileDialog,

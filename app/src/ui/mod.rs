@@ -29,6 +29,7 @@ use palette::Palette;
 use panels::deploy::DeployPanel;
 use panels::experiments::ExperimentsPanel;
 use panels::explore::ExplorePanel;
+use panels::pipelines::{PipelineCommand, PipelinesPanel};
 use panels::registry::RegistryPanel;
 use screenshot::ScreenshotController;
 use settings::UiSettings;
@@ -83,6 +84,7 @@ pub struct KilnApp {
     experiments: ExperimentsPanel,
     registry: RegistryPanel,
     deploy: DeployPanel,
+    pipelines: PipelinesPanel,
     picker: Box<dyn FilePicker>,
     /// A file dialog waiting for its answer, and what the answer is for.
     pending_pick: Option<(Receiver<Option<PathBuf>>, PickFor)>,
@@ -120,6 +122,10 @@ impl KilnApp {
             Some("compare") => experiments.compare_newest_when_loaded(),
             _ => {}
         }
+        let mut pipelines = PipelinesPanel::default();
+        if let Some(project) = &settings.pipeline_project {
+            pipelines.open(project);
+        }
         let mut deploy = DeployPanel::default();
         deploy.set_initial_view(options.explore_view.as_deref());
         explore.set_initial_view(options.explore_view);
@@ -144,6 +150,7 @@ impl KilnApp {
             experiments,
             registry: RegistryPanel::default(),
             deploy,
+            pipelines,
             picker: options.picker,
             pending_pick: None,
             pending_export: None,
@@ -259,6 +266,11 @@ impl KilnApp {
             &self.jobs,
             self.settings.workspace == Workspace::Deploy,
         );
+        self.pipelines.poll(
+            self.store.as_ref().ok(),
+            &self.jobs,
+            self.settings.workspace == Workspace::Pipelines,
+        );
         self.jobs.clear_ended(KEEP_ENDED_JOBS);
         if self
             .jobs
@@ -312,6 +324,7 @@ impl KilnApp {
                 Workspace::Experiments => self.experiments.experiments_ui(ui, &mut cx),
                 Workspace::Registry => self.registry.registry_ui(ui, &mut cx),
                 Workspace::Deploy => self.deploy.deploy_ui(ui, &mut cx),
+                Workspace::Pipelines => self.pipelines.pipelines_ui(ui, &mut cx),
             }
         });
         if let Some(command) = self.palette.palette_ui(ui.ctx(), &self.command_table) {
@@ -349,6 +362,9 @@ impl KilnApp {
                         (Some(path), PickFor::DataFile) => self.send(Command::OpenFile(path)),
                         (Some(path), PickFor::MlflowSource) => {
                             self.experiments.mlflow_import().set_source(&path);
+                        }
+                        (Some(path), PickFor::PipelineProject) => {
+                            self.send(Command::Pipeline(PipelineCommand::Open(path)));
                         }
                         (None, _) => {}
                     }
@@ -401,6 +417,7 @@ impl KilnApp {
                         self.pending_pick = Some((asked, PickFor::MlflowSource));
                     }
                 }
+                Command::Pipeline(command) => self.pipeline_command(command),
                 Command::ImportMlflow(source) => {
                     if let Ok(store) = &self.store {
                         self.experiments
@@ -545,6 +562,31 @@ impl KilnApp {
         self.explore.watch_registration(&dataset, job);
     }
 
+    /// Opens, reads or runs a pipeline; the Pipelines workspace shows how it goes.
+    fn pipeline_command(&mut self, command: PipelineCommand) {
+        self.settings.workspace = Workspace::Pipelines;
+        match command {
+            PipelineCommand::Pick => {
+                if self.pending_pick.is_none() {
+                    let asked = self
+                        .picker
+                        .pick_existing("Choose a project folder (with kiln.toml)", true);
+                    self.pending_pick = Some((asked, PickFor::PipelineProject));
+                }
+            }
+            command => {
+                if let PipelineCommand::Open(path) = &command {
+                    let file = panels::pipelines::pipeline_file_of(path);
+                    self.settings.pipeline_project =
+                        Some(std::path::absolute(&file).unwrap_or(file));
+                }
+                if let Ok(store) = &self.store {
+                    self.pipelines.handle(command, store, &self.jobs);
+                }
+            }
+        }
+    }
+
     fn edit_run(&mut self, run_id: String, edit: command::RunEdit) {
         // Runs are only on screen (and editable) when the store is open.
         let Ok(store) = &self.store else { return };
@@ -585,6 +627,8 @@ enum PickFor {
     DataFile,
     /// The MLflow store to import.
     MlflowSource,
+    /// A pipeline project folder.
+    PipelineProject,
 }
 
 /// Key under which [`UiSettings`] are persisted in eframe storage.

@@ -25,6 +25,8 @@ pub struct UiSettings {
     pub saved_views: Vec<SavedView>,
     /// The port "Accept MLflow clients" listens on (0: MLflow's 5000).
     pub mlflow_port: u16,
+    /// The pipeline project (`kiln.toml`) the Pipelines workspace showed last.
+    pub pipeline_project: Option<PathBuf>,
 }
 
 /// A named filter, sort and grouping of the runs table.

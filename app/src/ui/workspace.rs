@@ -1,4 +1,4 @@
-//! The four workspaces of the navigation.
+//! The five workspaces of the navigation.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +14,18 @@ pub enum Workspace {
     Registry,
     /// Serve, simulate, monitor.
     Deploy,
+    /// Re-run what changed: validate, train, gate, register, promote.
+    Pipelines,
 }
 
 impl Workspace {
     /// All workspaces in navigation order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Explore,
         Self::Experiments,
         Self::Registry,
         Self::Deploy,
+        Self::Pipelines,
     ];
 
     /// The name shown in the navigation.
@@ -32,6 +35,7 @@ impl Workspace {
             Self::Experiments => "Experiments",
             Self::Registry => "Registry",
             Self::Deploy => "Deploy",
+            Self::Pipelines => "Pipelines",
         }
     }
 }
@@ -43,7 +47,7 @@ impl std::str::FromStr for Workspace {
             .into_iter()
             .find(|w| w.label().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                format!("unknown panel '{s}' (expected explore, experiments, registry or deploy)")
+                format!("unknown panel '{s}' (expected explore, experiments, registry, deploy or pipelines)")
             })
     }
 }

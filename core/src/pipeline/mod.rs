@@ -26,8 +26,9 @@ pub mod expect;
 pub mod hooks;
 pub mod lock;
 pub mod report;
-mod runner;
 pub mod runlock;
+mod runner;
+pub mod scaffold;
 mod stages;
 mod steps;
 

@@ -4,4 +4,5 @@
 pub mod deploy;
 pub mod experiments;
 pub mod explore;
+pub mod pipelines;
 pub mod registry;

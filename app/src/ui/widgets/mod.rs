@@ -2,6 +2,7 @@
 
 pub mod bars;
 pub mod data_grid;
+pub mod flow;
 pub mod heatmap;
 pub mod histogram;
 pub mod parallel_coords;

@@ -8,6 +8,7 @@ use kiln_core::store::Stage;
 
 use super::views::{Action, stage_badge};
 use crate::ui::theme::Tokens;
+use crate::ui::widgets::flow::{self, FlowSize};
 
 /// One stage's approval as the workspace shows it.
 #[derive(Debug, Clone)]
@@ -120,12 +121,12 @@ pub fn version_detail_ui(
         });
 }
 
-/// Width of one lineage node's content, in points (four fit in the workspace at 1200 wide).
-const NODE_WIDTH: f32 = 170.0;
-/// Least height of a node's content.
-const NODE_HEIGHT: f32 = 62.0;
-/// Room between two nodes for the link.
-const LINK_WIDTH: f32 = 30.0;
+/// Four lineage nodes fit in the workspace at 1200 points wide.
+const LINEAGE: FlowSize = FlowSize {
+    node_width: 170.0,
+    node_height: 62.0,
+    link_width: 30.0,
+};
 
 /// Dataset -> run -> version -> deployment as framed nodes joined by arrows; the run opens in
 /// Experiments; a missing link (no run, not deployed) is a muted node with no arrow into it.
@@ -190,7 +191,7 @@ fn lineage_ui(ui: &mut egui::Ui, l: &Lineage, tokens: &Tokens, action: &mut Opti
                     });
                 });
                 // The endpoint that last swapped this version in, or an honest empty node.
-                ui.add_space(LINK_WIDTH);
+                ui.add_space(LINEAGE.link_width);
                 node_ui(
                     ui,
                     tokens,
@@ -217,40 +218,12 @@ fn node_ui(
     present: bool,
     body: impl FnOnce(&mut egui::Ui),
 ) -> bool {
-    let stroke = if present {
-        egui::Stroke::new(1.0, tokens.accent)
-    } else {
-        egui::Stroke::new(1.0, tokens.muted)
-    };
-    egui::Frame::new()
-        .stroke(stroke)
-        .corner_radius(6.0)
-        .inner_margin(egui::Margin::symmetric(8, 6))
-        .show(ui, |ui| {
-            // The row lays nodes out left to right; a node's own lines go top to bottom.
-            ui.vertical(|ui| {
-                ui.set_width(NODE_WIDTH);
-                ui.set_min_height(NODE_HEIGHT);
-                ui.spacing_mut().item_spacing = egui::vec2(4.0, 2.0);
-                ui.label(egui::RichText::new(caption).small().color(tokens.muted));
-                body(ui);
-            });
-        });
+    let colour = if present { tokens.accent } else { tokens.muted };
+    flow::node(ui, LINEAGE, (caption, tokens.muted), colour, body);
     present
 }
 
 /// The arrow between two nodes, or an empty gap when they are not linked.
 fn link_ui(ui: &mut egui::Ui, tokens: &Tokens, linked: bool) {
-    let height = NODE_HEIGHT + 12.0;
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(LINK_WIDTH, height), egui::Sense::hover());
-    if !linked {
-        return;
-    }
-    let stroke = egui::Stroke::new(1.5, tokens.accent);
-    let y = rect.center().y;
-    let (from, to) = (rect.left() + 4.0, rect.right() - 4.0);
-    let painter = ui.painter();
-    painter.line_segment([egui::pos2(from, y), egui::pos2(to, y)], stroke);
-    painter.line_segment([egui::pos2(to - 6.0, y - 4.0), egui::pos2(to, y)], stroke);
-    painter.line_segment([egui::pos2(to - 6.0, y + 4.0), egui::pos2(to, y)], stroke);
+    flow::arrow(ui, LINEAGE, linked.then_some(tokens.accent));
 }
