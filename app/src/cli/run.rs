@@ -120,10 +120,7 @@ pub(super) fn run_once(store: &Store, file: PipelineFile, args: &RunArgs) -> Res
         no_wait: args.no_wait,
         observer: Some(Arc::new(|event: &RunEvent| {
             if let RunEvent::Waiting { holder } = event {
-                eprintln!(
-                    "waiting: {} holds the pipeline lock",
-                    holder_text(*holder)
-                );
+                eprintln!("waiting: {} holds the pipeline lock", holder_text(*holder));
             }
         })),
     };

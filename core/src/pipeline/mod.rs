@@ -26,8 +26,8 @@ pub mod expect;
 pub mod hooks;
 pub mod lock;
 pub mod report;
-mod runner;
 pub mod runlock;
+mod runner;
 mod stages;
 mod steps;
 

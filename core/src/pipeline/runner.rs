@@ -12,8 +12,7 @@ use super::hooks::{self, HookEvent};
 use super::lock::{LockFile, LockedInput, LockedStage, stage_key};
 use super::runlock::{self, holder_text};
 use super::stages::{
-    self, EVALUATE, Fingerprints, GATES, PROMOTE, Parts, REGISTER, TRAIN, validate_name,
-    why_stale,
+    self, EVALUATE, Fingerprints, GATES, PROMOTE, Parts, REGISTER, TRAIN, validate_name, why_stale,
 };
 use super::steps;
 use super::{
@@ -154,9 +153,13 @@ impl Runner<'_> {
             match why_stale(self.locked(&name), &parts, force) {
                 None => self.end(&name, StageStatus::Skipped, "up to date".into(), t),
                 Some(why) => match steps::validate(file, input, self.ctx)? {
-                    Ok(summary) => {
-                        self.ran(&name, parts, LockedStage::default(), format!("{why}; {summary}"), t)
-                    }
+                    Ok(summary) => self.ran(
+                        &name,
+                        parts,
+                        LockedStage::default(),
+                        format!("{why}; {summary}"),
+                        t,
+                    ),
                     Err(failure) => self.end(&name, StageStatus::Failed, failure, t),
                 },
             }
@@ -175,7 +178,12 @@ impl Runner<'_> {
         };
         let run_id = match (stale, locked_run) {
             (None, Some(id)) => {
-                self.end(TRAIN, StageStatus::Skipped, format!("up to date (run {id})"), t);
+                self.end(
+                    TRAIN,
+                    StageStatus::Skipped,
+                    format!("up to date (run {id})"),
+                    t,
+                );
                 id
             }
             (why, _) => match steps::train_model(self.store, file, self.ctx)? {
@@ -204,7 +212,12 @@ impl Runner<'_> {
                     .locked(EVALUATE)
                     .map(|s| steps::metrics_line(&s.metrics))
                     .unwrap_or_default();
-                self.end(EVALUATE, StageStatus::Skipped, format!("up to date ({line})"), t)
+                self.end(
+                    EVALUATE,
+                    StageStatus::Skipped,
+                    format!("up to date ({line})"),
+                    t,
+                )
             }
             Some(why) => match steps::evaluate(self.store, &run_id)? {
                 Ok(metrics) => {
@@ -235,7 +248,12 @@ impl Runner<'_> {
                         .map(|s| s.gates.iter().map(GateResult::from).collect())
                         .unwrap_or_default();
                     let n = self.gates.len();
-                    self.end(GATES, StageStatus::Skipped, format!("up to date ({n} passed)"), t);
+                    self.end(
+                        GATES,
+                        StageStatus::Skipped,
+                        format!("up to date ({n} passed)"),
+                        t,
+                    );
                 }
                 Some(why) => match steps::gates(self.store, file, &run_id)? {
                     Err(failure) => self.end(GATES, StageStatus::Failed, failure, t),
@@ -278,14 +296,22 @@ impl Runner<'_> {
         let parts = stages::register_parts(file, &run_id);
         let t = self.begin(REGISTER)?;
         let locked_version = self.locked(REGISTER).and_then(|s| s.version);
-        let stale = match (why_stale(self.locked(REGISTER), &parts, force), locked_version) {
+        let stale = match (
+            why_stale(self.locked(REGISTER), &parts, force),
+            locked_version,
+        ) {
             (Some(why), _) => Some(why),
             (None, None) => Some("kiln.lock records no version".into()),
             (None, Some(v)) => stages::version_missing(self.store, &model, v, &run_id)?,
         };
         let version = match (stale, locked_version) {
             (None, Some(v)) => {
-                self.end(REGISTER, StageStatus::Skipped, format!("up to date ({model}:{v})"), t);
+                self.end(
+                    REGISTER,
+                    StageStatus::Skipped,
+                    format!("up to date ({model}:{v})"),
+                    t,
+                );
                 v
             }
             (why, _) => match steps::register(self.store, file, &run_id)? {
@@ -327,7 +353,12 @@ impl Runner<'_> {
             None => stages::stage_differs(self.store, &model, Some(version), stage)?,
         };
         let Some(why) = stale else {
-            self.end(PROMOTE, StageStatus::Skipped, format!("up to date ({model}:{version} in {stage})"), t);
+            self.end(
+                PROMOTE,
+                StageStatus::Skipped,
+                format!("up to date ({model}:{version} in {stage})"),
+                t,
+            );
             return Ok(());
         };
         match steps::promote(self.store, file, version, stage)? {
@@ -337,7 +368,13 @@ impl Runner<'_> {
                     version: Some(version),
                     ..LockedStage::default()
                 };
-                self.ran(PROMOTE, parts, outputs, format!("{why}; {model}:{version} {}", p.verdict()), t);
+                self.ran(
+                    PROMOTE,
+                    parts,
+                    outputs,
+                    format!("{why}; {model}:{version} {}", p.verdict()),
+                    t,
+                );
                 let payload = serde_json::json!({
                     "pipeline": file.name, "model": model, "version": version, "stage": stage.as_str(),
                 });
@@ -345,7 +382,12 @@ impl Runner<'_> {
             }
             Ok(p) => {
                 self.gates = p.gates.clone();
-                self.end(PROMOTE, StageStatus::Failed, format!("{model}:{version} {}", p.verdict()), t);
+                self.end(
+                    PROMOTE,
+                    StageStatus::Failed,
+                    format!("{model}:{version} {}", p.verdict()),
+                    t,
+                );
                 let payload = serde_json::json!({
                     "pipeline": file.name, "model": model, "version": version, "gates": p.gates,
                 });
@@ -397,7 +439,11 @@ pub fn run(
     let (old, old_text) = LockFile::load(&dir)?;
     let mut cache = HashCache::load(&dir);
     let fps = stages::fingerprint_inputs(file, &mut cache, |label, done, total| {
-        let fraction = if total == 0 { 1.0 } else { done as f32 / total as f32 };
+        let fraction = if total == 0 {
+            1.0
+        } else {
+            done as f32 / total as f32
+        };
         ctx.progress(0.0, format!("hashing {label} ({:.0}%)", fraction * 100.0));
         !ctx.is_cancelled()
     });
@@ -411,10 +457,28 @@ pub fn run(
     if let Ok(fps) = &fps {
         new.inputs.clear();
         for (name, fp) in &fps.inputs {
-            let path = file.data.get(name).map(|d| d.path.display().to_string()).unwrap_or_default();
+            let path = file
+                .data
+                .get(name)
+                .map(|d| d.path.display().to_string())
+                .unwrap_or_default();
             let changed = old.inputs.get(name).is_none_or(|l| l.sha256 != fp.sha256);
-            inputs.insert(name.clone(), InputState { path: path.clone(), sha256: fp.sha256.clone(), changed });
-            new.inputs.insert(name.clone(), LockedInput { path, sha256: fp.sha256.clone(), size: fp.size });
+            inputs.insert(
+                name.clone(),
+                InputState {
+                    path: path.clone(),
+                    sha256: fp.sha256.clone(),
+                    changed,
+                },
+            );
+            new.inputs.insert(
+                name.clone(),
+                LockedInput {
+                    path,
+                    sha256: fp.sha256.clone(),
+                    size: fp.size,
+                },
+            );
         }
     }
     let mut runner = Runner {
@@ -464,7 +528,10 @@ pub fn run(
         started_at,
         finished_at: now_rfc3339(),
         status: status.into(),
-        error: runner.failure.as_ref().map(|f| format!("{}: {}", f.stage, f.message)),
+        error: runner
+            .failure
+            .as_ref()
+            .map(|f| format!("{}: {}", f.stage, f.message)),
         run_id: runner.run_id.clone(),
         model: model.as_ref().map(|m| m.name.clone()),
         model_version: model.as_ref().map(|m| m.version),

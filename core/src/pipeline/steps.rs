@@ -52,7 +52,10 @@ pub(super) fn validate(file: &PipelineFile, name: &str, ctx: &JobContext) -> Ste
     };
     let path = file.resolve(&input.path);
     let progress = |fraction: f32, message: &str| {
-        ctx.progress(fraction, format!("validating {}: {message}", input.path.display()));
+        ctx.progress(
+            fraction,
+            format!("validating {}: {message}", input.path.display()),
+        );
         !ctx.is_cancelled()
     };
     let opened = match open_table(&path, &LoadOptions::default(), &progress) {
@@ -160,7 +163,13 @@ pub(super) fn description(file: &PipelineFile) -> String {
     file.register
         .as_ref()
         .and_then(|r| r.description.clone())
-        .unwrap_or_else(|| format!("trained by pipeline '{}' ({})", file.name, file.path.display()))
+        .unwrap_or_else(|| {
+            format!(
+                "trained by pipeline '{}' ({})",
+                file.name,
+                file.path.display()
+            )
+        })
 }
 
 /// The stage gates are evaluated for: `promote_to`, else staging.
@@ -206,7 +215,11 @@ pub(super) fn register(store: &Store, file: &PipelineFile, run_id: &str) -> Step
         },
     };
     if file.gates.is_some() && store.model_policy(model)? != file.policy_text {
-        let reason = format!("the [gates] of pipeline '{}' ({})", file.name, file.path.display());
+        let reason = format!(
+            "the [gates] of pipeline '{}' ({})",
+            file.name,
+            file.path.display()
+        );
         if let Err(e) = registry::set_policy(store, model, &file.policy_text, &reason) {
             return registry_error(e);
         }
@@ -227,7 +240,15 @@ pub(super) fn promote(
         file.name,
         file.path.display()
     );
-    match registry::promote(store, file.model_name(), version, stage, &reason, false, false) {
+    match registry::promote(
+        store,
+        file.model_name(),
+        version,
+        stage,
+        &reason,
+        false,
+        false,
+    ) {
         Ok(p) => Ok(Ok(p)),
         Err(e) => registry_error(e),
     }
