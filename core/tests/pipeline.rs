@@ -490,3 +490,17 @@ fn an_up_to_date_run_reads_no_data() {
     assert!(!again.hashed, "size and mtime match: not read");
     assert_eq!(again.sha256, first.sha256);
 }
+
+#[test]
+fn an_inputs_violations_come_with_its_profile_for_the_gui() {
+    let p = project(&KILN_TOML.replace(r#""bill_length_mm"]"#, r#""wing_span_mm"]"#));
+    let checked = pipeline::check_input(&p.file(), "train", &|_, _| true).expect("readable");
+    assert_eq!(checked.rows, 258);
+    assert_eq!(checked.profile.expect("profiled").columns.len(), 8);
+    assert_eq!(checked.violations.len(), 1);
+    assert_eq!(
+        checked.violations[0].column.as_deref(),
+        Some("wing_span_mm")
+    );
+    assert_eq!(checked.violations[0].rule, "columns");
+}

@@ -41,6 +41,7 @@ pub use config::{ConfigError, PIPELINE_FILE, PipelineFile};
 pub use expect::Violation;
 pub use runner::run;
 pub use stages::{StageState, status};
+pub use steps::{InputCheck, PIPELINE_TAG, check_input};
 
 use crate::jobs::JobError;
 use crate::registry::GateResult;
