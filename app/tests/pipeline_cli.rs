@@ -149,14 +149,20 @@ fn run_json_has_the_contract_shape_and_a_second_run_skips_everything() {
         serde_json::json!({"name": "penguin-clf", "version": 1, "stage": "staging"})
     );
     let gate = &doc["gates"][0];
-    assert_eq!((gate["gate"].as_str(), gate["passed"].as_bool()), (Some("accuracy >= 0.9"), Some(true)));
+    assert_eq!(
+        (gate["gate"].as_str(), gate["passed"].as_bool()),
+        (Some("accuracy >= 0.9"), Some(true))
+    );
     assert!(gate["detail"].as_str().unwrap().starts_with("accuracy = "));
     assert!(doc["run_id"].is_string());
 
     let again = p.kiln(&["run", "--json"]);
     assert!(again.status.success(), "{}", stderr(&again));
     let again = stdout_json(&again);
-    assert!(statuses(&again).iter().all(|(_, s)| s == "skipped"), "{again}");
+    assert!(
+        statuses(&again).iter().all(|(_, s)| s == "skipped"),
+        "{again}"
+    );
     assert_eq!(again["run_id"], doc["run_id"]);
     assert_eq!(again["model"], doc["model"]);
 
@@ -179,7 +185,17 @@ fn a_changed_data_file_makes_version_2() {
         .filter(|(_, s)| s == "ran")
         .map(|(n, _)| n)
         .collect();
-    assert_eq!(ran, ["validate:train", "train", "evaluate", "gates", "register", "promote"]);
+    assert_eq!(
+        ran,
+        [
+            "validate:train",
+            "train",
+            "evaluate",
+            "gates",
+            "register",
+            "promote"
+        ]
+    );
     assert_eq!(doc["model"]["version"], 2);
 }
 
@@ -189,8 +205,14 @@ fn a_missing_column_exits_1_naming_the_column_and_registers_nothing() {
     let out = p.kiln(&["run", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let error = stderr(&out);
-    let line = error.lines().find(|l| l.starts_with("error:")).expect("an error line");
-    assert!(line.contains("validate:train") && line.contains("column 'beak_mm'"), "{line}");
+    let line = error
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("an error line");
+    assert!(
+        line.contains("validate:train") && line.contains("column 'beak_mm'"),
+        "{line}"
+    );
     let doc = stdout_json(&out);
     assert!(doc["model"].is_null());
     let list = p.kiln(&["models", "list"]);
@@ -207,7 +229,10 @@ fn a_failing_gate_exits_non_zero_and_leaves_staging_as_it_was() {
     let out = p.kiln(&["run", "--json", "--report", "report.md"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let error = stderr(&out);
-    assert!(error.contains("error: gates: gate failed: accuracy >= 1.01"), "{error}");
+    assert!(
+        error.contains("error: gates: gate failed: accuracy >= 1.01"),
+        "{error}"
+    );
     let doc = stdout_json(&out);
     assert_eq!(doc["gates"][0]["passed"], false);
     let show = p.kiln(&["models", "show", "penguin-clf", "--json"]);
@@ -216,7 +241,10 @@ fn a_failing_gate_exits_non_zero_and_leaves_staging_as_it_was() {
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0]["stage"], "staging");
     let report = std::fs::read_to_string(p.root.join("report.md")).unwrap();
-    assert!(report.contains("failed at `gates`") && report.contains("**failed**"), "{report}");
+    assert!(
+        report.contains("failed at `gates`") && report.contains("**failed**"),
+        "{report}"
+    );
 }
 
 /// A JUnit document, read with an XML parser: each suite's counts match its test cases.
@@ -235,7 +263,11 @@ fn the_junit_report_parses_as_junit() {
         e.attributes()
             .flatten()
             .find(|a| a.key.as_ref() == name.as_bytes())
-            .map(|a| a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned())
+            .map(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                    .unwrap()
+                    .into_owned()
+            })
     };
     loop {
         match reader.read_event().expect("well-formed XML") {
@@ -252,7 +284,10 @@ fn the_junit_report_parses_as_junit() {
                     "testcase" => {
                         assert_eq!(stack.last().map(String::as_str), Some("testsuite"));
                         attr(&e, "classname").expect("classname");
-                        attr(&e, "time").unwrap().parse::<f64>().expect("time in seconds");
+                        attr(&e, "time")
+                            .unwrap()
+                            .parse::<f64>()
+                            .expect("time in seconds");
                         cases.push(attr(&e, "name").expect("name"));
                         suites.last_mut().unwrap().2 += 1;
                     }
@@ -278,7 +313,10 @@ fn the_junit_report_parses_as_junit() {
         assert_eq!(declared, counted);
         assert_eq!(*failures, 0);
     }
-    assert!(cases.contains(&"validate:train".to_owned()) && cases.contains(&"accuracy >= 0.9".to_owned()));
+    assert!(
+        cases.contains(&"validate:train".to_owned())
+            && cases.contains(&"accuracy >= 0.9".to_owned())
+    );
 }
 
 #[test]
@@ -287,9 +325,16 @@ fn an_unknown_key_or_wrong_type_exits_2_naming_the_line() {
     let out = p.kiln(&["run"]);
     assert_eq!(out.status.code(), Some(2));
     let error = stderr(&out);
-    assert!(error.starts_with("error: ") && error.contains("line 23, column 1"), "{error}");
+    assert!(
+        error.starts_with("error: ") && error.contains("line 23, column 1"),
+        "{error}"
+    );
     assert!(error.contains("learning_rate"), "{error}");
-    std::fs::write(p.root.join("kiln.toml"), KILN_TOML.replace("seed = 0", "seed = [0]")).unwrap();
+    std::fs::write(
+        p.root.join("kiln.toml"),
+        KILN_TOML.replace("seed = 0", "seed = [0]"),
+    )
+    .unwrap();
     let error = stderr(&p.kiln(&["run", "--file", "kiln.toml"]));
     assert!(error.contains("line 22"), "{error}");
     assert_eq!(error.lines().count(), 1, "one line: {error}");
@@ -311,12 +356,19 @@ fn two_concurrent_runs_are_serialised_and_the_second_names_the_pid() {
     let lock = p.root.join(".kiln/run.lock");
     let started = Instant::now();
     while std::fs::read_to_string(&lock).map_or(true, |t| t.trim() != pid) {
-        assert!(started.elapsed() < Duration::from_secs(30), "the first run never took the lock");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run never took the lock"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let no_wait = p.kiln(&["run", "--no-wait"]);
     assert_eq!(no_wait.status.code(), Some(3), "{}", stderr(&no_wait));
-    assert!(stderr(&no_wait).contains(&format!("process {pid}")), "{}", stderr(&no_wait));
+    assert!(
+        stderr(&no_wait).contains(&format!("process {pid}")),
+        "{}",
+        stderr(&no_wait)
+    );
     let second = p.kiln(&["run", "--json"]);
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
@@ -328,7 +380,10 @@ fn two_concurrent_runs_are_serialised_and_the_second_names_the_pid() {
     );
     let (a, b) = (stdout_json(&first), stdout_json(&second));
     assert!(statuses(&a).iter().all(|(_, s)| s == "ran"), "{a}");
-    assert!(statuses(&b).iter().all(|(_, s)| s == "skipped"), "the second ran after the first: {b}");
+    assert!(
+        statuses(&b).iter().all(|(_, s)| s == "skipped"),
+        "the second ran after the first: {b}"
+    );
     assert_eq!(a["model"], b["model"]);
 }
 
@@ -374,7 +429,18 @@ fn watch_mode_sees_a_change() {
     let second = until_done("run after the change");
     let _ = child.kill();
     let _ = child.wait();
-    let train = second.iter().find(|l| l.trim_start().starts_with("train ")).expect("train line");
-    assert!(train.contains("ran") && train.contains("data/train.csv"), "{second:?}");
-    assert!(second.iter().any(|l| l.contains("model penguin-clf:2 (staging)")), "{second:?}");
+    let train = second
+        .iter()
+        .find(|l| l.trim_start().starts_with("train "))
+        .expect("train line");
+    assert!(
+        train.contains("ran") && train.contains("data/train.csv"),
+        "{second:?}"
+    );
+    assert!(
+        second
+            .iter()
+            .any(|l| l.contains("model penguin-clf:2 (staging)")),
+        "{second:?}"
+    );
 }

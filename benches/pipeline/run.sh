@@ -69,7 +69,7 @@ sys.exit(f"not up to date: {bad}" if bad else 0)'
 
 echo "up-to-date runs on $(wc -c < data/train.csv) bytes / $ROWS rows:"
 if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 3 --runs "$RUNS" --export-json "$DIR/hyperfine.json" \
+  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/hyperfine.json" \
     "$KILN_BIN --home $HOME_DIR run --json"
 else
   times=()

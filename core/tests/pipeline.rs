@@ -173,7 +173,13 @@ fn a_second_run_skips_everything_and_leaves_kiln_lock_untouched() {
         std::fs::read_to_string(p.root.join("kiln.lock")).expect("lock"),
         lock
     );
-    assert_eq!(p.store.model_versions("penguin-clf").expect("versions").len(), 1);
+    assert_eq!(
+        p.store
+            .model_versions("penguin-clf")
+            .expect("versions")
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -186,9 +192,21 @@ fn a_changed_data_file_reruns_from_validation_on_and_makes_version_2() {
         lines[..lines.len() - 20].join("\n") + "\n"
     });
     let status = pipeline::status(&p.store, &p.file()).expect("status");
-    let train = status.iter().find(|s| s.name == "validate:train").expect("stage");
-    assert!(!train.up_to_date && train.reason.contains("data/train.csv"), "{train:?}");
-    assert!(status.iter().find(|s| s.name == "validate:test").expect("test").up_to_date);
+    let train = status
+        .iter()
+        .find(|s| s.name == "validate:train")
+        .expect("stage");
+    assert!(
+        !train.up_to_date && train.reason.contains("data/train.csv"),
+        "{train:?}"
+    );
+    assert!(
+        status
+            .iter()
+            .find(|s| s.name == "validate:test")
+            .expect("test")
+            .up_to_date
+    );
 
     let second = p.run();
     assert!(second.passed(), "{:?}", second.failure);
@@ -237,13 +255,22 @@ fn a_missing_required_column_fails_names_the_column_and_registers_nothing() {
 
 #[test]
 fn each_broken_rule_names_its_column_and_rule() {
-    let p = project(&KILN_TOML.replace(
-        "range = { bill_length_mm = [20, 70] }",
-        "range = { bill_length_mm = [40, 70] }\nrows = { min = 100, max = 50 }",
-    ).replace("rows = { min = 100 }\n", "").replace(
-        "max_missing = { sex = 0.10 }",
-        "max_missing = { sex = 0.001 }",
-    ).replace(r#"types = { island = "categorical" }"#, r#"types = { island = "numeric" }"#));
+    let p = project(
+        &KILN_TOML
+            .replace(
+                "range = { bill_length_mm = [20, 70] }",
+                "range = { bill_length_mm = [40, 70] }\nrows = { min = 100, max = 50 }",
+            )
+            .replace("rows = { min = 100 }\n", "")
+            .replace(
+                "max_missing = { sex = 0.10 }",
+                "max_missing = { sex = 0.001 }",
+            )
+            .replace(
+                r#"types = { island = "categorical" }"#,
+                r#"types = { island = "numeric" }"#,
+            ),
+    );
     let outcome = p.run();
     let message = &outcome.failure.expect("fails").message;
     for expected in [
@@ -260,7 +287,9 @@ fn each_broken_rule_names_its_column_and_rule() {
 fn a_failing_gate_stops_before_register_and_leaves_staging_as_it_was() {
     let p = project(KILN_TOML);
     assert!(p.run().passed());
-    p.rewrite("kiln.toml", |t| t.replace(r#"accuracy = ">= 0.9""#, r#"accuracy = ">= 1.01""#));
+    p.rewrite("kiln.toml", |t| {
+        t.replace(r#"accuracy = ">= 0.9""#, r#"accuracy = ">= 1.01""#)
+    });
     p.rewrite("data/train.csv", |text| {
         let lines: Vec<&str> = text.lines().collect();
         lines[..lines.len() - 10].join("\n") + "\n"
@@ -268,7 +297,11 @@ fn a_failing_gate_stops_before_register_and_leaves_staging_as_it_was() {
     let outcome = p.run();
     let failure = outcome.failure.as_ref().expect("the gate fails");
     assert_eq!(failure.stage, "gates");
-    assert!(failure.message.contains("accuracy >= 1.01"), "{}", failure.message);
+    assert!(
+        failure.message.contains("accuracy >= 1.01"),
+        "{}",
+        failure.message
+    );
     assert_eq!(status_of(&outcome, "register").0, StageStatus::Skipped);
     assert_eq!(status_of(&outcome, "promote").0, StageStatus::Skipped);
     assert!(outcome.model.is_none());
@@ -298,8 +331,14 @@ fn a_versions_lineage_reaches_the_pipeline_run_that_made_it() {
         runs[0].inputs["train"]["sha256"].as_str(),
         Some(outcome.inputs["train"].sha256.as_str())
     );
-    let run = p.store.run_detail(outcome.run_id.as_deref().expect("run")).expect("run");
-    assert_eq!(run.tags.get("kiln.pipeline").map(String::as_str), Some("penguins"));
+    let run = p
+        .store
+        .run_detail(outcome.run_id.as_deref().expect("run"))
+        .expect("run");
+    assert_eq!(
+        run.tags.get("kiln.pipeline").map(String::as_str),
+        Some("penguins")
+    );
 }
 
 #[test]
@@ -377,13 +416,12 @@ fn an_unknown_key_or_a_wrong_type_in_kiln_toml_names_the_line() {
     assert!(message.contains("epochs"), "{message}");
     let (line, _, message) = config_error(&KILN_TOML.replace("seed = 0", "seed = \"zero\""));
     assert_eq!(line, 22, "{message}");
-    let (line, _, message) = config_error(&KILN_TOML.replace(
-        "rows = { min = 100 }",
-        "rows = { minimum = 100 }",
-    ));
+    let (line, _, message) =
+        config_error(&KILN_TOML.replace("rows = { min = 100 }", "rows = { minimum = 100 }"));
     assert_eq!(line, 8, "{message}");
     assert!(message.contains("minimum"), "{message}");
-    let (line, _, message) = config_error(&KILN_TOML.replace("test = \"test\"", "test = \"holdout\""));
+    let (line, _, message) =
+        config_error(&KILN_TOML.replace("test = \"test\"", "test = \"holdout\""));
     assert_eq!(line, 18, "{message}");
     assert!(message.contains("holdout"), "{message}");
     let (line, _, message) = config_error(&KILN_TOML.replace(r#"">= 0.9""#, r#""at least 0.9""#));
@@ -414,7 +452,10 @@ fn hooks_run_on_registration_and_a_failing_hook_is_audited_not_undone() {
     assert_eq!(outcome.warnings.len(), 1, "{:?}", outcome.warnings);
     assert!(outcome.warnings[0].contains("stage_changed"));
     let audit = p.store.audit_log(Some("penguin-clf")).expect("audit");
-    let failed = audit.iter().find(|e| e.action == "hook_failed").expect("audited");
+    let failed = audit
+        .iter()
+        .find(|e| e.action == "hook_failed")
+        .expect("audited");
     assert!(failed.reason.contains("exited with"), "{}", failed.reason);
     assert_eq!(
         p.store.model_version("penguin-clf", 1).expect("v1").stage,
@@ -430,15 +471,36 @@ fn an_up_to_date_run_reads_no_data() {
     // Make the cache trust the files: their mtimes are older than the racy window.
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
     for f in ["data/train.csv", "data/test.csv"] {
-        let file = std::fs::File::options().write(true).open(p.root.join(f)).expect("open");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(p.root.join(f))
+            .expect("open");
         file.set_modified(old).expect("mtime");
     }
     let mut cache = pipeline::cache::HashCache::load(&p.root);
-    let first = cache.fingerprint(&p.root.join("data/train.csv"), |_, _| true).expect("hash");
+    let first = cache
+        .fingerprint(&p.root.join("data/train.csv"), |_, _| true)
+        .expect("hash");
     assert!(first.hashed);
     cache.save();
     let mut cache = pipeline::cache::HashCache::load(&p.root);
-    let again = cache.fingerprint(&p.root.join("data/train.csv"), |_, _| true).expect("hash");
+    let again = cache
+        .fingerprint(&p.root.join("data/train.csv"), |_, _| true)
+        .expect("hash");
     assert!(!again.hashed, "size and mtime match: not read");
     assert_eq!(again.sha256, first.sha256);
+}
+
+#[test]
+fn an_inputs_violations_come_with_its_profile_for_the_gui() {
+    let p = project(&KILN_TOML.replace(r#""bill_length_mm"]"#, r#""wing_span_mm"]"#));
+    let checked = pipeline::check_input(&p.file(), "train", &|_, _| true).expect("readable");
+    assert_eq!(checked.rows, 258);
+    assert_eq!(checked.profile.expect("profiled").columns.len(), 8);
+    assert_eq!(checked.violations.len(), 1);
+    assert_eq!(
+        checked.violations[0].column.as_deref(),
+        Some("wing_span_mm")
+    );
+    assert_eq!(checked.violations[0].rule, "columns");
 }

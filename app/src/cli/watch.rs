@@ -48,13 +48,15 @@ fn watched_files(kiln_toml: &Path, file: Option<&PipelineFile>) -> BTreeSet<Path
 
 /// Whether an event is a change of content (not a read, not the runner's own lock files).
 fn is_change(event: &Event, files: &BTreeSet<PathBuf>) -> bool {
-    let relevant_kind = match event.kind {
-        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
-        EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
-            true
-        }
-        _ => false,
-    };
+    let relevant_kind = matches!(
+        event.kind,
+        EventKind::Create(_)
+            | EventKind::Modify(_)
+            | EventKind::Remove(_)
+            | EventKind::Access(notify::event::AccessKind::Close(
+                notify::event::AccessMode::Write
+            ))
+    );
     relevant_kind && event.paths.iter().any(|p| files.contains(p))
 }
 

@@ -137,7 +137,9 @@ impl HashCache {
             });
         match written {
             Ok(()) => self.dirty = false,
-            Err(e) => tracing::warn!(file = %file.display(), error = %e, "cannot save the hash cache"),
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot save the hash cache")
+            }
         }
     }
 }

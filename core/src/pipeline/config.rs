@@ -298,7 +298,9 @@ impl PipelineFile {
                     if lo > hi {
                         return Err(at(
                             key(&["data", name, "expect", "range", column]),
-                            format!("range {column} = [{lo}, {hi}]: the lower bound is above the upper one"),
+                            format!(
+                                "range {column} = [{lo}, {hi}]: the lower bound is above the upper one"
+                            ),
                         ));
                     }
                 }
@@ -441,7 +443,9 @@ fn parse_sweep(table: &toml::Table) -> Result<SweepConfig, FieldError> {
                     return Err((here, format!("{param}: no values")));
                 }
                 let values = values.iter().map(param_text).collect();
-                config.spaces.insert(param.to_owned(), Space::Values(values));
+                config
+                    .spaces
+                    .insert(param.to_owned(), Space::Values(values));
             }
             (param, toml::Value::String(range)) => {
                 let space = crate::tune::parse_space(range)

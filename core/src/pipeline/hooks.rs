@@ -101,10 +101,7 @@ impl Hooks {
                     }
                 }
                 _ => {
-                    return Err((
-                        name,
-                        format!("{name}: give exactly one of command or url"),
-                    ));
+                    return Err((name, format!("{name}: give exactly one of command or url")));
                 }
             }
         }

@@ -153,10 +153,7 @@ impl LockFile {
         if lock.format > FORMAT {
             return Err(LockFileError::Damaged {
                 path,
-                message: format!(
-                    "format {} is newer than this Kiln's {FORMAT}",
-                    lock.format
-                ),
+                message: format!("format {} is newer than this Kiln's {FORMAT}", lock.format),
             });
         }
         Ok((lock, Some(text)))

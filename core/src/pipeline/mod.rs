@@ -16,7 +16,7 @@
 //! | `runlock` | one run per project at a time (`.kiln/run.lock`, naming the holder's pid) |
 //! | `stages` | each stage's parts and why a stage is stale; [`status`] without running anything |
 //! | `steps` | the work of each stage, through the same core functions as `kiln train` and `kiln models` |
-//! | `runner` | [`run`]: the stages in order, lock, lineage record, hooks, progress and cancellation |
+//! | `runner` | [`run`]: the stages in order, lock, lineage record, hooks, progress and cancellation (`runner/publish`: register and promote) |
 //! | `report` | the outcome as Markdown (a pull-request comment) or JUnit XML (CI test views) |
 //! | `hooks` | `[hooks]`: a command or a loopback POST on `version_registered`, `stage_changed`, `gate_failed` |
 
@@ -42,6 +42,7 @@ pub use config::{ConfigError, PIPELINE_FILE, PipelineFile};
 pub use expect::Violation;
 pub use runner::run;
 pub use stages::{StageState, status};
+pub use steps::{InputCheck, PIPELINE_TAG, check_input};
 
 use crate::jobs::JobError;
 use crate::registry::GateResult;

@@ -41,7 +41,10 @@ pub enum RunLockError {
 
 /// `process 1234` or `a process`.
 pub fn holder_text(holder: Option<u32>) -> String {
-    holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}"))
+    holder.map_or_else(
+        || "another process".to_owned(),
+        |pid| format!("process {pid}"),
+    )
 }
 
 fn read_pid(file: &mut File) -> Option<u32> {

@@ -1,7 +1,7 @@
 //! [`run`]: the stages in order under the project's lock, each skipped when its key in
 //! `kiln.lock` is unchanged and its outputs are still in the store; a failure stops the run.
 //! Every run is recorded in the store (lineage), and `kiln.lock` is rewritten only when it
-//! changed.
+//! changed. Registration and promotion are in `publish`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -12,10 +12,11 @@ use super::hooks::{self, HookEvent};
 use super::lock::{LockFile, LockedInput, LockedStage, stage_key};
 use super::runlock::{self, holder_text};
 use super::stages::{
-    self, EVALUATE, Fingerprints, GATES, PROMOTE, Parts, REGISTER, TRAIN, validate_name,
-    why_stale,
+    self, EVALUATE, Fingerprints, GATES, PROMOTE, Parts, REGISTER, TRAIN, validate_name, why_stale,
 };
 use super::steps;
+
+mod publish;
 use super::{
     Failure, InputState, ModelState, PipelineError, PipelineOutcome, RunEvent, RunOptions,
     StageReport, StageStatus,
@@ -154,9 +155,13 @@ impl Runner<'_> {
             match why_stale(self.locked(&name), &parts, force) {
                 None => self.end(&name, StageStatus::Skipped, "up to date".into(), t),
                 Some(why) => match steps::validate(file, input, self.ctx)? {
-                    Ok(summary) => {
-                        self.ran(&name, parts, LockedStage::default(), format!("{why}; {summary}"), t)
-                    }
+                    Ok(summary) => self.ran(
+                        &name,
+                        parts,
+                        LockedStage::default(),
+                        format!("{why}; {summary}"),
+                        t,
+                    ),
                     Err(failure) => self.end(&name, StageStatus::Failed, failure, t),
                 },
             }
@@ -175,7 +180,12 @@ impl Runner<'_> {
         };
         let run_id = match (stale, locked_run) {
             (None, Some(id)) => {
-                self.end(TRAIN, StageStatus::Skipped, format!("up to date (run {id})"), t);
+                self.end(
+                    TRAIN,
+                    StageStatus::Skipped,
+                    format!("up to date (run {id})"),
+                    t,
+                );
                 id
             }
             (why, _) => match steps::train_model(self.store, file, self.ctx)? {
@@ -204,7 +214,12 @@ impl Runner<'_> {
                     .locked(EVALUATE)
                     .map(|s| steps::metrics_line(&s.metrics))
                     .unwrap_or_default();
-                self.end(EVALUATE, StageStatus::Skipped, format!("up to date ({line})"), t)
+                self.end(
+                    EVALUATE,
+                    StageStatus::Skipped,
+                    format!("up to date ({line})"),
+                    t,
+                )
             }
             Some(why) => match steps::evaluate(self.store, &run_id)? {
                 Ok(metrics) => {
@@ -235,7 +250,12 @@ impl Runner<'_> {
                         .map(|s| s.gates.iter().map(GateResult::from).collect())
                         .unwrap_or_default();
                     let n = self.gates.len();
-                    self.end(GATES, StageStatus::Skipped, format!("up to date ({n} passed)"), t);
+                    self.end(
+                        GATES,
+                        StageStatus::Skipped,
+                        format!("up to date ({n} passed)"),
+                        t,
+                    );
                 }
                 Some(why) => match steps::gates(self.store, file, &run_id)? {
                     Err(failure) => self.end(GATES, StageStatus::Failed, failure, t),
@@ -266,93 +286,7 @@ impl Runner<'_> {
                 },
             }
         }
-        // register
-        if self.blocked(REGISTER)? {
-            return self.rest_blocked();
-        }
-        if file.register.is_none() {
-            self.skip(REGISTER, "no [register] in kiln.toml")?;
-            return self.skip(PROMOTE, "no [register] in kiln.toml");
-        }
-        let model = file.model_name().to_owned();
-        let parts = stages::register_parts(file, &run_id);
-        let t = self.begin(REGISTER)?;
-        let locked_version = self.locked(REGISTER).and_then(|s| s.version);
-        let stale = match (why_stale(self.locked(REGISTER), &parts, force), locked_version) {
-            (Some(why), _) => Some(why),
-            (None, None) => Some("kiln.lock records no version".into()),
-            (None, Some(v)) => stages::version_missing(self.store, &model, v, &run_id)?,
-        };
-        let version = match (stale, locked_version) {
-            (None, Some(v)) => {
-                self.end(REGISTER, StageStatus::Skipped, format!("up to date ({model}:{v})"), t);
-                v
-            }
-            (why, _) => match steps::register(self.store, file, &run_id)? {
-                Ok((v, new)) => {
-                    let outputs = LockedStage {
-                        version: Some(v),
-                        ..LockedStage::default()
-                    };
-                    let why = why.unwrap_or_default();
-                    let what = if new {
-                        format!("registered {model}:{v}")
-                    } else {
-                        format!("run {run_id} is already {model}:{v}")
-                    };
-                    self.ran(REGISTER, parts, outputs, format!("{why}; {what}"), t);
-                    if new {
-                        let payload = serde_json::json!({
-                            "pipeline": file.name, "model": model, "version": v, "run_id": run_id,
-                        });
-                        self.hook(HookEvent::VersionRegistered, Some(v), payload);
-                    }
-                    v
-                }
-                Err(failure) => {
-                    self.end(REGISTER, StageStatus::Failed, failure, t);
-                    return self.rest_blocked();
-                }
-            },
-        };
-        self.version = Some(version);
-        // promote
-        let Some(stage) = file.promote_to else {
-            return self.skip(PROMOTE, "no promote_to in [register]");
-        };
-        let parts = stages::promote_parts(file, version, &gates_key);
-        let t = self.begin(PROMOTE)?;
-        let stale = match why_stale(self.locked(PROMOTE), &parts, force) {
-            Some(why) => Some(why),
-            None => stages::stage_differs(self.store, &model, Some(version), stage)?,
-        };
-        let Some(why) = stale else {
-            self.end(PROMOTE, StageStatus::Skipped, format!("up to date ({model}:{version} in {stage})"), t);
-            return Ok(());
-        };
-        match steps::promote(self.store, file, version, stage)? {
-            Err(failure) => self.end(PROMOTE, StageStatus::Failed, failure, t),
-            Ok(p) if p.promoted => {
-                let outputs = LockedStage {
-                    version: Some(version),
-                    ..LockedStage::default()
-                };
-                self.ran(PROMOTE, parts, outputs, format!("{why}; {model}:{version} {}", p.verdict()), t);
-                let payload = serde_json::json!({
-                    "pipeline": file.name, "model": model, "version": version, "stage": stage.as_str(),
-                });
-                self.hook(HookEvent::StageChanged, Some(version), payload);
-            }
-            Ok(p) => {
-                self.gates = p.gates.clone();
-                self.end(PROMOTE, StageStatus::Failed, format!("{model}:{version} {}", p.verdict()), t);
-                let payload = serde_json::json!({
-                    "pipeline": file.name, "model": model, "version": version, "gates": p.gates,
-                });
-                self.hook(HookEvent::GateFailed, Some(version), payload);
-            }
-        }
-        Ok(())
+        self.publish(&run_id, &gates_key)
     }
 
     fn rest_blocked(&mut self) -> Result<(), PipelineError> {
@@ -397,7 +331,11 @@ pub fn run(
     let (old, old_text) = LockFile::load(&dir)?;
     let mut cache = HashCache::load(&dir);
     let fps = stages::fingerprint_inputs(file, &mut cache, |label, done, total| {
-        let fraction = if total == 0 { 1.0 } else { done as f32 / total as f32 };
+        let fraction = if total == 0 {
+            1.0
+        } else {
+            done as f32 / total as f32
+        };
         ctx.progress(0.0, format!("hashing {label} ({:.0}%)", fraction * 100.0));
         !ctx.is_cancelled()
     });
@@ -411,10 +349,28 @@ pub fn run(
     if let Ok(fps) = &fps {
         new.inputs.clear();
         for (name, fp) in &fps.inputs {
-            let path = file.data.get(name).map(|d| d.path.display().to_string()).unwrap_or_default();
+            let path = file
+                .data
+                .get(name)
+                .map(|d| d.path.display().to_string())
+                .unwrap_or_default();
             let changed = old.inputs.get(name).is_none_or(|l| l.sha256 != fp.sha256);
-            inputs.insert(name.clone(), InputState { path: path.clone(), sha256: fp.sha256.clone(), changed });
-            new.inputs.insert(name.clone(), LockedInput { path, sha256: fp.sha256.clone(), size: fp.size });
+            inputs.insert(
+                name.clone(),
+                InputState {
+                    path: path.clone(),
+                    sha256: fp.sha256.clone(),
+                    changed,
+                },
+            );
+            new.inputs.insert(
+                name.clone(),
+                LockedInput {
+                    path,
+                    sha256: fp.sha256.clone(),
+                    size: fp.size,
+                },
+            );
         }
     }
     let mut runner = Runner {
@@ -464,7 +420,10 @@ pub fn run(
         started_at,
         finished_at: now_rfc3339(),
         status: status.into(),
-        error: runner.failure.as_ref().map(|f| format!("{}: {}", f.stage, f.message)),
+        error: runner
+            .failure
+            .as_ref()
+            .map(|f| format!("{}: {}", f.stage, f.message)),
         run_id: runner.run_id.clone(),
         model: model.as_ref().map(|m| m.name.clone()),
         model_version: model.as_ref().map(|m| m.version),

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::PipelineError;
 use super::cache::{Fingerprint, HashCache};
 use super::config::PipelineFile;
 use super::lock::{LockFile, LockedStage, config_hash, stage_key};
-use super::PipelineError;
 use crate::store::{RunStatus, Stage, Store, StoreError};
 
 /// A stage's parts: name -> hash or value. The key is their sha256.
@@ -44,10 +44,7 @@ pub(super) fn stage_names(file: &PipelineFile) -> Vec<String> {
 
 fn input_part(file: &PipelineFile, name: &str, fps: &Fingerprints, parts: &mut Parts) {
     if let (Some(input), Some(fp)) = (file.data.get(name), fps.inputs.get(name)) {
-        parts.insert(
-            format!("input:{}", input.path.display()),
-            fp.sha256.clone(),
-        );
+        parts.insert(format!("input:{}", input.path.display()), fp.sha256.clone());
     }
 }
 
@@ -180,7 +177,11 @@ pub(super) fn version_missing(
 /// What the version in the stage a `not_worse_than` gate compares with is now (part of the
 /// gates' key: a new production version re-runs the comparison).
 pub(super) fn baseline(store: &Store, file: &PipelineFile) -> String {
-    let Some(gate) = file.gates.as_ref().and_then(|p| p.gates.not_worse_than.as_ref()) else {
+    let Some(gate) = file
+        .gates
+        .as_ref()
+        .and_then(|p| p.gates.not_worse_than.as_ref())
+    else {
         return "none".into();
     };
     let holder = store.model_versions(file.model_name()).ok().and_then(|vs| {
@@ -318,7 +319,9 @@ pub fn status(store: &Store, file: &PipelineFile) -> Result<Vec<StageState>, Pip
         }
         (Some(stage), Some(v)) => {
             let parts = promote_parts(file, v, &gates_key);
-            let promote = judge(PROMOTE, parts, &|| stage_differs(store, &model, Some(v), stage))?;
+            let promote = judge(PROMOTE, parts, &|| {
+                stage_differs(store, &model, Some(v), stage)
+            })?;
             push(PROMOTE, promote, UP);
         }
     }

@@ -44,49 +44,86 @@ fn registry_error<T>(error: RegistryError) -> Step<T> {
     }
 }
 
-/// `validate:NAME`: the input loads, and its profile (and drift against the reference)
-/// meets its expectations; every broken rule is named.
-pub(super) fn validate(file: &PipelineFile, name: &str, ctx: &JobContext) -> Step<String> {
-    let Some(input) = file.data.get(name) else {
-        return Ok(Err(format!("no input '{name}'")));
-    };
-    let path = file.resolve(&input.path);
-    let progress = |fraction: f32, message: &str| {
-        ctx.progress(fraction, format!("validating {}: {message}", input.path.display()));
-        !ctx.is_cancelled()
-    };
-    let opened = match open_table(&path, &LoadOptions::default(), &progress) {
-        Ok(opened) => opened,
-        Err(e) => return data_error(e),
-    };
+/// One input checked against its expectations: what the GUI shows next to the data's profile.
+#[derive(Debug, Clone)]
+pub struct InputCheck {
+    /// Rows read.
+    pub rows: usize,
+    /// The minimal profile the rules were checked on (`None` without expectations).
+    pub profile: Option<crate::data::profile::Profile>,
+    /// Every broken rule, naming column and rule (empty when all hold).
+    pub violations: Vec<expect::Violation>,
+}
+
+/// Loads input `name` of `file` and checks its `[data.NAME.expect]`: the profile's columns,
+/// rows, missing shares, ranges and kinds, and drift against the reference. `on_progress(fraction,
+/// message) -> keep going`. `Err(DataError)` when a file cannot be read (or on cancellation).
+pub fn check_input(
+    file: &PipelineFile,
+    name: &str,
+    on_progress: &(dyn Fn(f32, &str) -> bool + Sync),
+) -> Result<InputCheck, DataError> {
+    let input = file.data.get(name).ok_or_else(|| {
+        DataError::malformed(&file.path, format!("kiln.toml has no input '{name}'"))
+    })?;
+    let opened = open_table(
+        &file.resolve(&input.path),
+        &LoadOptions::default(),
+        on_progress,
+    )?;
     let frame = &opened.table.frame;
     let Some(expect) = &input.expect else {
-        return Ok(Ok(format!("{} rows, no expectations", frame.height())));
+        return Ok(InputCheck {
+            rows: frame.height(),
+            profile: None,
+            violations: Vec::new(),
+        });
     };
     let options = ProfileOptions {
         minimal: true,
         ..ProfileOptions::default()
     };
-    let profile = match profile_frame(frame, &options, &progress) {
-        Ok(profile) => profile,
-        Err(e) => return data_error(e),
-    };
+    let profile = profile_frame(frame, &options, on_progress)?;
     let reference = match &expect.drift {
         None => None,
-        Some(drift) => {
-            let path = file.resolve(&drift.reference);
-            match open_table(&path, &LoadOptions::default(), &progress) {
-                Ok(reference) => Some(reference),
-                Err(e) => return data_error(e),
-            }
-        }
+        Some(drift) => Some(open_table(
+            &file.resolve(&drift.reference),
+            &LoadOptions::default(),
+            on_progress,
+        )?),
     };
     let drift = reference.as_ref().map(|r| (frame, &r.table.frame));
     let violations = expect::check(expect, &profile, drift);
-    if violations.is_empty() {
-        Ok(Ok(format!("{} rows, every expectation met", profile.rows)))
+    Ok(InputCheck {
+        rows: frame.height(),
+        profile: Some(profile),
+        violations,
+    })
+}
+
+/// `validate:NAME`: the input loads, and its profile (and drift against the reference)
+/// meets its expectations; every broken rule is named.
+pub(super) fn validate(file: &PipelineFile, name: &str, ctx: &JobContext) -> Step<String> {
+    let label = file
+        .data
+        .get(name)
+        .map(|d| d.path.display().to_string())
+        .unwrap_or_default();
+    let progress = |fraction: f32, message: &str| {
+        ctx.progress(fraction, format!("validating {label}: {message}"));
+        !ctx.is_cancelled()
+    };
+    let checked = match check_input(file, name, &progress) {
+        Ok(checked) => checked,
+        Err(e) => return data_error(e),
+    };
+    if checked.profile.is_none() {
+        return Ok(Ok(format!("{} rows, no expectations", checked.rows)));
+    }
+    if checked.violations.is_empty() {
+        Ok(Ok(format!("{} rows, every expectation met", checked.rows)))
     } else {
-        let all: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        let all: Vec<String> = checked.violations.iter().map(ToString::to_string).collect();
         Ok(Err(all.join("; ")))
     }
 }
@@ -160,7 +197,13 @@ pub(super) fn description(file: &PipelineFile) -> String {
     file.register
         .as_ref()
         .and_then(|r| r.description.clone())
-        .unwrap_or_else(|| format!("trained by pipeline '{}' ({})", file.name, file.path.display()))
+        .unwrap_or_else(|| {
+            format!(
+                "trained by pipeline '{}' ({})",
+                file.name,
+                file.path.display()
+            )
+        })
 }
 
 /// The stage gates are evaluated for: `promote_to`, else staging.
@@ -206,7 +249,11 @@ pub(super) fn register(store: &Store, file: &PipelineFile, run_id: &str) -> Step
         },
     };
     if file.gates.is_some() && store.model_policy(model)? != file.policy_text {
-        let reason = format!("the [gates] of pipeline '{}' ({})", file.name, file.path.display());
+        let reason = format!(
+            "the [gates] of pipeline '{}' ({})",
+            file.name,
+            file.path.display()
+        );
         if let Err(e) = registry::set_policy(store, model, &file.policy_text, &reason) {
             return registry_error(e);
         }
@@ -227,7 +274,15 @@ pub(super) fn promote(
         file.name,
         file.path.display()
     );
-    match registry::promote(store, file.model_name(), version, stage, &reason, false, false) {
+    match registry::promote(
+        store,
+        file.model_name(),
+        version,
+        stage,
+        &reason,
+        false,
+        false,
+    ) {
         Ok(p) => Ok(Ok(p)),
         Err(e) => registry_error(e),
     }

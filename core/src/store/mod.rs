@@ -26,8 +26,8 @@ pub use external::{
 };
 mod logged_models;
 mod pipelines;
-pub use pipelines::PipelineRunRecord;
 pub use logged_models::{LoggedModel, ModelMetric, NewLoggedModel};
+pub use pipelines::PipelineRunRecord;
 mod registry_meta;
 pub use registry_meta::{RegisteredModelInfo, VersionSource};
 mod runs;

@@ -92,7 +92,11 @@ impl Store {
     }
 
     /// The pipeline runs of one project (its `kiln.toml` path), newest first, at most `limit`.
-    pub fn pipeline_runs(&self, project: &str, limit: usize) -> StoreResult<Vec<PipelineRunRecord>> {
+    pub fn pipeline_runs(
+        &self,
+        project: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<PipelineRunRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM pipeline_runs WHERE project = ?1 ORDER BY id DESC LIMIT ?2"
