@@ -195,6 +195,11 @@ impl KilnApp {
         self.store.as_ref().ok()
     }
 
+    /// The Pipelines workspace.
+    pub fn pipelines(&self) -> &PipelinesPanel {
+        &self.pipelines
+    }
+
     /// The Experiments workspace.
     pub fn experiments(&self) -> &ExperimentsPanel {
         &self.experiments
