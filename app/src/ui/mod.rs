@@ -580,14 +580,11 @@ impl KilnApp {
                 }
             }
             command => {
-                if let PipelineCommand::Open(path) = &command {
-                    let file = panels::pipelines::pipeline_file_of(path);
-                    self.settings.pipeline_project =
-                        Some(std::path::absolute(&file).unwrap_or(file));
-                }
                 if let Ok(store) = &self.store {
                     self.pipelines.handle(command, store, &self.jobs);
                 }
+                // The file the panel resolved the folder to, remembered for the next launch.
+                self.settings.pipeline_project = self.pipelines.path().map(PathBuf::from);
             }
         }
     }

@@ -40,7 +40,7 @@ pub enum PipelineCommand {
 }
 
 /// The `kiln.toml` that `path` names: the file itself, or the one in the folder.
-pub fn pipeline_file_of(path: &Path) -> PathBuf {
+fn pipeline_file_of(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.join(PIPELINE_FILE)
     } else {
