@@ -18,36 +18,12 @@ use kiln_core::store::{Stage, Store};
 const PENGUINS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/penguins.csv");
 
 /// The issue's example, with gates a logistic regression passes on the penguins.
-const KILN_TOML: &str = r#"[pipeline]
-name = "penguins"
-
-[data.train]
-path = "data/train.csv"
-[data.train.expect]
-columns = ["species", "island", "bill_length_mm"]
-rows = { min = 100 }
-max_missing = { sex = 0.10 }
-range = { bill_length_mm = [20, 70] }
-types = { island = "categorical" }
-
-[data.test]
-path = "data/test.csv"
-
-[train]
-data = "train"
-test = "test"
-target = "species"
-model = "logistic_regression"
-params = { C = 1.0 }
-seed = 0
-
-[gates]
-accuracy = ">= 0.9"
-
-[register]
-model = "penguin-clf"
-promote_to = "staging"
-"#;
+/// The issue's example pipeline (inputs `data/train.csv` and `data/test.csv`), shared by the
+/// core and command-line pipeline tests.
+const KILN_TOML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/pipeline/kiln.toml"
+));
 
 struct Project {
     _dir: tempfile::TempDir,
