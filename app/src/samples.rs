@@ -46,3 +46,34 @@ pub fn ensure_samples(home: &Path) -> std::io::Result<Vec<PathBuf>> {
         })
         .collect()
 }
+
+/// The demo pipeline's `kiln.toml`, beside the samples it trains on.
+const DEMO_PIPELINE: &[u8] = include_bytes!("../../assets/demo-pipeline.toml");
+
+/// Writes the demo pipeline into `home/samples/kiln.toml` (once, so the user's edits stay)
+/// and returns its path.
+pub fn ensure_demo_pipeline(home: &Path) -> std::io::Result<PathBuf> {
+    ensure_samples(home)?;
+    let path = home
+        .join("samples")
+        .join(kiln_core::pipeline::PIPELINE_FILE);
+    if !path.exists() {
+        std::fs::write(&path, DEMO_PIPELINE)?;
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_pipeline_parses_and_trains_on_a_shipped_sample() {
+        let home = tempfile::tempdir().unwrap();
+        let path = ensure_demo_pipeline(home.path()).unwrap();
+        let file = kiln_core::pipeline::PipelineFile::load(&path).unwrap();
+        let train = file.data.get("train").unwrap();
+        assert!(path.parent().unwrap().join(&train.path).exists());
+        assert_eq!(file.model_name(), "penguins-pipeline");
+    }
+}

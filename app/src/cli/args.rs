@@ -157,7 +157,7 @@ impl Cmd {
 pub struct GuiArgs {
     /// A data file to open.
     pub file: Option<PathBuf>,
-    /// Workspace to show: explore, experiments, registry or deploy.
+    /// Workspace to show: explore, experiments, registry, deploy or pipelines.
     #[arg(long, value_name = "P")]
     pub panel: Option<Workspace>,
     /// Write a PNG of the window once it has settled, then exit.

@@ -25,11 +25,12 @@ use kiln_core::store::Store;
 use command::{Command, CommandEntry};
 use context::PanelContext;
 use file_picker::{FilePicker, NativeFilePicker};
+use kiln_core::pipeline::PIPELINE_FILE;
 use palette::Palette;
 use panels::deploy::DeployPanel;
 use panels::experiments::ExperimentsPanel;
 use panels::explore::ExplorePanel;
-use panels::pipelines::{PipelineCommand, PipelinesPanel};
+use panels::pipelines::{PipelineCommand, PipelineDraft, PipelinesPanel};
 use panels::registry::RegistryPanel;
 use screenshot::ScreenshotController;
 use settings::UiSettings;
@@ -139,6 +140,16 @@ impl KilnApp {
                     explore.set_samples(paths);
                 }
                 Err(error) => tracing::warn!(%error, "could not write the sample datasets"),
+            }
+            // Pipelines opens on the demo project until the user picks one of their own.
+            if options.first_run_demo && settings.pipeline_project.is_none() {
+                match crate::samples::ensure_demo_pipeline(store.home()) {
+                    Ok(path) => {
+                        pipelines.open(&path);
+                        settings.pipeline_project = Some(path);
+                    }
+                    Err(error) => tracing::warn!(%error, "could not write the demo pipeline"),
+                }
             }
         }
         let mut app = Self {
@@ -358,11 +369,12 @@ impl KilnApp {
     }
 
     fn poll_file_dialog(&mut self) {
-        if let Some((receiver, purpose)) = &self.pending_pick {
+        if let Some((receiver, _)) = &self.pending_pick {
             match receiver.try_recv() {
                 Ok(picked) => {
-                    let purpose = *purpose;
-                    self.pending_pick = None;
+                    let Some((_, purpose)) = self.pending_pick.take() else {
+                        return;
+                    };
                     match (picked, purpose) {
                         (Some(path), PickFor::DataFile) => self.send(Command::OpenFile(path)),
                         (Some(path), PickFor::MlflowSource) => {
@@ -370,6 +382,9 @@ impl KilnApp {
                         }
                         (Some(path), PickFor::PipelineProject) => {
                             self.send(Command::Pipeline(PipelineCommand::Open(path)));
+                        }
+                        (Some(path), PickFor::SavePipeline(draft)) => {
+                            self.send(Command::Pipeline(PipelineCommand::Write { path, draft }));
                         }
                         (None, _) => {}
                     }
@@ -569,6 +584,16 @@ impl KilnApp {
 
     /// Opens, reads or runs a pipeline; the Pipelines workspace shows how it goes.
     fn pipeline_command(&mut self, command: PipelineCommand) {
+        if let PipelineCommand::Save(draft) = command {
+            // The Train tab stays on screen until the file is written.
+            if self.pending_pick.is_none() {
+                let asked = self
+                    .picker
+                    .pick_save_file("Save the pipeline", PIPELINE_FILE);
+                self.pending_pick = Some((asked, PickFor::SavePipeline(draft)));
+            }
+            return;
+        }
         self.settings.workspace = Workspace::Pipelines;
         match command {
             PipelineCommand::Pick => {
@@ -623,7 +648,7 @@ fn start_first_run_demo(store: &Store, samples: &[PathBuf], jobs: &JobRunner) {
 }
 
 /// What a file dialog's answer is for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum PickFor {
     /// A data file to open in Explore.
     DataFile,
@@ -631,6 +656,8 @@ enum PickFor {
     MlflowSource,
     /// A pipeline project folder.
     PipelineProject,
+    /// Where to write a new `kiln.toml`.
+    SavePipeline(Box<PipelineDraft>),
 }
 
 /// Key under which [`UiSettings`] are persisted in eframe storage.

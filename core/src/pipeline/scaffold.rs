@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::train::TrainRequest;
+use crate::tune::Space;
 
 /// What a new pipeline registers and how it is gated, beside the training.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,8 +19,8 @@ pub struct ScaffoldOptions {
     pub promote_to: Option<String>,
     /// `[gates]`, e.g. `("accuracy", ">= 0.9")`.
     pub gates: Vec<(String, String)>,
-    /// The sweep's value lists by hyper-parameter (empty: a single training).
-    pub sweep: Vec<(String, Vec<String>)>,
+    /// The sweep's search space by hyper-parameter (empty: a single training).
+    pub sweep: BTreeMap<String, Space>,
 }
 
 /// A path as `kiln.toml` should name it: relative to `dir` when it is inside it.
@@ -46,6 +47,25 @@ fn value_of(text: &str) -> toml::Value {
         "true" | "True" => toml::Value::Boolean(true),
         "false" | "False" => toml::Value::Boolean(false),
         _ => toml::Value::String(text.to_owned()),
+    }
+}
+
+/// A search space as `[train.sweep]` reads it: a list of values, or a `"LO:HI[:log]"` range
+/// whose bounds keep their decimal point when the range is not of whole numbers.
+fn space_value(space: &Space) -> toml::Value {
+    let bounds = |lo: f64, hi: f64, integer: bool| {
+        if integer {
+            format!("{lo}:{hi}")
+        } else {
+            format!("{lo:?}:{hi:?}")
+        }
+    };
+    match space {
+        Space::Values(values) => toml::Value::Array(values.iter().map(|v| value_of(v)).collect()),
+        Space::Uniform { lo, hi, integer } => bounds(*lo, *hi, *integer).into(),
+        Space::LogUniform { lo, hi, integer } => {
+            format!("{}:log", bounds(*lo, *hi, *integer)).into()
+        }
     }
 }
 
@@ -97,10 +117,10 @@ pub fn scaffold_toml(request: &TrainRequest, options: &ScaffoldOptions, dir: &Pa
         train.push(("experiment".into(), request.experiment.clone().into()));
     }
     if !options.sweep.is_empty() {
-        let spaces = options.sweep.iter().map(|(k, values)| {
-            let values = values.iter().map(|v| value_of(v)).collect();
-            (k.clone(), toml::Value::Array(values))
-        });
+        let spaces = options
+            .sweep
+            .iter()
+            .map(|(k, space)| (k.clone(), space_value(space)));
         train.push(("sweep".into(), table(spaces)));
     }
     let mut root: Vec<(String, toml::Value)> = vec![
@@ -128,7 +148,14 @@ pub fn scaffold_toml(request: &TrainRequest, options: &ScaffoldOptions, dir: &Pa
         }
         root.push(("register".into(), table(register)));
     }
-    let body = toml::to_string(&table(root)).unwrap_or_default();
+    let mut body = toml::to_string(&table(root)).unwrap_or_default();
+    if options.gates.is_empty() {
+        // Without gates every version is staged; say where they go rather than invent one.
+        body.push_str(
+            "\n# [gates] keeps a model out of the registry's next stage unless it passes, e.g.\n\
+             # [gates]\n# accuracy = \">= 0.9\"\n",
+        );
+    }
     format!(
         "# Written by Kiln from the Train tab's choices. `kiln run` re-runs the stages whose\n\
          # inputs or settings changed; commit kiln.lock beside this file.\n\
@@ -170,7 +197,7 @@ mod tests {
             register_as: "penguin-clf".into(),
             promote_to: Some("staging".into()),
             gates: vec![("accuracy".into(), ">= 0.9".into())],
-            sweep: Vec::new(),
+            sweep: BTreeMap::new(),
         };
         let text = scaffold_toml(&request(dir), &options, dir);
         let file = PipelineFile::parse(&text, &dir.join("kiln.toml"))
@@ -188,6 +215,51 @@ mod tests {
         assert_eq!(file.params().get("C").map(String::as_str), Some("0.5"));
         assert_eq!(file.model_name(), "penguin-clf");
         assert!(file.gates.is_some());
+    }
+
+    #[test]
+    fn a_saved_sweep_keeps_its_value_lists_and_ranges() {
+        let dir = Path::new("/projects/penguins");
+        let sweep = BTreeMap::from([
+            (
+                "C".to_owned(),
+                Space::LogUniform {
+                    lo: 0.01,
+                    hi: 100.0,
+                    integer: false,
+                },
+            ),
+            (
+                "max_iter".to_owned(),
+                Space::Uniform {
+                    lo: 100.0,
+                    hi: 300.0,
+                    integer: true,
+                },
+            ),
+            (
+                "tol".to_owned(),
+                Space::Values(vec!["0.001".into(), "0.0001".into()]),
+            ),
+            (
+                "l1_ratio".to_owned(),
+                Space::Uniform {
+                    lo: 0.0,
+                    hi: 1.0,
+                    integer: false,
+                },
+            ),
+        ]);
+        let options = ScaffoldOptions {
+            name: "penguins".into(),
+            sweep: sweep.clone(),
+            ..Default::default()
+        };
+        let text = scaffold_toml(&request(dir), &options, dir);
+        let file = PipelineFile::parse(&text, &dir.join("kiln.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let parsed = file.sweep.map(|s| s.spaces);
+        assert_eq!(parsed, Some(sweep), "{text}");
     }
 
     #[test]

@@ -8,12 +8,15 @@ use std::path::PathBuf;
 use kiln_core::data::schema::{ColumnRole, SchemaOverrides};
 use kiln_core::jobs::{JobError, JobHandle};
 use kiln_core::models::{ModelSpec, Task, model_params};
-use kiln_core::train::{SweepOutcome, TrainOutcome, TrainRequest};
+use kiln_core::train::{SweepOutcome, TrainOutcome};
 
 use super::state::{Dataset, Derived};
 use crate::ui::command::{Command, TrainCommand};
 use crate::ui::context::PanelContext;
+use crate::ui::panels::pipelines::PipelineCommand;
 use crate::ui::workspace::Workspace;
+
+mod request;
 
 /// Models offered, by task.
 const CLASSIFIERS: &[&str] = &[
@@ -114,12 +117,6 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str
         )
         .labelled_by(l.id);
     });
-}
-
-fn parse_sweep(text: &str) -> Result<BTreeMap<String, kiln_core::tune::Space>, String> {
-    text.split_whitespace()
-        .map(|part| kiln_core::tune::parse_axis(part).map_err(|e| format!("sweep '{part}': {e}")))
-        .collect()
 }
 
 /// Draws the Train tab.
@@ -255,6 +252,24 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
                     let schema = dataset.overrides.clone();
                     start(form, dataset.path.clone(), schema, cx);
                 }
+                // The same choices as a kiln.toml that `kiln run` and CI re-run.
+                if ui
+                    .add_enabled(
+                        form.target.is_some(),
+                        egui::Button::new("Save as pipeline…"),
+                    )
+                    .on_hover_text(
+                        "Write these choices into a new kiln.toml and open it in Pipelines",
+                    )
+                    .clicked()
+                {
+                    match request::draft_of(form, &dataset.path, &dataset.overrides) {
+                        Ok(draft) => {
+                            cx.send(Command::Pipeline(PipelineCommand::Save(Box::new(draft))))
+                        }
+                        Err(message) => form.result = Some(Err(message)),
+                    }
+                }
                 if form.job.is_some() {
                     ui.spinner();
                     ui.label("training… (progress and Cancel in the status bar)");
@@ -270,52 +285,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
 
 fn start(form: &mut TrainForm, data: PathBuf, schema: SchemaOverrides, cx: &mut PanelContext<'_>) {
     let dataset = data.clone();
-    let params: BTreeMap<String, String> = form
-        .params
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
-        .collect();
-    let parsed =
-        (|| -> Result<(TrainRequest, BTreeMap<String, kiln_core::tune::Space>), String> {
-            let cv = match form.cv.trim() {
-                "" => None,
-                k => Some(
-                    k.parse::<usize>()
-                        .map_err(|_| format!("cv folds '{k}' is not a whole number"))?,
-                ),
-            };
-            let test_size = form
-                .test_size
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| format!("test size '{}' is not a number", form.test_size))?;
-            let seed = form
-                .seed
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| format!("seed '{}' is not a whole number", form.seed))?;
-            let request = TrainRequest {
-                data,
-                test: None,
-                test_size,
-                target: form.target.clone().unwrap_or_default(),
-                drop: Vec::new(),
-                model: form.model.clone(),
-                params,
-                experiment: if form.experiment.trim().is_empty() {
-                    "Default".into()
-                } else {
-                    form.experiment.trim().to_owned()
-                },
-                seed,
-                cv,
-                steps: Default::default(),
-                schema,
-            };
-            Ok((request, parse_sweep(&form.sweep)?))
-        })();
-    match parsed {
+    match request::request_of(form, data, schema) {
         Err(message) => form.result = Some(Err(message)),
         Ok((request, grid)) => {
             form.result = None;
@@ -445,6 +415,8 @@ mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
 
+    use crate::ui::file_picker::FixedFilePicker;
+    use crate::ui::workspace::Workspace;
     use crate::ui::{AppOptions, KilnApp};
 
     fn penguins() -> std::path::PathBuf {
@@ -454,6 +426,16 @@ mod tests {
 
     /// The app with penguins open on `view`, loaded and profiled.
     fn penguins_on(home: &std::path::Path, view: &str) -> Harness<'static, KilnApp> {
+        open_on(home, penguins(), view, None)
+    }
+
+    /// The app with `data` open on `view`; file dialogs answer `picked`.
+    fn open_on(
+        home: &std::path::Path,
+        data: std::path::PathBuf,
+        view: &str,
+        picked: Option<std::path::PathBuf>,
+    ) -> Harness<'static, KilnApp> {
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1200.0, 760.0))
             .build_ui_state(
@@ -463,8 +445,9 @@ mod tests {
                 },
                 KilnApp::new(AppOptions {
                     store_home: Some(home.to_path_buf()),
-                    open_files: vec![penguins()],
+                    open_files: vec![data],
                     explore_view: Some(view.to_owned()),
+                    picker: Box::new(FixedFilePicker(picked)),
                     ..AppOptions::default()
                 }),
             );
@@ -606,5 +589,56 @@ mod tests {
             year[1], "str",
             "year is read as the category it was made in Explore"
         );
+    }
+
+    #[test]
+    fn save_as_pipeline_writes_the_train_tab_s_choices_and_the_pipeline_runs_them() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let project = home.path().join("project");
+        std::fs::create_dir_all(&project).expect("project folder");
+        let data = project.join("penguins.csv");
+        std::fs::copy(penguins(), &data).expect("copy penguins");
+        // The fixed picker keeps the suggested extension: kiln.csv is answered as kiln.toml.
+        let mut harness = open_on(
+            home.path(),
+            data,
+            "train:species",
+            Some(project.join("kiln.csv")),
+        );
+        harness.get_by_label("classifier");
+        // A click in the field puts the cursor after the form's "42".
+        harness.get_by_label("seed").click();
+        harness.run_steps(2);
+        harness.get_by_label("seed").type_text("7");
+        harness.run_steps(2);
+        harness.get_by_label("Save as pipeline…").click();
+        settle(&mut harness, |app| app.pipelines().is_read());
+
+        assert_eq!(harness.state().settings().workspace, Workspace::Pipelines);
+        let written = project.join("kiln.toml");
+        assert_eq!(harness.state().pipelines().path(), Some(written.as_path()));
+        let file = kiln_core::pipeline::PipelineFile::load(&written).expect("it parses");
+        assert_eq!(file.name, "penguins");
+        assert_eq!(
+            file.data.get("train").map(|d| d.path.clone()),
+            Some(std::path::PathBuf::from("penguins.csv")),
+            "the data is named relative to the project"
+        );
+        assert_eq!(file.train.target, "species");
+        assert_eq!(file.train.model, "logistic_regression");
+        assert_eq!(file.train.seed, 427, "the seed field held 42 before typing");
+        assert_eq!(file.model_name(), "penguins");
+
+        harness.get_by_label("Run now").click();
+        settle(&mut harness, |app| {
+            app.pipelines().outcome().is_some() && app.pipelines().is_read()
+        });
+        let outcome = harness.state().pipelines().outcome().cloned();
+        let Some(Ok(outcome)) = outcome else {
+            panic!("the saved pipeline could not run: {outcome:?}");
+        };
+        assert_eq!(outcome.failure, None);
+        let model = outcome.model.expect("a version is registered");
+        assert_eq!((model.version, model.stage.as_str()), (1, "staging"));
     }
 }

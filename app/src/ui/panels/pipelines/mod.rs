@@ -37,6 +37,24 @@ pub enum PipelineCommand {
     },
     /// Read the pipeline file, its stages' status and the history again.
     Reload,
+    /// Ask where to save a new `kiln.toml` (the Train tab's "Save as pipeline…").
+    Save(Box<PipelineDraft>),
+    /// Write a new `kiln.toml` at `path` and open it.
+    Write {
+        /// The file to write.
+        path: PathBuf,
+        /// What it holds.
+        draft: Box<PipelineDraft>,
+    },
+}
+
+/// A pipeline not yet written: a training and how its model is registered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineDraft {
+    /// The training, as the Train tab would start it.
+    pub request: kiln_core::train::TrainRequest,
+    /// Name, registration, gates and sweep.
+    pub options: kiln_core::pipeline::scaffold::ScaffoldOptions,
 }
 
 /// The `kiln.toml` that `path` names: the file itself, or the one in the folder.
@@ -158,8 +176,27 @@ impl PipelinesPanel {
                 self.open(&path);
                 self.start_reading(store, jobs);
             }
-            // The app answers Pick with its file dialog.
-            PipelineCommand::Pick => {}
+            PipelineCommand::Write { path, draft } => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let text = kiln_core::pipeline::scaffold::scaffold_toml(
+                    &draft.request,
+                    &draft.options,
+                    dir,
+                );
+                // A kiln.toml is a few hundred bytes: written here, not in a job, so that
+                // the project opens on the file that is already there.
+                match std::fs::write(&path, text) {
+                    Ok(()) => {
+                        self.open(&path);
+                        self.start_reading(store, jobs);
+                    }
+                    Err(e) => {
+                        self.error = Some(format!("could not write {}: {e}", path.display()));
+                    }
+                }
+            }
+            // The app answers Pick and Save with its file dialogs.
+            PipelineCommand::Pick | PipelineCommand::Save(_) => {}
         }
     }
 

@@ -20,8 +20,8 @@ pub fn welcome_ui(ui: &mut egui::Ui, cx: &mut PanelContext<'_>) {
     );
     ui.add_space(6.0);
     ui.label(
-        "Open a project folder above. The README's Pipelines section shows a whole kiln.toml \
-         to start from.",
+        "Open a project folder above, or write a new kiln.toml from a dataset's Train tab with \
+         \"Save as pipeline…\". The README's Pipelines section shows a whole kiln.toml.",
     );
 }
 
