@@ -107,7 +107,7 @@ measure() { # SERVER_NAME MODE ROUND
   fi
   machine > "$dir/machine-after.json"
   stop_server
-  log "  $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"log {d['log_s']:.2f} s, search {d['search_first_s']*1000:.0f} ms, total {d['total_s']:.2f} s ({d['checks']['runs']} runs checked)")' "$dir/result.json")"
+  log "  $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("log %.2f s, search %.0f ms, total %.2f s (%d runs checked)" % (d["log_s"], d["search_first_s"]*1000, d["total_s"], d["checks"]["runs"]))' "$dir/result.json")"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
