@@ -6,3 +6,10 @@
 pub mod cli;
 pub mod samples;
 pub mod ui;
+
+// The runs table and the profile allocate and free many small strings per frame over a heap
+// that holds tens of thousands of runs; glibc's allocator spent a fifth of a frame in
+// malloc_consolidate and unlink_chunk on a store logged through the MLflow API. Declared in
+// the library, so the binary, its tests and its benchmarks all measure the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

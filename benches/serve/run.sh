@@ -112,7 +112,7 @@ def ms(text):
 
 def parse(name):
     text = open(f"{data}/wrk-{name}.txt").read()
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", text, re.M))
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", text, re.M))  # wrk pads "1.18s "
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
     return {

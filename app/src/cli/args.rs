@@ -86,6 +86,10 @@ pub enum Cmd {
         /// Longest time one request may take, in milliseconds (504 above).
         #[arg(long, value_name = "MS", default_value_t = 30_000)]
         time_limit_ms: u64,
+        /// Threads answering requests (default: half the machine's cores, at least one, so a
+        /// client or load generator on the same machine keeps the other half).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        workers: Option<u16>,
         /// A candidate that answers --canary-percent of the requests.
         #[arg(long, value_name = "MODEL_REF", conflicts_with = "shadow")]
         canary: Option<String>,

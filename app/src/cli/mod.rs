@@ -106,6 +106,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             token,
             body_limit,
             time_limit_ms,
+            workers,
             canary,
             canary_percent,
             shadow,
@@ -118,7 +119,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 token,
                 body_limit,
                 time_limit: std::time::Duration::from_millis(time_limit_ms),
-                workers: None,
+                workers: workers.map(usize::from),
             },
             serve::CandidateArgs {
                 canary,
