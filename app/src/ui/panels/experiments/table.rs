@@ -261,6 +261,9 @@ pub fn runs_table_ui(
                     header.col(|_| {});
                     for (title, key) in &columns {
                         header.col(|ui| {
+                            if !shows(ui) {
+                                return;
+                            }
                             let arrow = match sort {
                                 Some(s) if s == key => " (asc)",
                                 Some(s) if s.strip_prefix('-') == Some(key.as_str()) => " (desc)",
@@ -346,33 +349,48 @@ pub fn runs_table_ui(
                                 .filter(|_| value.contains('.'))
                                 .map_or(value.clone(), |v| format!("{v:.4}"));
                             row.col(|ui| {
-                                ui.label(text);
+                                if shows(ui) {
+                                    ui.label(text);
+                                }
                             });
                         }
                         for cell in cells {
                             row.col(|ui| {
-                                ui.label(cell);
+                                if shows(ui) {
+                                    ui.label(cell);
+                                }
                             });
                         }
                         for m in metric_names {
                             row.col(|ui| {
-                                ui.monospace(
-                                    detail
-                                        .metrics
-                                        .get(m)
-                                        .map_or(String::new(), |v| format!("{v:.4}")),
-                                );
+                                if shows(ui) {
+                                    ui.monospace(
+                                        detail
+                                            .metrics
+                                            .get(m)
+                                            .map_or(String::new(), |v| format!("{v:.4}")),
+                                    );
+                                }
                             });
                         }
                         for p in param_names {
                             row.col(|ui| {
-                                ui.label(detail.params.get(p).cloned().unwrap_or_default());
+                                if shows(ui) {
+                                    ui.label(detail.params.get(p).cloned().unwrap_or_default());
+                                }
                             });
                         }
                     });
                 });
         });
     clicked
+}
+
+/// Whether a cell is inside the table's visible area. The table lays out every column of
+/// each visible row; a cell scrolled out sideways keeps its width but makes no label, so a
+/// frame's cost follows what is on screen, not the 50 columns of a wide store.
+fn shows(ui: &egui::Ui) -> bool {
+    ui.is_rect_visible(ui.max_rect())
 }
 
 /// Ascending on first click, then descending.
