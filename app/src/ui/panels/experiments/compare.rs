@@ -49,17 +49,14 @@ fn load(store: &Store, ids: &[String]) -> Result<CompareData, JobError> {
         let mut run_series = Vec::new();
         let mut run_wall = Vec::new();
         for name in &detail.series {
+            // One read serves both axes.
             let history = store.metric_history(id, name)?;
             let by_time = kiln_core::tracking::series::wall_time_points(&history);
             run_wall.push((
                 name.clone(),
                 kiln_core::tracking::series::downsample(&by_time, SERIES_POINTS),
             ));
-            let points: Vec<[f64; 2]> = store
-                .metric_history(id, name)?
-                .iter()
-                .map(|p| [p.step as f64, p.value])
-                .collect();
+            let points: Vec<[f64; 2]> = history.iter().map(|p| [p.step as f64, p.value]).collect();
             // A few thousand points per series draw the same picture as 100,000.
             run_series.push((
                 name.clone(),
