@@ -4,6 +4,7 @@
 //! computes and never computes statistics or models itself.
 
 pub mod cli;
+pub mod memory;
 pub mod samples;
 pub mod ui;
 
