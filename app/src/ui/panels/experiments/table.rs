@@ -404,9 +404,56 @@ fn toggle(current: Option<&str>, key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    #![allow(clippy::expect_used)]
 
-    use super::distinct_keys;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use kiln_core::store::RunDetail;
+
+    use super::{TableColumns, distinct_keys, runs_table_ui};
+    use crate::ui::theme::{ThemeChoice, Tokens};
+
+    #[test]
+    fn a_column_right_of_the_window_is_drawn_once_scrolled_into_view() {
+        let mut run = RunDetail::default();
+        run.run.id = "r1".into();
+        run.run.name = "wide-run".into();
+        run.params = (0..40)
+            .map(|i| (format!("p{i:02}"), format!("value-{i:02}")))
+            .collect();
+        let runs = vec![run];
+        let columns = TableColumns::of(&runs);
+        let tokens = Tokens::for_theme(ThemeChoice::Dark);
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(700.0, 200.0))
+            .build_ui(move |ui| {
+                let mut selected = BTreeSet::new();
+                runs_table_ui(ui, &runs, &[0], &columns, &mut selected, None, &tokens);
+            });
+        harness.run_steps(2);
+        assert!(
+            harness.query_by_label("wide-run").is_some(),
+            "the name shows"
+        );
+        for _ in 0..30 {
+            harness.hover_at(egui::pos2(350.0, 100.0));
+            harness.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, -400.0),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+                modifiers: egui::Modifiers::SHIFT,
+            });
+            harness.run_steps(1);
+        }
+        harness.run_steps(2);
+        assert!(
+            harness.query_by_label("value-07").is_some(),
+            "scrolled to the right end, the last column is drawn"
+        );
+    }
 
     #[test]
     fn distinct_keys_lists_every_key_once_even_after_repeated_maps() {
