@@ -98,6 +98,14 @@ impl SchemaOverrides {
             .collect()
     }
 
+    /// Columns whose role keeps them out of a model's inputs (`ignore` and `id`).
+    pub fn left_out(&self) -> Vec<String> {
+        [ColumnRole::Ignore, ColumnRole::Id]
+            .into_iter()
+            .flat_map(|role| self.with_role(role))
+            .collect()
+    }
+
     /// The forced kind of `column`, if any.
     pub fn kind_of(&self, column: &str) -> Option<ColumnKind> {
         self.columns.get(column).and_then(|c| c.kind)

@@ -23,6 +23,24 @@ pub struct ScaffoldOptions {
     pub sweep: BTreeMap<String, Space>,
 }
 
+impl ScaffoldOptions {
+    /// A pipeline for the data file `data`: named after it, registering its model under the
+    /// same name and staging a version that passes; no gates, as no threshold is known yet.
+    pub fn for_data(data: &Path, sweep: BTreeMap<String, Space>) -> Self {
+        let name = data
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pipeline".into());
+        Self {
+            register_as: name.clone(),
+            name,
+            promote_to: Some("staging".into()),
+            gates: Vec::new(),
+            sweep,
+        }
+    }
+}
+
 /// A path as `kiln.toml` should name it: relative to `dir` when it is inside it.
 fn relative_to(path: &Path, dir: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -108,8 +126,15 @@ pub fn scaffold_toml(request: &TrainRequest, options: &ScaffoldOptions, dir: &Pa
         let params = request.params.iter().map(|(k, v)| (k.clone(), value_of(v)));
         train.push(("params".into(), table(params)));
     }
-    if !request.drop.is_empty() {
-        let drop = request.drop.iter().cloned().map(toml::Value::String);
+    // kiln.toml has no column roles: the columns a role leaves out are dropped by name.
+    let mut drop = request.drop.clone();
+    for column in request.schema.left_out() {
+        if !drop.contains(&column) {
+            drop.push(column);
+        }
+    }
+    if !drop.is_empty() {
+        let drop = drop.into_iter().map(toml::Value::String);
         train.push(("drop".into(), toml::Value::Array(drop.collect())));
     }
     train.push(("seed".into(), toml::Value::Integer(request.seed as i64)));
@@ -260,6 +285,27 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let parsed = file.sweep.map(|s| s.spaces);
         assert_eq!(parsed, Some(sweep), "{text}");
+    }
+
+    #[test]
+    fn columns_explore_left_out_by_role_are_dropped_by_name_once() {
+        use crate::data::schema::{ColumnChoice, ColumnRole};
+        let dir = Path::new("/projects/penguins");
+        let mut request = request(dir);
+        for (column, role) in [("year", ColumnRole::Ignore), ("id", ColumnRole::Id)] {
+            let choice = ColumnChoice { kind: None, role };
+            request.schema.columns.insert(column.into(), choice);
+        }
+        let options = ScaffoldOptions::for_data(&request.data, BTreeMap::new());
+        let text = scaffold_toml(&request, &options, dir);
+        let file = PipelineFile::parse(&text, &dir.join("kiln.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(file.train.drop, vec!["year".to_owned(), "id".to_owned()]);
+        assert_eq!(
+            (file.name.as_str(), file.model_name()),
+            ("penguins", "penguins"),
+            "named and registered after the data file"
+        );
     }
 
     #[test]

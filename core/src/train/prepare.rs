@@ -12,7 +12,6 @@ use polars::prelude::*;
 use super::labels::{Labels, encode_classes, numeric_target};
 use super::split::{fold_assignment, split_rows, take};
 use super::{TrainRequest, dataset_name, failed};
-use crate::data::schema::ColumnRole;
 use crate::data::{LoadOptions, OpenedTable, open_table, register_dataset_with, with_overrides};
 use crate::features::{FittedPipeline, Matrix};
 use crate::jobs::{JobContext, JobError};
@@ -85,10 +84,7 @@ fn feature_columns(frame: &DataFrame, request: &TrainRequest) -> Result<Vec<Stri
             return Err(failed(format!("--drop {dropped}: no such column")));
         }
     }
-    let left_out_by_role: Vec<String> = [ColumnRole::Ignore, ColumnRole::Id]
-        .iter()
-        .flat_map(|role| request.schema.with_role(*role))
-        .collect();
+    let left_out_by_role = request.schema.left_out();
     let features: Vec<String> = frame
         .get_column_names()
         .iter()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kiln_core::data::schema::{ColumnRole, SchemaOverrides};
+use kiln_core::data::schema::SchemaOverrides;
 use kiln_core::pipeline::scaffold::ScaffoldOptions;
 use kiln_core::train::TrainRequest;
 use kiln_core::tune::Space;
@@ -69,32 +69,16 @@ pub(super) fn request_of(
     Ok((request, parse_sweep(&form.sweep)?))
 }
 
-/// What "Save as pipeline…" writes: the same training, with the columns Explore marked
-/// ignore or id left out by name (kiln.toml has no roles), registered under the dataset's
-/// name and staged when it passes.
+/// What "Save as pipeline…" writes: the same training, named, registered and staged after
+/// the data file (core's scaffold turns Explore's ignore / id roles into `drop`).
 pub(super) fn draft_of(
     form: &TrainForm,
     data: &Path,
     schema: &SchemaOverrides,
 ) -> Result<PipelineDraft, String> {
-    let (mut request, sweep) = request_of(form, data.to_path_buf(), schema.clone())?;
-    request.drop = schema
-        .with_role(ColumnRole::Ignore)
-        .into_iter()
-        .chain(schema.with_role(ColumnRole::Id))
-        .collect();
-    let name = data
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "pipeline".into());
+    let (request, sweep) = request_of(form, data.to_path_buf(), schema.clone())?;
     Ok(PipelineDraft {
         request,
-        options: ScaffoldOptions {
-            name: name.clone(),
-            register_as: name,
-            promote_to: Some("staging".into()),
-            gates: Vec::new(),
-            sweep,
-        },
+        options: ScaffoldOptions::for_data(data, sweep),
     })
 }
