@@ -50,10 +50,9 @@ pub fn ensure_samples(home: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The demo pipeline's `kiln.toml`, beside the samples it trains on.
 const DEMO_PIPELINE: &[u8] = include_bytes!("../../assets/demo-pipeline.toml");
 
-/// Writes the demo pipeline into `home/samples/kiln.toml` (once, so the user's edits stay)
-/// and returns its path.
+/// Writes the demo pipeline beside the samples that [`ensure_samples`] wrote in `home`
+/// (once, so the user's edits stay) and returns its path.
 pub fn ensure_demo_pipeline(home: &Path) -> std::io::Result<PathBuf> {
-    ensure_samples(home)?;
     let path = home
         .join("samples")
         .join(kiln_core::pipeline::PIPELINE_FILE);
@@ -70,6 +69,7 @@ mod tests {
     #[test]
     fn the_demo_pipeline_parses_and_trains_on_a_shipped_sample() {
         let home = tempfile::tempdir().unwrap();
+        ensure_samples(home.path()).unwrap();
         let path = ensure_demo_pipeline(home.path()).unwrap();
         let file = kiln_core::pipeline::PipelineFile::load(&path).unwrap();
         let train = file.data.get("train").unwrap();

@@ -138,18 +138,12 @@ impl KilnApp {
                         start_first_run_demo(store, &paths, &jobs);
                     }
                     explore.set_samples(paths);
+                    // Pipelines opens on the demo project until the user picks their own.
+                    if options.first_run_demo && settings.pipeline_project.is_none() {
+                        open_demo_pipeline(store.home(), &mut settings, &mut pipelines);
+                    }
                 }
                 Err(error) => tracing::warn!(%error, "could not write the sample datasets"),
-            }
-            // Pipelines opens on the demo project until the user picks one of their own.
-            if options.first_run_demo && settings.pipeline_project.is_none() {
-                match crate::samples::ensure_demo_pipeline(store.home()) {
-                    Ok(path) => {
-                        pipelines.open(&path);
-                        settings.pipeline_project = Some(path);
-                    }
-                    Err(error) => tracing::warn!(%error, "could not write the demo pipeline"),
-                }
             }
         }
         let mut app = Self {
@@ -623,6 +617,21 @@ impl KilnApp {
             .jobs
             .spawn(edit.job_name(), move |_| Ok(job_edit.apply(&store, &id)?));
         self.experiments.watch_edit(run_id, edit, job);
+    }
+}
+
+/// Writes the demo pipeline beside the samples and shows it in Pipelines.
+fn open_demo_pipeline(
+    home: &std::path::Path,
+    settings: &mut UiSettings,
+    pipelines: &mut PipelinesPanel,
+) {
+    match crate::samples::ensure_demo_pipeline(home) {
+        Ok(path) => {
+            pipelines.open(&path);
+            settings.pipeline_project = Some(path);
+        }
+        Err(error) => tracing::warn!(%error, "could not write the demo pipeline"),
     }
 }
 
