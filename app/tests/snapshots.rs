@@ -558,14 +558,7 @@ promote_to = "staging"
         "a pipeline never run has every stage to do: {:?}",
         harness.state().pipelines().stages()
     );
-    harness.get_by_label("Run now").click();
-    step_until(&mut harness, "the pipeline run", |app| {
-        app.pipelines().outcome().is_some() && app.pipelines().is_read()
-    });
-    let outcome = harness.state().pipelines().outcome().cloned();
-    let Some(Ok(outcome)) = outcome else {
-        panic!("the pipeline could not run: {outcome:?}");
-    };
+    let outcome = kittest::run_pipeline_now(&mut harness);
     assert_eq!(outcome.failure, None);
     let model = outcome.model.expect("a version is registered");
     assert_eq!((model.version, model.stage.as_str()), (1, "staging"));

@@ -98,3 +98,20 @@ pub fn step_until(
     }
     harness.run_steps(2);
 }
+
+/// Clicks Pipelines' "Run now", waits for the run and the project's re-read, and returns how
+/// the run ended (failing the test when the pipeline could not run at all).
+pub fn run_pipeline_now(
+    harness: &mut Harness<'_, KilnApp>,
+) -> kiln_core::pipeline::PipelineOutcome {
+    use egui_kittest::kittest::Queryable;
+    harness.get_by_label("Run now").click();
+    step_until(harness, "the pipeline run", |h| {
+        let pipelines = h.state().pipelines();
+        pipelines.outcome().is_some() && pipelines.is_read()
+    });
+    match harness.state().pipelines().outcome().cloned() {
+        Some(Ok(outcome)) => outcome,
+        other => panic!("the pipeline could not run: {other:?}"),
+    }
+}

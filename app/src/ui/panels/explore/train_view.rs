@@ -226,12 +226,7 @@ pub fn train_ui(ui: &mut egui::Ui, dataset: &mut Dataset, cx: &mut PanelContext<
             labelled_field(ui, "test size", &mut form.test_size, "0.25");
             labelled_field(ui, "experiment", &mut form.experiment, "Default");
             labelled_field(ui, "seed", &mut form.seed, "42");
-            let drop = dataset
-                .overrides
-                .with_role(ColumnRole::Ignore)
-                .into_iter()
-                .chain(dataset.overrides.with_role(ColumnRole::Id))
-                .collect::<Vec<_>>();
+            let drop = dataset.overrides.left_out();
             if !drop.is_empty() {
                 ui.label(
                     egui::RichText::new(format!("left out (ignore / id): {}", drop.join(", ")))
@@ -415,8 +410,6 @@ mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
 
-    use crate::ui::file_picker::FixedFilePicker;
-    use crate::ui::workspace::Workspace;
     use crate::ui::{AppOptions, KilnApp};
 
     fn penguins() -> std::path::PathBuf {
@@ -426,16 +419,6 @@ mod tests {
 
     /// The app with penguins open on `view`, loaded and profiled.
     fn penguins_on(home: &std::path::Path, view: &str) -> Harness<'static, KilnApp> {
-        open_on(home, penguins(), view, None)
-    }
-
-    /// The app with `data` open on `view`; file dialogs answer `picked`.
-    fn open_on(
-        home: &std::path::Path,
-        data: std::path::PathBuf,
-        view: &str,
-        picked: Option<std::path::PathBuf>,
-    ) -> Harness<'static, KilnApp> {
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1200.0, 760.0))
             .build_ui_state(
@@ -445,9 +428,8 @@ mod tests {
                 },
                 KilnApp::new(AppOptions {
                     store_home: Some(home.to_path_buf()),
-                    open_files: vec![data],
+                    open_files: vec![penguins()],
                     explore_view: Some(view.to_owned()),
-                    picker: Box::new(FixedFilePicker(picked)),
                     ..AppOptions::default()
                 }),
             );
@@ -589,56 +571,5 @@ mod tests {
             year[1], "str",
             "year is read as the category it was made in Explore"
         );
-    }
-
-    #[test]
-    fn save_as_pipeline_writes_the_train_tab_s_choices_and_the_pipeline_runs_them() {
-        let home = tempfile::tempdir().expect("tempdir");
-        let project = home.path().join("project");
-        std::fs::create_dir_all(&project).expect("project folder");
-        let data = project.join("penguins.csv");
-        std::fs::copy(penguins(), &data).expect("copy penguins");
-        // The fixed picker keeps the suggested extension: kiln.csv is answered as kiln.toml.
-        let mut harness = open_on(
-            home.path(),
-            data,
-            "train:species",
-            Some(project.join("kiln.csv")),
-        );
-        harness.get_by_label("classifier");
-        // A click in the field puts the cursor after the form's "42".
-        harness.get_by_label("seed").click();
-        harness.run_steps(2);
-        harness.get_by_label("seed").type_text("7");
-        harness.run_steps(2);
-        harness.get_by_label("Save as pipeline…").click();
-        settle(&mut harness, |app| app.pipelines().is_read());
-
-        assert_eq!(harness.state().settings().workspace, Workspace::Pipelines);
-        let written = project.join("kiln.toml");
-        assert_eq!(harness.state().pipelines().path(), Some(written.as_path()));
-        let file = kiln_core::pipeline::PipelineFile::load(&written).expect("it parses");
-        assert_eq!(file.name, "penguins");
-        assert_eq!(
-            file.data.get("train").map(|d| d.path.clone()),
-            Some(std::path::PathBuf::from("penguins.csv")),
-            "the data is named relative to the project"
-        );
-        assert_eq!(file.train.target, "species");
-        assert_eq!(file.train.model, "logistic_regression");
-        assert_eq!(file.train.seed, 427, "the seed field held 42 before typing");
-        assert_eq!(file.model_name(), "penguins");
-
-        harness.get_by_label("Run now").click();
-        settle(&mut harness, |app| {
-            app.pipelines().outcome().is_some() && app.pipelines().is_read()
-        });
-        let outcome = harness.state().pipelines().outcome().cloned();
-        let Some(Ok(outcome)) = outcome else {
-            panic!("the saved pipeline could not run: {outcome:?}");
-        };
-        assert_eq!(outcome.failure, None);
-        let model = outcome.model.expect("a version is registered");
-        assert_eq!((model.version, model.stage.as_str()), (1, "staging"));
     }
 }
