@@ -20,10 +20,6 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ -z "${KILN_BIN:-}" ]]; then
-  KILN_BIN=/var/tmp/kiln-target/release/kiln
-  [[ -x "$KILN_BIN" ]] || KILN_BIN=/var/tmp/kiln-target-release/release/kiln
-fi
 BENCH_DIR="${KILN_BENCH_DIR:-/var/tmp/kiln-bench}"
 MODES="${KILN_BENCH_BATCH:-run step}"
 ROUNDS="${KILN_BENCH_ROUNDS:-2}"
@@ -34,17 +30,8 @@ KILN_PORT=5184
 MLFLOW_PORT=5185
 log() { echo "run.sh: $*" >&2; }
 
-if [[ ! -x "$KILN_BIN" ]]; then
-  log "no Kiln binary at $KILN_BIN; build one first:"
-  log "    CARGO_TARGET_DIR=/var/tmp/kiln-target cargo build --release -p kiln"
-  exit 1
-fi
-export KILN_BENCH_DIR="$BENCH_DIR"
-"$HERE/../../scripts/bench-venvs" mlflow || { log "could not make the MLflow virtualenv"; exit 1; }
-VENV="$BENCH_DIR/venv-mlflow"
-PY="$VENV/bin/python"
-export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_HTTP_REQUEST_TIMEOUT=120 \
-  MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true PYTHONDONTWRITEBYTECODE=1
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 
 DATA="$BENCH_DIR/mlflow-log"
 rm -rf "$DATA"

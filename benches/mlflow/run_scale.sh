@@ -23,10 +23,6 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-if [[ -z "${KILN_BIN:-}" ]]; then
-  KILN_BIN=/var/tmp/kiln-target/release/kiln
-  [[ -x "$KILN_BIN" ]] || KILN_BIN=/var/tmp/kiln-target-release/release/kiln
-fi
 BENCH_DIR="${KILN_BENCH_DIR:-/var/tmp/kiln-bench}"
 NRUNS="${KILN_BENCH_SCALE_RUNS:-10000}"
 WORKERS="${KILN_BENCH_SCALE_WORKERS:-2}"
@@ -36,12 +32,8 @@ RESULTS="${KILN_BENCH_RESULTS:-$HERE/results_scale.json}"
 PORT=5186
 log() { echo "run_scale.sh: $*" >&2; }
 
-[[ -x "$KILN_BIN" ]] || { log "no Kiln binary at $KILN_BIN"; exit 1; }
-export KILN_BENCH_DIR="$BENCH_DIR"
-"$ROOT/scripts/bench-venvs" mlflow || { log "could not make the MLflow virtualenv"; exit 1; }
-PY="$BENCH_DIR/venv-mlflow/bin/python"
-export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_HTTP_REQUEST_TIMEOUT=120 \
-  MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true PYTHONDONTWRITEBYTECODE=1
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 
 DATA="$BENCH_DIR/mlflow-scale"
 HOME_DIR="$DATA/home"
