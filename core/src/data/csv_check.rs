@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::error::{DataError, DataResult};
+use super::load::PANDAS_NA_VALUES;
 
 /// Delimiters tried when sniffing, in order of preference on ties.
 const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
@@ -26,6 +27,10 @@ pub struct CsvLayout {
     pub warnings: Vec<String>,
     /// Whether any field is quoted; when none is, quote characters are plain text.
     pub has_quoted_fields: bool,
+    /// In a file without quoted fields, the non-empty [`PANDAS_NA_VALUES`] that are a whole
+    /// field of a data row: the only missing-value markers a parser needs to look for.
+    /// `None` when a field is quoted (a quoted field is not looked into).
+    pub na_values: Option<Vec<&'static str>>,
 }
 
 /// Where the text starts (after a UTF-8 byte-order mark) and its separator, as [`check_csv`]
@@ -61,7 +66,11 @@ pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
             "the text is not valid UTF-8 (perhaps Latin-1 or Windows-1252); re-save the file as UTF-8",
         ));
     }
-    let scan = scan_records(path, body, separator)?;
+    let scan = if memchr::memchr(b'"', body).is_none() {
+        scan_unquoted(path, body, separator)?
+    } else {
+        scan_records(path, body, separator)?
+    };
     let mut warnings = Vec::new();
     let columns = header_names(path, &scan.header, &mut warnings)?;
     if scan.data_rows == 0 {
@@ -77,7 +86,38 @@ pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
         text_start,
         warnings,
         has_quoted_fields: scan.has_quoted_fields,
+        na_values: scan.na_seen.map(|seen| {
+            PANDAS_NA_VALUES
+                .iter()
+                .zip(seen)
+                .filter(|(value, seen)| *seen && !value.is_empty())
+                .map(|(value, _)| *value)
+                .collect()
+        }),
     })
+}
+
+/// Whether a field of the first `lines` lines of unquoted delimited text `body` is one of
+/// the non-empty [`PANDAS_NA_VALUES`]: a cheap look at a file's head before parsing it.
+pub fn leading_na_values(body: &[u8], separator: u8, lines: usize) -> bool {
+    let end = memchr::memchr_iter(b'\n', body)
+        .nth(lines)
+        .unwrap_or(body.len());
+    body[..end]
+        .split(|&b| b == separator || b == b'\n')
+        .any(|field| na_value(field.strip_suffix(b"\r").unwrap_or(field)).is_some())
+}
+
+/// The index in [`PANDAS_NA_VALUES`] of a field that is one of them.
+fn na_value(field: &[u8]) -> Option<usize> {
+    // Every marker is 2 to 8 bytes long and starts with one of these: most fields are ruled
+    // out by two comparisons.
+    if !(2..=8).contains(&field.len())
+        || !matches!(field[0], b'#' | b'-' | b'1' | b'<' | b'N' | b'n')
+    {
+        return None;
+    }
+    PANDAS_NA_VALUES.iter().position(|v| v.as_bytes() == field)
 }
 
 fn sniff_separator(path: &Path, body: &[u8]) -> u8 {
@@ -161,6 +201,9 @@ struct Scan {
     header: Vec<String>,
     data_rows: usize,
     has_quoted_fields: bool,
+    /// By index in [`PANDAS_NA_VALUES`]: whether it is a whole data field somewhere, when the
+    /// text has no quote character.
+    na_seen: Option<[bool; PANDAS_NA_VALUES.len()]>,
 }
 
 /// Header fields collected so far, and the records counted after it.
@@ -200,23 +243,119 @@ impl Records<'_> {
             return Ok(());
         }
         if fields != self.expected {
-            let (more_or_fewer, hint) = if fields > self.expected {
-                ("too many", "a separator inside a value that is not quoted?")
-            } else {
-                ("too few", "a missing value or a line broken in two?")
-            };
-            return Err(DataError::at_line(
-                self.path,
-                record_line,
-                format!(
-                    "{more_or_fewer} fields: expected {} (as in the header), found {fields} ({hint})",
-                    self.expected
-                ),
-            ));
+            return Err(ragged(self.path, record_line, fields, self.expected));
         }
         self.data_rows += 1;
         Ok(())
     }
+}
+
+/// The error of a record with `fields` fields where the header has `expected`.
+fn ragged(path: &Path, line: usize, fields: usize, expected: usize) -> DataError {
+    let (more_or_fewer, hint) = if fields > expected {
+        ("too many", "a separator inside a value that is not quoted?")
+    } else {
+        ("too few", "a missing value or a line broken in two?")
+    };
+    DataError::at_line(
+        path,
+        line,
+        format!(
+            "{more_or_fewer} fields: expected {expected} (as in the header), found {fields} ({hint})"
+        ),
+    )
+}
+
+/// [`scan_records`] for text without a quote character, where every line is a record and
+/// every separator ends a field: counting separators per line vectorises, and only the
+/// fields holding an `N`, `n` or `#` (which every missing-value marker has) are compared.
+fn scan_unquoted(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
+    let mut header: Option<(Vec<String>, usize)> = None;
+    let mut data_start = body.len();
+    let mut data_rows = 0usize;
+    let mut start = 0usize;
+    let ends =
+        memchr::memchr_iter(b'\n', body).chain((body.last() != Some(&b'\n')).then_some(body.len()));
+    for (index, end) in ends.enumerate() {
+        let line = &body[start..end];
+        start = end + 1;
+        if line.iter().all(|&b| b == b'\r') {
+            continue;
+        }
+        let fields = 1 + line.iter().filter(|&&b| b == separator).count();
+        match &header {
+            None => {
+                let names = line
+                    .split(|&b| b == separator)
+                    .map(|field| {
+                        let field: Vec<u8> =
+                            field.iter().copied().filter(|&b| b != b'\r').collect();
+                        String::from_utf8_lossy(&field).trim().to_owned()
+                    })
+                    .collect();
+                header = Some((names, fields));
+                data_start = start.min(body.len());
+            }
+            Some((_, expected)) if fields != *expected => {
+                return Err(ragged(path, index + 1, fields, *expected));
+            }
+            Some(_) => data_rows += 1,
+        }
+    }
+    Ok(Scan {
+        header: header.map(|(names, _)| names).unwrap_or_default(),
+        data_rows,
+        has_quoted_fields: false,
+        na_seen: Some(unquoted_na_values(&body[data_start..], separator)),
+    })
+}
+
+/// Which [`PANDAS_NA_VALUES`] are whole fields of unquoted text `data`, looking only at the
+/// fields around an `N`, `n` or `#`, each field once.
+fn unquoted_na_values(data: &[u8], separator: u8) -> [bool; PANDAS_NA_VALUES.len()] {
+    let mut seen = [false; PANDAS_NA_VALUES.len()];
+    let boundary = |b: u8| b == separator || b == b'\n';
+    let mut from = 0usize;
+    while let Some(offset) = memchr::memchr3(b'N', b'n', b'#', &data[from..]) {
+        let hit = from + offset;
+        // Markers are at most 8 bytes: look no further either way.
+        let field_start = (hit.saturating_sub(8)..hit)
+            .rev()
+            .find(|&i| boundary(data[i]))
+            .map_or(hit.saturating_sub(8), |i| i + 1);
+        let starts_here = field_start == 0 || boundary(data[field_start - 1]);
+        let field_end = data[hit..]
+            .iter()
+            .take(9)
+            .position(|&b| boundary(b))
+            .map(|k| hit + k);
+        match field_end {
+            Some(end) => {
+                if starts_here {
+                    let field = &data[field_start..end];
+                    if let Some(k) = na_value(field.strip_suffix(b"\r").unwrap_or(field)) {
+                        seen[k] = true;
+                    }
+                }
+                from = end + 1;
+            }
+            None if hit + 9 >= data.len() => {
+                if starts_here && let Some(k) = na_value(&data[field_start..]) {
+                    seen[k] = true;
+                }
+                break;
+            }
+            // A long field: skip to its end.
+            None => match memchr::memchr2(separator, b'\n', &data[hit..]) {
+                Some(k) => from = hit + k + 1,
+                None => break,
+            },
+        }
+        if from >= data.len() {
+            break;
+        }
+    }
+    seen
 }
 
 /// One pass over all records: header fields, record count, and the first ragged record or
@@ -332,6 +471,7 @@ fn scan_records(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
         header: records.header.unwrap_or_default(),
         data_rows: records.data_rows,
         has_quoted_fields,
+        na_seen: None,
     })
 }
 
@@ -382,6 +522,19 @@ mod tests {
         assert_eq!(layout.separator, b',');
         assert_eq!(layout.columns, vec!["a", "b", "c"]);
         assert_eq!(layout.data_rows, 2);
+    }
+
+    #[test]
+    fn missing_value_markers_are_found_only_as_whole_fields() {
+        let layout = check("name,x,y\nNA,1,NaN\r\nNAME,null,-1.5\nn/a x,2,#N/A N/A\n").expect("ok");
+        let found = Some(vec!["#N/A N/A", "NA", "NaN", "null"]);
+        assert_eq!(layout.na_values, found);
+        let long = "a,b\nnnnnnnnnnnnnnnnnnnnnnnnnn,x\nabcdefghNA,nan\n1,N\n2,#NA";
+        assert_eq!(check(long).expect("ok").na_values, Some(vec!["#NA", "nan"]));
+        assert_eq!(check("NA,null\n1,2\n").expect("ok").na_values, Some(vec![]));
+        assert_eq!(check("a,b\n\"NA\",1\n").expect("ok").na_values, None);
+        assert!(leading_na_values(b"a,b\n1,NA\r\n", b',', 5));
+        assert!(!leading_na_values(b"a,b\n1,NAN\n2,x\nnull,3", b',', 2));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::csv_check::{check_csv, sniff};
+use super::csv_check::{check_csv, leading_na_values, sniff};
 use super::error::{DataError, DataResult};
 use super::format::{FileFormat, detect_format};
 
@@ -151,11 +151,17 @@ fn read_csv(
     // rows it infers from holds anything shaped like a date or a time, that work (a quarter
     // of a profile's time on a file with text columns) is skipped: the result is the same.
     let dates = may_hold_dates(&bytes, INFER_ROWS);
-    let parse = |infer: Option<usize>, separator: u8, text_start: usize, quote: Option<u8>| {
+    let parse = |infer: Option<usize>,
+                 separator: u8,
+                 text_start: usize,
+                 quote: Option<u8>,
+                 nulls: &[&str]| {
         // A full-file inference looks at every row, so it looks for dates everywhere.
         let dates = dates || infer.is_none();
-        let null_values =
-            NullValues::AllColumns(PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect());
+        // polars reads an empty field as missing by itself: naming only "" would still
+        // compare every field with it.
+        let null_values = (nulls != [""])
+            .then(|| NullValues::AllColumns(nulls.iter().map(|v| (*v).into()).collect()));
         // The header is checked (and empty names replaced) by check_csv; polars reads data
         // rows only.
         let read = || {
@@ -167,7 +173,7 @@ fn read_csv(
                 .map_parse_options(|p| {
                     p.with_separator(separator)
                         .with_quote_char(quote)
-                        .with_null_values(Some(null_values.clone()))
+                        .with_null_values(null_values.clone())
                         .with_try_parse_dates(dates)
                 })
                 .into_reader_with_file_handle(Cursor::new(&bytes[text_start..]))
@@ -185,19 +191,38 @@ fn read_csv(
     let (text_start, separator) = sniff(path, &bytes);
     let (layout, first_parse) = if memchr::memchr(b'"', &bytes[text_start..]).is_none() {
         // No quote character anywhere, so no quoted field: the parse needs nothing more from
-        // the check, and both run at the same time (the check on a thread of its own).
+        // the check, and both run at the same time (the check on a thread of its own). The
+        // parse looks only for empty fields as missing; the check finds which of pandas'
+        // other markers occur at all, and only when one does is the file parsed again with
+        // them (matching 19 markers against every field is a large part of a parse). A file
+        // whose first rows hold such markers is parsed with all of them straight away.
+        let body = &bytes[text_start..];
+        let nulls = if leading_na_values(body, separator, INFER_ROWS) {
+            PANDAS_NA_VALUES
+        } else {
+            &[""]
+        };
         std::thread::scope(|scope| {
             let check = std::thread::Builder::new()
                 .name("kiln-csv-check".into())
                 .spawn_scoped(scope, || check_csv(path, &bytes));
-            let parsed = parse(Some(INFER_ROWS), separator, text_start, None);
+            let parsed = parse(Some(INFER_ROWS), separator, text_start, None, nulls);
             let layout = match check {
                 Ok(handle) => handle.join().unwrap_or_else(|_| {
                     Err(DataError::malformed(path, "the CSV pre-check failed"))
                 }),
                 Err(_) => check_csv(path, &bytes),
             };
-            (layout, Some(parsed))
+            let parsed = match &layout {
+                Ok(layout)
+                    if nulls.len() == 1
+                        && layout.na_values.as_ref().is_some_and(|v| !v.is_empty()) =>
+                {
+                    None
+                }
+                _ => Some(parsed),
+            };
+            (layout, parsed)
         })
     } else {
         (check_csv(path, &bytes), None)
@@ -211,15 +236,19 @@ fn read_csv(
     if !on_progress(0.35, "parsing") {
         return Err(DataError::Cancelled);
     }
-    // Without quoted fields, a `"` is plain text (an inch mark), as pandas reads it.
+    // Without quoted fields, a `"` is plain text (an inch mark), as pandas reads it, and the
+    // check saw every field, so it knows the markers present; a quoted field may hold any.
     let quote = layout.has_quoted_fields.then_some(b'"');
-    let first_parse = first_parse
-        .unwrap_or_else(|| parse(Some(INFER_ROWS), layout.separator, layout.text_start, quote));
+    let nulls: Vec<&str> = match &layout.na_values {
+        Some(found) => std::iter::once("").chain(found.iter().copied()).collect(),
+        None => PANDAS_NA_VALUES.to_vec(),
+    };
+    let reparse = |infer| parse(infer, layout.separator, layout.text_start, quote, &nulls);
+    let first_parse = first_parse.unwrap_or_else(|| reparse(Some(INFER_ROWS)));
     let mut frame = match first_parse {
         Ok(frame) => frame,
         // A value far down the file did not fit the type guessed from the first rows.
-        Err(_) => parse(None, layout.separator, layout.text_start, quote)
-            .map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
+        Err(_) => reparse(None).map_err(|e| polars_error(path, FileFormat::Csv, &e))?,
     };
     frame
         .set_column_names(&layout.columns)
@@ -403,6 +432,38 @@ fn polars_error(path: &Path, format: FileFormat, error: &PolarsError) -> DataErr
 mod tests {
     use super::{LoadOptions, load_table, may_hold_dates};
     use polars::prelude::DataType;
+
+    /// Loads `text` as a CSV file and gives each column's missing count.
+    fn null_counts(text: &str) -> Vec<usize> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.csv");
+        std::fs::write(&path, text).unwrap();
+        let table = load_table(&path, &LoadOptions::default(), |_, _| true).unwrap();
+        table
+            .frame
+            .columns()
+            .iter()
+            .map(|c| c.null_count())
+            .collect()
+    }
+
+    #[test]
+    fn empty_fields_and_pandas_markers_are_missing_as_pandas_reads_them() {
+        // Empty fields only: no marker is looked for, yet empty text and numbers are missing.
+        assert_eq!(null_counts("a,b,c\n1,,x\n,y,\n3,z,w\n"), vec![1, 1, 1]);
+        // Markers far below the rows the parse starts from are found by the check.
+        let mut text = String::from("a,b\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i},t{i}\n"));
+        }
+        text.push_str("NA,null\nnan,N/A\n5,NAME\n");
+        assert_eq!(null_counts(&text), vec![2, 2]);
+        // In a quoted file every marker is looked for, quoted or not.
+        assert_eq!(
+            null_counts("a,b\n\"NA\",x\n2,\"#N/A\"\nNULL,\"y\"\n"),
+            vec![2, 1]
+        );
+    }
 
     #[test]
     fn a_date_column_is_read_as_dates_and_text_stays_text() {

@@ -30,13 +30,12 @@ pub fn finite_bits(values: &[f64]) -> Vec<u64> {
         .collect()
 }
 
-/// The bitset marking, for each position `p` of values sorted in `order`, whether a new
-/// distinct value starts there.
-pub fn group_starts(values: &[f64], order: &[u32]) -> Vec<u64> {
-    let mut bits = vec![0u64; order.len().div_ceil(64)];
+/// The bitset marking, for each position `p` of the non-missing values sorted ascending
+/// (`sorted`), whether a new distinct value starts there.
+pub fn group_starts(sorted: &[f64]) -> Vec<u64> {
+    let mut bits = vec![0u64; sorted.len().div_ceil(64)];
     let mut previous = None;
-    for (p, &row) in order.iter().enumerate() {
-        let v = values[row as usize];
+    for (p, &v) in sorted.iter().enumerate() {
         if previous != Some(v) {
             bits[p / 64] |= 1 << (p % 64);
         }
@@ -65,24 +64,40 @@ pub(super) fn symmetric(
     matrix
 }
 
-/// Calls `visit(row)` for every row set in both bitsets, in row order.
-#[inline]
-pub(super) fn for_each_common_row(a: &[u64], b: &[u64], mut visit: impl FnMut(usize)) {
-    for (w, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let mut both = x & y;
-        while both != 0 {
-            visit(w * 64 + both.trailing_zeros() as usize);
-            both &= both - 1;
-        }
-    }
+/// One numeric column for [`pearson`], centred once on the mean of its finite values.
+pub struct PearsonColumn<'a> {
+    /// By row: the value minus the column's mean, or 0 where it is not finite, so a product
+    /// of two columns is 0 on every row either lacks.
+    centred: Vec<f64>,
+    /// Rows with a finite value ([`finite_bits`]).
+    finite: &'a [u64],
+    /// The sum and the sum of squares of `centred`.
+    sum: f64,
+    sum_sq: f64,
 }
 
-/// One numeric column for [`pearson`]: values (`NaN` when missing) and [`finite_bits`].
-pub struct PearsonColumn<'a> {
-    /// Values by row.
-    pub values: &'a [f64],
-    /// Rows with a finite value.
-    pub finite: &'a [u64],
+impl<'a> PearsonColumn<'a> {
+    /// Centres `values` (`NaN` when missing) in place; `finite` is their [`finite_bits`].
+    pub fn new(mut values: Vec<f64>, finite: &'a [u64]) -> Self {
+        let kept = values.iter().copied().filter(|v| v.is_finite());
+        let (count, first) = (kept.clone().count(), kept.clone().next());
+        // A constant column centres to exact zeros (its computed mean may round off the value).
+        let mean = match first {
+            Some(v) if kept.clone().all(|x| x == v) => v,
+            Some(_) => kept.sum::<f64>() / count as f64,
+            None => 0.0,
+        };
+        for v in &mut values {
+            *v = if v.is_finite() { *v - mean } else { 0.0 };
+        }
+        let (sum, sum_sq) = (lane_sum(&values, |v| v), lane_sum(&values, |v| v * v));
+        Self {
+            centred: values,
+            finite,
+            sum,
+            sum_sq,
+        }
+    }
 }
 
 /// Pearson correlations of all pairs, over each pair's rows where both values are finite.
@@ -94,26 +109,81 @@ pub fn pearson(columns: &[PearsonColumn<'_>]) -> Vec<Vec<Option<f64>>> {
     symmetric(columns.len(), values)
 }
 
+/// Partial sums are kept in this many lanes, so the loops run as SIMD.
+const LANES: usize = 8;
+
+/// `Σ f(v)` over `values`, summed in [`LANES`] lanes.
+#[inline(always)]
+fn lane_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0f64; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest: f64 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f(v);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
+}
+
+/// `Σ x y` over two equally long slices, in [`LANES`] lanes.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; LANES];
+    let (cx, cy) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let rest: f64 = cx
+        .remainder()
+        .iter()
+        .zip(cy.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (a, b) in cx.zip(cy) {
+        for ((lane, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
+            *lane += a * b;
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
+}
+
+/// Pearson over the rows where both columns are finite. The centred products are 0 on
+/// every other row, so `Σ x y` is one dense dot product; a pair's `Σ x` and `Σ x²` are the
+/// column's totals less its rows that the other column lacks (a few, read from the
+/// bitsets). Centring each column on its own mean first keeps the final subtraction of the
+/// pair's means well conditioned.
 fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>) -> Option<f64> {
-    let (x, y) = (a.values, b.values);
-    let (mut n, mut sum_x, mut sum_y) = (0usize, 0.0f64, 0.0f64);
-    for_each_common_row(a.finite, b.finite, |r| {
-        n += 1;
-        sum_x += x[r];
-        sum_y += y[r];
-    });
+    let n: u64 = a
+        .finite
+        .iter()
+        .zip(b.finite)
+        .map(|(x, y)| u64::from((x & y).count_ones()))
+        .sum();
     if n < 2 {
         return None;
     }
-    let (mean_x, mean_y) = (sum_x / n as f64, sum_y / n as f64);
-    let (mut sxx, mut syy, mut sxy) = (0.0f64, 0.0f64, 0.0f64);
-    for_each_common_row(a.finite, b.finite, |r| {
-        let (dx, dy) = (x[r] - mean_x, y[r] - mean_y);
-        sxx += dx * dx;
-        syy += dy * dy;
-        sxy += dx * dy;
-    });
-    let divisor = (sxx * syy).sqrt();
+    // Σ x and Σ x² of `of` over the rows `other` has too.
+    let restricted = |of: &PearsonColumn<'_>, other: &PearsonColumn<'_>| {
+        let (mut sum, mut sum_sq) = (of.sum, of.sum_sq);
+        for (w, (&mine, &theirs)) in of.finite.iter().zip(other.finite).enumerate() {
+            let mut lacking = mine & !theirs;
+            while lacking != 0 {
+                let v = of.centred[w * 64 + lacking.trailing_zeros() as usize];
+                lacking &= lacking - 1;
+                sum -= v;
+                sum_sq -= v * v;
+            }
+        }
+        (sum, sum_sq)
+    };
+    let ((sx, sxx), (sy, syy)) = (restricted(a, b), restricted(b, a));
+    let nf = n as f64;
+    let sxy = dot(&a.centred, &b.centred) - sx * sy / nf;
+    let (vx, vy) = (sxx - sx * sx / nf, syy - sy * sy / nf);
+    // A side constant over the pair's rows leaves only rounding in its variance.
+    let constant = |v: f64, sum_sq: f64| v <= sum_sq * 1e-12;
+    if constant(vx, sxx) || constant(vy, syy) {
+        return None;
+    }
+    let divisor = (vx * vy).sqrt();
     (divisor != 0.0 && divisor.is_finite()).then(|| sxy / divisor)
 }
 
@@ -174,14 +244,8 @@ mod tests {
         let ranked = [RankColumn::from_values(x), RankColumn::from_values(y)];
         let (fx, fy) = (finite_bits(x), finite_bits(y));
         let p = pearson(&[
-            PearsonColumn {
-                values: x,
-                finite: &fx,
-            },
-            PearsonColumn {
-                values: y,
-                finite: &fy,
-            },
+            PearsonColumn::new(x.to_vec(), &fx),
+            PearsonColumn::new(y.to_vec(), &fy),
         ]);
         (spearman(&ranked)[0][1], p[0][1])
     }
@@ -216,9 +280,9 @@ mod tests {
         assert!((s.unwrap_or_default() + 1.0).abs() < 1e-12);
     }
 
-    #[test]
-    fn corrected_ranks_equal_reranking_each_pair() {
-        // Ties, missing values, infinities and long runs of zeros, over more than 64 rows.
+    /// Ties, missing values, infinities, constants and long runs of zeros, over more than
+    /// 64 rows.
+    fn awkward_columns() -> Vec<Vec<f64>> {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move || {
             state ^= state << 13;
@@ -245,7 +309,46 @@ mod tests {
             columns.push(column);
         }
         columns.push(vec![3.0; 700]);
+        columns.push(vec![0.1; 700]);
         columns.push(vec![f64::NAN; 700]);
+        columns
+    }
+
+    #[test]
+    fn pearson_of_centred_columns_equals_two_passes_over_each_pair() {
+        let columns = awkward_columns();
+        let finite: Vec<Vec<u64>> = columns.iter().map(|c| finite_bits(c)).collect();
+        let prepared: Vec<PearsonColumn<'_>> = columns
+            .iter()
+            .zip(&finite)
+            .map(|(c, f)| PearsonColumn::new(c.clone(), f))
+            .collect();
+        let matrix = pearson(&prepared);
+        // pandas has no correlation with a constant column; two passes may round its mean.
+        let constant = |c: &[f64]| {
+            let mut finite = c.iter().filter(|v| v.is_finite());
+            finite
+                .next()
+                .is_some_and(|first| finite.all(|v| v == first))
+        };
+        for (i, x) in columns.iter().enumerate() {
+            for (j, y) in columns.iter().enumerate() {
+                let expected = if constant(x) || constant(y) {
+                    None
+                } else {
+                    pearson_pair(x, y)
+                };
+                match (matrix[i][j], expected) {
+                    (Some(a), Some(e)) => assert!((a - e).abs() < 1e-12, "[{i}][{j}] {a} vs {e}"),
+                    (a, e) => assert_eq!(a, e, "[{i}][{j}]"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn corrected_ranks_equal_reranking_each_pair() {
+        let columns = awkward_columns();
         // Every column ranked by tie group, none, and only those with few distinct values.
         for max_groups in [usize::MAX, 0, 8] {
             let ranked: Vec<RankColumn> = columns

@@ -161,7 +161,7 @@ struct NumericData {
     values: Vec<f64>,
     /// Rows of the non-missing values, sorted by value.
     order: Vec<u32>,
-    /// [`correlation::group_starts`] of `order`.
+    /// [`correlation::group_starts`] of the values in `order`.
     group_starts: Vec<u64>,
     /// The positions of `order` holding finite values (infinities sort to the ends).
     finite_positions: std::ops::Range<usize>,
@@ -224,13 +224,12 @@ pub fn profile_frame(
         .par_iter()
         .map(|n| correlation::finite_bits(&n.values))
         .collect();
+    // Pearson centres each column's values in place, and Spearman needs only the sorted
+    // orders: the values are handed over and freed after Pearson (peak memory).
     let pearson_columns: Vec<correlation::PearsonColumn<'_>> = numeric
-        .iter()
+        .par_iter_mut()
         .zip(&finite)
-        .map(|(n, finite)| correlation::PearsonColumn {
-            values: &n.values,
-            finite,
-        })
+        .map(|(n, finite)| correlation::PearsonColumn::new(std::mem::take(&mut n.values), finite))
         .collect();
     let pearson = correlation::pearson(&pearson_columns);
     drop(pearson_columns);
@@ -238,11 +237,6 @@ pub fn profile_frame(
         elapsed_s = started.elapsed().as_secs_f64(),
         "profile: pearson done"
     );
-    // Spearman needs only the sorted orders: free the values first (peak memory), then rank
-    // each column once, freeing its order as it goes.
-    for n in &mut numeric {
-        n.values = Vec::new();
-    }
     let ranked: Vec<spearman::RankColumn> = numeric
         .into_par_iter()
         .zip(finite)
@@ -505,16 +499,16 @@ fn numeric_column(
     profile.p95 = stats::quantile_sorted(&sorted, 0.95);
     profile.zeros = Some(sorted.iter().filter(|v| **v == 0.0).count() as u64);
     profile.infinities = Some(sorted.iter().filter(|v| v.is_infinite()).count() as u64);
-    let finite: Vec<f64> = sorted.iter().copied().filter(|v| v.is_finite()).collect();
-    profile.histogram = stats::histogram_sorted(&finite);
+    // Infinities sort to the two ends: the finite values are the run between them.
     let below = sorted.partition_point(|&v| v == f64::NEG_INFINITY);
     let above = sorted.partition_point(|&v| v < f64::INFINITY);
+    profile.histogram = stats::histogram_sorted(&sorted[below..above]);
     ColumnResult {
         profile,
         class_counts: Vec::new(),
         numeric: Some(NumericData {
             index,
-            group_starts: correlation::group_starts(&values, &order),
+            group_starts: correlation::group_starts(&sorted),
             values,
             order,
             finite_positions: below..above,

@@ -132,7 +132,8 @@ impl RankColumn {
                 .rev()
                 .take_while(|&&r| values[r as usize] == f64::INFINITY)
                 .count();
-        let starts = group_starts(values, &order);
+        let sorted: Vec<f64> = order.iter().map(|&r| values[r as usize]).collect();
+        let starts = group_starts(&sorted);
         Self::with_max_groups(
             values.len(),
             &order,
@@ -260,7 +261,9 @@ enum PairRanks<'a> {
 }
 
 /// Row count and the sums of squares and products of the doubled ranks over the rows set in
-/// both bitsets.
+/// both bitsets. Compiled for CPUs with a popcount instruction too: a spread column's rank
+/// correction is a popcount per row.
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+popcnt+lzcnt", "x86_64+popcnt"))]
 fn sums(
     fa: &[u64],
     fb: &[u64],
