@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod correlation;
+mod order;
 pub mod spearman;
 pub mod stats;
 
@@ -356,13 +357,7 @@ fn profile_column(
     // part in correlations (as undefined) like any numeric column.
     let all_missing = count == 0 && (dtype.is_string() || dtype.is_null());
     if dtype.is_primitive_numeric() || all_missing {
-        let floats = series.cast(&DataType::Float64).map_err(polars_err)?;
-        let values: Vec<f64> = floats
-            .f64()
-            .map_err(polars_err)?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect();
+        let values = float_values(series).map_err(polars_err)?;
         return Ok(numeric_column(index, series.name(), dtype, values, nulls));
     }
     if dtype.is_bool() {
@@ -432,6 +427,24 @@ fn profile_column(
     })
 }
 
+/// A numeric column as floats by row, `NaN` where missing, copied chunk by chunk.
+fn float_values(series: &Series) -> PolarsResult<Vec<f64>> {
+    let floats = series.cast(&DataType::Float64)?;
+    let mut values = Vec::with_capacity(floats.len());
+    for array in floats.f64()?.downcast_iter() {
+        let start = values.len();
+        values.extend_from_slice(array.values());
+        if let Some(validity) = array.validity().filter(|v| v.unset_bits() > 0) {
+            for (v, valid) in values[start..].iter_mut().zip(validity.iter()) {
+                if !valid {
+                    *v = f64::NAN;
+                }
+            }
+        }
+    }
+    Ok(values)
+}
+
 /// Sorts value counts (count descending, then value), keeps the top ones, returns all counts.
 fn finish_top(profile: &mut ColumnProfile, mut counts: Vec<(String, u64)>) -> Vec<u64> {
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -452,38 +465,29 @@ fn numeric_column(
     values: Vec<f64>,
     nulls: usize,
 ) -> ColumnResult {
-    // Sort (value, row) pairs packed in one integer: no indirection while sorting.
-    let mut keyed: Vec<u128> = values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| !v.is_nan())
-        .map(|(row, &v)| (u128::from(sort_key(v)) << 32) | row as u128)
-        .collect();
-    keyed.sort_unstable();
-    let order: Vec<u32> = keyed.iter().map(|&k| k as u32).collect();
-    let sorted: Vec<f64> = keyed
-        .iter()
-        .map(|&k| from_sort_key((k >> 32) as u64))
-        .collect();
-    drop(keyed);
+    let (order, sorted) = order::sort_rows(&values);
     let count = sorted.len();
     let mut profile = empty_profile(name, dtype, ColumnKind::Numeric, count, nulls);
-    let mut distinct_runs: Vec<(f64, u64)> = Vec::new();
-    for &v in &sorted {
-        match distinct_runs.last_mut() {
-            Some((last, n)) if *last == v => *n += 1,
-            _ => distinct_runs.push((v, 1)),
-        }
-    }
-    profile.distinct = distinct_runs.len();
-    if distinct_runs.len() <= NUMERIC_TOP_LIMIT {
+    let group_starts = correlation::group_starts(&sorted);
+    profile.distinct = group_starts.iter().map(|w| w.count_ones() as usize).sum();
+    if profile.distinct <= NUMERIC_TOP_LIMIT {
         let is_integer = dtype.is_integer();
-        let counts = distinct_runs
-            .iter()
-            .map(|&(v, n)| (format_number(v, is_integer), n))
+        let starts: Vec<usize> = (0..count)
+            .filter(|&p| correlation::bit(&group_starts, p))
+            .chain([count])
             .collect();
+        let counts = starts
+            .windows(2)
+            .map(|w| {
+                (
+                    format_number(sorted[w[0]], is_integer),
+                    (w[1] - w[0]) as u64,
+                )
+            })
+            .collect();
+        let distinct = profile.distinct;
         finish_top(&mut profile, counts);
-        profile.distinct = distinct_runs.len();
+        profile.distinct = distinct;
     }
     let moments = stats::moments(&sorted);
     profile.mean = moments.mean;
@@ -508,31 +512,12 @@ fn numeric_column(
         class_counts: Vec::new(),
         numeric: Some(NumericData {
             index,
-            group_starts: correlation::group_starts(&sorted),
+            group_starts,
             values,
             order,
             finite_positions: below..above,
         }),
     }
-}
-
-/// An integer that sorts as `v` does under `f64::total_cmp`.
-fn sort_key(v: f64) -> u64 {
-    let bits = v.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
-}
-
-/// The value of a [`sort_key`].
-fn from_sort_key(key: u64) -> f64 {
-    f64::from_bits(if key >> 63 == 1 {
-        key & !(1 << 63)
-    } else {
-        !key
-    })
 }
 
 /// A number as pandas prints it in value counts (`5.1`, `3`).
@@ -572,13 +557,19 @@ fn duplicate_rows(frame: &DataFrame) -> usize {
 fn column_keys(series: &Series) -> Vec<u64> {
     const NULL_KEY: u64 = 0x6A09_E667_F3BC_C908;
     let dtype = series.dtype();
+    // A missing number and NaN are one value, as in pandas.
     if dtype.is_primitive_numeric()
-        && let Ok(floats) = series.cast(&DataType::Float64)
-        && let Ok(ca) = floats.f64()
+        && let Ok(values) = float_values(series)
     {
-        return ca
-            .iter()
-            .map(|v| v.map_or(NULL_KEY, normalise_float))
+        return values
+            .into_iter()
+            .map(|v| {
+                if v.is_nan() {
+                    NULL_KEY
+                } else {
+                    normalise_float(v)
+                }
+            })
             .collect();
     }
     if let Ok(ca) = series.str() {
