@@ -533,21 +533,25 @@ pub fn format_number(v: f64, integer: bool) -> String {
 
 /// Rows equal to an earlier row (pandas `duplicated().sum()`), by 128-bit row hashes.
 fn duplicate_rows(frame: &DataFrame) -> usize {
+    /// Rows hashed together: each block reads every column's slice, in parallel with the
+    /// other blocks, and needs no column-long temporary.
+    const BLOCK: usize = 1 << 16;
     let rows = frame.height();
-    if rows == 0 {
-        return 0;
-    }
-    let mut hashes = vec![(0x9E37_79B9_7F4A_7C15u64, 0xC2B2_AE3D_27D4_EB4Fu64); rows];
-    for column in frame.columns() {
-        let keys = column_keys(column.as_materialized_series());
-        hashes
-            .par_iter_mut()
-            .zip(keys.par_iter())
-            .for_each(|((a, b), &k)| {
-                *a = mix(*a ^ k);
-                *b = mix(b.rotate_left(17) ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            });
-    }
+    let mut hashes: Vec<(u64, u64)> = (0..rows.div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|block| {
+            let (start, len) = (block * BLOCK, BLOCK.min(rows - block * BLOCK));
+            let mut hashes = vec![(0x9E37_79B9_7F4A_7C15u64, 0xC2B2_AE3D_27D4_EB4Fu64); len];
+            for column in frame.columns() {
+                let slice = column.as_materialized_series().slice(start as i64, len);
+                for ((a, b), k) in hashes.iter_mut().zip(column_keys(&slice)) {
+                    *a = mix(*a ^ k);
+                    *b = mix(b.rotate_left(17) ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                }
+            }
+            hashes
+        })
+        .collect();
     // Equal rows have equal hashes: sorted, every hash equal to the one before is a duplicate.
     hashes.par_sort_unstable();
     hashes.windows(2).filter(|w| w[0] == w[1]).count()
