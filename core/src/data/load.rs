@@ -16,8 +16,9 @@ pub const PANDAS_NA_VALUES: &[&str] = &[
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
-/// Rows used to guess column types before a full scan is needed.
-const INFER_ROWS: usize = 10_000;
+/// Rows used to guess column types; a value further down that does not fit them makes the
+/// file be read again with every row inferred (so a short guess costs only that file time).
+const INFER_ROWS: usize = 1_000;
 /// Memory needed to load a file, as a multiple of its size (file bytes + parsed columns).
 const MEMORY_FACTOR: u64 = 3;
 
@@ -463,6 +464,23 @@ mod tests {
             null_counts("a,b\n\"NA\",x\n2,\"#N/A\"\nNULL,\"y\"\n"),
             vec![2, 1]
         );
+    }
+
+    #[test]
+    fn a_value_below_the_inferred_rows_that_changes_the_type_is_read_as_it_is() {
+        let mut text = String::from("n,t\n");
+        for i in 0..(super::INFER_ROWS + 500) {
+            text.push_str(&format!("{i},{i}\n"));
+        }
+        text.push_str("2.5,word\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("late.csv");
+        std::fs::write(&path, text).unwrap();
+        let table = load_table(&path, &LoadOptions::default(), |_, _| true).unwrap();
+        let n = table.frame.column("n").unwrap();
+        assert_eq!(n.dtype(), &DataType::Float64);
+        assert_eq!(n.f64().unwrap().get(super::INFER_ROWS + 500), Some(2.5));
+        assert_eq!(table.frame.column("t").unwrap().dtype(), &DataType::String);
     }
 
     #[test]
