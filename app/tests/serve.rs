@@ -397,16 +397,18 @@ fn kiln_serve_prints_its_url_and_needs_the_token() {
     BufReader::new(child.stderr.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let served = (|| {
+    // Each step says what failed: a failure here once showed only "no server".
+    let served = (|| -> Result<(u16, String), String> {
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))?
+            .find(|w| w.starts_with("http://"))
+            .ok_or("no URL in the line")?
             .to_owned();
         let agent = client();
         let no_token = agent
             .get(format!("{url}/ping"))
             .call()
-            .ok()?
+            .map_err(|e| format!("GET /ping: {e}"))?
             .status()
             .as_u16();
         let mut answer = agent
@@ -414,12 +416,16 @@ fn kiln_serve_prints_its_url_and_needs_the_token() {
             .header("Authorization", "Bearer s3cret")
             .header("Content-Type", JSON)
             .send(iris_split().to_string())
-            .ok()?;
-        Some((no_token, answer.body_mut().read_to_string().ok()?))
+            .map_err(|e| format!("POST /invocations: {e}"))?;
+        let body = answer
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        Ok((no_token, body))
     })();
     child.kill().unwrap();
     child.wait().unwrap();
-    let (no_token, body) = served.unwrap_or_else(|| panic!("no server from: {line}"));
+    let (no_token, body) = served.unwrap_or_else(|e| panic!("{e}; the server said: {line}"));
     assert!(line.starts_with("serving iris@champion"), "{line}");
     assert_eq!(no_token, 401);
     assert!(body.contains("virginica"), "{body}");
