@@ -16,7 +16,7 @@ use kiln_core::store::{Actor, Stage, Store};
 
 mod kittest;
 
-use kittest::{registered_penguins, step_until};
+use kittest::{registered_penguins, step_until, type_into};
 
 const REASON_LABEL: &str = "Reason (required, recorded in the audit trail)";
 
@@ -31,14 +31,6 @@ fn registry_harness_with(home: &std::path::Path, options: AppOptions) -> Harness
         options,
         egui::vec2(1280.0, 800.0),
     )
-}
-
-/// Focuses the text field labelled `label` and types `text` into it.
-fn type_into(harness: &mut Harness<'_, KilnApp>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.run_steps(1);
-    harness.get_by_label(label).type_text(text);
-    harness.run_steps(2);
 }
 
 /// Opens the stage dialog of the only version, chooses `stage`, waits for its gate results,

@@ -598,10 +598,7 @@ fn views_are_saved_and_step_metrics_can_show_their_minimum() {
     wait_for_jobs(&mut harness, "the summaries");
     harness.get_by_label("0.2000");
 
-    harness.get_by_label("name").focus();
-    harness.run_steps(2);
-    harness.get_by_label("name").type_text("curves");
-    harness.run_steps(1);
+    kittest::type_into(&mut harness, "name", "curves");
     harness.get_by_label("Save view").click();
     harness.run_steps(2);
     assert_eq!(harness.state().settings().saved_views[0].name, "curves");

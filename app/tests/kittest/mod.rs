@@ -40,6 +40,15 @@ pub fn workspace_harness(
     harness
 }
 
+/// Focuses the text field labelled `label` and types `text` into it.
+pub fn type_into(harness: &mut Harness<'_, KilnApp>, label: &str, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    harness.get_by_label(label).focus();
+    harness.run_steps(1);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(2);
+}
+
 /// One mouse-wheel scroll of `dy` points (negative scrolls down), as a trackpad sends it.
 pub fn scroll(harness: &mut Harness<'_, KilnApp>, dy: f32) {
     harness.event(egui::Event::MouseWheel {
