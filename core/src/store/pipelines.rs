@@ -41,6 +41,38 @@ pub struct PipelineRunRecord {
     pub gates: serde_json::Value,
 }
 
+impl PipelineRunRecord {
+    /// The recorded stages that ran (not skipped as up to date).
+    fn ran(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.stages
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.get("status").and_then(|v| v.as_str()) == Some("ran"))
+    }
+
+    /// How many stages did their work.
+    pub fn stages_ran(&self) -> usize {
+        self.ran().count()
+    }
+
+    /// Why the run did what it did: its failure, else why its first stage ran ("train:
+    /// changed: params"), else that everything was up to date.
+    pub fn why(&self) -> String {
+        if let Some(error) = &self.error {
+            return error.clone();
+        }
+        self.ran()
+            .next()
+            .and_then(|s| {
+                let name = s.get("name").and_then(|v| v.as_str())?;
+                let reason = s.get("reason").and_then(|v| v.as_str())?;
+                Some(format!("{name}: {reason}"))
+            })
+            .unwrap_or_else(|| "up to date".to_owned())
+    }
+}
+
 const COLUMNS: &str = "id, pipeline, project, started_at, finished_at, status, error, run_id, \
                        model, model_version, git_commit, stages_json, inputs_json, gates_json";
 
@@ -121,5 +153,49 @@ impl Store {
         Ok(conn
             .query_row(&sql, params![model, version], from_row)
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(stages: serde_json::Value, error: Option<&str>) -> PipelineRunRecord {
+        PipelineRunRecord {
+            id: 1,
+            pipeline: "p".into(),
+            project: "/p/kiln.toml".into(),
+            started_at: "2026-12-03T12:00:00Z".into(),
+            finished_at: "2026-12-03T12:00:01Z".into(),
+            status: if error.is_some() { "failed" } else { "passed" }.into(),
+            error: error.map(str::to_owned),
+            run_id: None,
+            model: None,
+            model_version: None,
+            git_commit: None,
+            stages,
+            inputs: serde_json::json!({}),
+            gates: serde_json::json!([]),
+        }
+    }
+
+    #[test]
+    fn a_record_says_why_it_ran_its_first_stage_or_that_nothing_changed() {
+        let stages = serde_json::json!([
+            {"name": "validate:train", "status": "skipped", "reason": "up to date"},
+            {"name": "train", "status": "ran", "reason": "changed: params"},
+            {"name": "evaluate", "status": "ran", "reason": "runs after train"},
+        ]);
+        let ran = record(stages, None);
+        assert_eq!(ran.why(), "train: changed: params");
+        assert_eq!(ran.stages_ran(), 2);
+        let skipped =
+            serde_json::json!([{"name": "train", "status": "skipped", "reason": "up to date"}]);
+        assert_eq!(record(skipped.clone(), None).why(), "up to date");
+        assert_eq!(
+            record(skipped, Some("gates: accuracy 0.8 < 0.9")).why(),
+            "gates: accuracy 0.8 < 0.9",
+            "a failure is the reason"
+        );
     }
 }

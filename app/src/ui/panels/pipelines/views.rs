@@ -132,37 +132,6 @@ pub fn outcome_ui(
     ui.add_space(tokens.section_gap / 2.0);
 }
 
-/// How many stages of a recorded run did their work.
-/// The recorded stages that ran (not skipped as up to date).
-fn ran(record: &PipelineRunRecord) -> impl Iterator<Item = &serde_json::Value> {
-    record
-        .stages
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s.get("status").and_then(|v| v.as_str()) == Some("ran"))
-}
-
-fn stages_ran(record: &PipelineRunRecord) -> usize {
-    ran(record).count()
-}
-
-/// Why a recorded run did what it did: its failure, else why its first stage ran ("first
-/// run", "changed: data/train.csv"), else that everything was up to date.
-fn why(record: &PipelineRunRecord) -> String {
-    if let Some(error) = &record.error {
-        return error.clone();
-    }
-    ran(record)
-        .next()
-        .and_then(|s| {
-            let name = s.get("name").and_then(|v| v.as_str())?;
-            let reason = s.get("reason").and_then(|v| v.as_str())?;
-            Some(format!("{name}: {reason}"))
-        })
-        .unwrap_or_else(|| "up to date".to_owned())
-}
-
 /// Every recorded run of this project, newest first.
 pub fn history_ui(ui: &mut egui::Ui, history: &[PipelineRunRecord], cx: &mut PanelContext<'_>) {
     let tokens = cx.tokens;
@@ -201,7 +170,7 @@ pub fn history_ui(ui: &mut egui::Ui, history: &[PipelineRunRecord], cx: &mut Pan
                     _ => tokens.muted,
                 };
                 ui.colored_label(colour, &record.status);
-                ui.label(stages_ran(record).to_string());
+                ui.label(record.stages_ran().to_string());
                 match (&record.model, record.model_version) {
                     (Some(model), Some(version)) => {
                         let link = ui.link(format!("{model}:{version}"));
@@ -231,50 +200,8 @@ pub fn history_ui(ui: &mut egui::Ui, history: &[PipelineRunRecord], cx: &mut Pan
                         ui.label("");
                     }
                 }
-                ui.add(egui::Label::new(why(record)).truncate());
+                ui.add(egui::Label::new(record.why()).truncate());
                 ui.end_row();
             }
         });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(stages: serde_json::Value, error: Option<&str>) -> PipelineRunRecord {
-        PipelineRunRecord {
-            id: 1,
-            pipeline: "p".into(),
-            project: "/p/kiln.toml".into(),
-            started_at: "2026-12-03T12:00:00Z".into(),
-            finished_at: "2026-12-03T12:00:01Z".into(),
-            status: if error.is_some() { "failed" } else { "passed" }.into(),
-            error: error.map(str::to_owned),
-            run_id: None,
-            model: None,
-            model_version: None,
-            git_commit: None,
-            stages,
-            inputs: serde_json::json!({}),
-            gates: serde_json::json!([]),
-        }
-    }
-
-    #[test]
-    fn the_history_says_why_a_run_ran_its_first_stage_or_that_nothing_changed() {
-        let stages = serde_json::json!([
-            {"name": "validate:train", "status": "skipped", "reason": "up to date"},
-            {"name": "train", "status": "ran", "reason": "changed: params"},
-            {"name": "evaluate", "status": "ran", "reason": "runs after train"},
-        ]);
-        assert_eq!(why(&record(stages, None)), "train: changed: params");
-        let skipped =
-            serde_json::json!([{"name": "train", "status": "skipped", "reason": "up to date"}]);
-        assert_eq!(why(&record(skipped.clone(), None)), "up to date");
-        assert_eq!(
-            why(&record(skipped, Some("gates: accuracy 0.8 < 0.9"))),
-            "gates: accuracy 0.8 < 0.9",
-            "a failure is the reason"
-        );
-    }
 }
