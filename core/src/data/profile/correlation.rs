@@ -102,11 +102,43 @@ impl<'a> PearsonColumn<'a> {
 
 /// Pearson correlations of all pairs, over each pair's rows where both values are finite.
 pub fn pearson(columns: &[PearsonColumn<'_>]) -> Vec<Vec<Option<f64>>> {
-    let values = pairs(columns.len())
+    let pairs = pairs(columns.len());
+    let centred: Vec<&[f64]> = columns.iter().map(|c| &c.centred[..]).collect();
+    let dots = pair_dots(&centred, &pairs);
+    let values = pairs
         .into_par_iter()
-        .map(|(i, j)| ((i, j), pearson_bits(&columns[i], &columns[j])))
+        .zip(dots)
+        .map(|((i, j), dot)| ((i, j), pearson_bits(&columns[i], &columns[j], dot)))
         .collect();
     symmetric(columns.len(), values)
+}
+
+/// Rows per block of [`pair_dots`]: a block of every column stays in the core's L2 cache.
+const DOT_BLOCK: usize = 2048;
+
+/// `Σ x y` of each pair of `columns` (all equally long). A pair at a time would stream both
+/// columns from memory for each of the pairs, so memory bandwidth would bound it; a block of
+/// rows at a time, every pair is summed over rows already in cache. Blocks are summed in
+/// order, so the result does not depend on the thread count.
+fn pair_dots(columns: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<f64> {
+    let rows = columns.first().map_or(0, |c| c.len());
+    let blocks: Vec<Vec<f64>> = (0..rows.div_ceil(DOT_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let range = b * DOT_BLOCK..((b + 1) * DOT_BLOCK).min(rows);
+            pairs
+                .iter()
+                .map(|&(i, j)| dot(&columns[i][range.clone()], &columns[j][range.clone()]))
+                .collect()
+        })
+        .collect();
+    let mut sums = vec![0.0; pairs.len()];
+    for block in blocks {
+        for (sum, v) in sums.iter_mut().zip(block) {
+            *sum += v;
+        }
+    }
+    sums
 }
 
 /// Partial sums are kept in this many lanes, so the loops run as SIMD.
@@ -145,12 +177,13 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
     lanes.iter().sum::<f64>() + rest
 }
 
-/// Pearson over the rows where both columns are finite. The centred products are 0 on
-/// every other row, so `Σ x y` is one dense dot product; a pair's `Σ x` and `Σ x²` are the
+/// Pearson over the rows where both columns are finite, given `dot`, the [`pair_dots`] of
+/// their centred values. The centred products are 0 on every other row, so `Σ x y` is one
+/// dense dot product; a pair's `Σ x` and `Σ x²` are the
 /// column's totals less its rows that the other column lacks (a few, read from the
 /// bitsets). Centring each column on its own mean first keeps the final subtraction of the
 /// pair's means well conditioned.
-fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>) -> Option<f64> {
+fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>, dot: f64) -> Option<f64> {
     let n: u64 = a
         .finite
         .iter()
@@ -176,7 +209,7 @@ fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>) -> Option<f64> {
     };
     let ((sx, sxx), (sy, syy)) = (restricted(a, b), restricted(b, a));
     let nf = n as f64;
-    let sxy = dot(&a.centred, &b.centred) - sx * sy / nf;
+    let sxy = dot - sx * sy / nf;
     let (vx, vy) = (sxx - sx * sx / nf, syy - sy * sy / nf);
     // A side constant over the pair's rows leaves only rounding in its variance.
     let constant = |v: f64, sum_sq: f64| v <= sum_sq * 1e-12;
@@ -282,7 +315,9 @@ mod tests {
 
     /// Ties, missing values, infinities, constants and long runs of zeros, over more than
     /// 64 rows.
-    fn awkward_columns() -> Vec<Vec<f64>> {
+    /// Columns of `rows` rows with missing values, infinities, ties, zero-heavy and constant
+    /// columns.
+    fn awkward_columns(rows: usize) -> Vec<Vec<f64>> {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move || {
             state ^= state << 13;
@@ -292,7 +327,7 @@ mod tests {
         };
         let mut columns: Vec<Vec<f64>> = Vec::new();
         for kind in 0..6 {
-            let column = (0..700)
+            let column = (0..rows)
                 .map(|_| {
                     let r = next();
                     match (kind, r % 23) {
@@ -308,15 +343,21 @@ mod tests {
                 .collect();
             columns.push(column);
         }
-        columns.push(vec![3.0; 700]);
-        columns.push(vec![0.1; 700]);
-        columns.push(vec![f64::NAN; 700]);
+        columns.push(vec![3.0; rows]);
+        columns.push(vec![0.1; rows]);
+        columns.push(vec![f64::NAN; rows]);
         columns
     }
 
     #[test]
     fn pearson_of_centred_columns_equals_two_passes_over_each_pair() {
-        let columns = awkward_columns();
+        // Within one block of rows, and across several (the last one partial).
+        for rows in [700, 2 * DOT_BLOCK + 907] {
+            pearson_equals_two_passes(&awkward_columns(rows));
+        }
+    }
+
+    fn pearson_equals_two_passes(columns: &[Vec<f64>]) {
         let finite: Vec<Vec<u64>> = columns.iter().map(|c| finite_bits(c)).collect();
         let prepared: Vec<PearsonColumn<'_>> = columns
             .iter()
@@ -348,7 +389,13 @@ mod tests {
 
     #[test]
     fn corrected_ranks_equal_reranking_each_pair() {
-        let columns = awkward_columns();
+        // Rows that fill 64-row words exactly and ones that leave the last word partial.
+        for rows in [700, 1280] {
+            spearman_equals_reranking(&awkward_columns(rows));
+        }
+    }
+
+    fn spearman_equals_reranking(columns: &[Vec<f64>]) {
         // Every column ranked by tie group, none, and only those with few distinct values.
         for max_groups in [usize::MAX, 0, 8] {
             let ranked: Vec<RankColumn> = columns

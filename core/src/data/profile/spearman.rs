@@ -34,14 +34,16 @@ pub struct RankColumn {
 
 enum Ranks {
     Grouped {
-        /// By row: its tie group (rows without a finite value hold 0, never read).
+        /// By row, padded to whole 64-row words: its tie group (rows without a finite value
+        /// hold 0, read but never counted).
         group: Vec<u16>,
         /// The sorted position where each group starts among the finite values, then `count`.
         starts: Vec<u32>,
     },
     Spread {
-        /// By row: the first sorted position of its tie group and one past the last (the
-        /// row's average rank, 1-based, is their sum plus one, halved).
+        /// By row, padded to whole 64-row words: the first sorted position of its tie group
+        /// and one past the last (the row's average rank, 1-based, is their sum plus one,
+        /// halved); rows without a finite value hold zeros, read but never counted.
         bounds: Vec<[u32; 2]>,
         /// By row: its own sorted position.
         position: Vec<u32>,
@@ -86,8 +88,10 @@ impl RankColumn {
             .collect();
         starts.push(finite_order.len() as u32);
         let groups = starts.windows(2).map(|w| (w[0] as usize, w[1] as usize));
+        // Per-row arrays are padded to whole 64-row words, so a word's block is read whole.
+        let padded = rows.next_multiple_of(64);
         let ranks = if starts.len() - 1 <= max_groups {
-            let mut group = vec![0u16; rows];
+            let mut group = vec![0u16; padded];
             for (g, (start, end)) in groups.enumerate() {
                 for &row in &finite_order[start..end] {
                     group[row as usize] = g as u16;
@@ -95,7 +99,7 @@ impl RankColumn {
             }
             Ranks::Grouped { group, starts }
         } else {
-            let mut bounds = vec![[0u32; 2]; rows];
+            let mut bounds = vec![[0u32; 2]; padded];
             let mut position = vec![0u32; rows];
             for (start, end) in groups {
                 for (p, &row) in finite_order.iter().enumerate().take(end).skip(start) {
@@ -171,29 +175,37 @@ impl RankColumn {
                     scratch.table.push(2 * start + size + 1);
                     removed += lost;
                 }
+                // A power-of-two length lets a lookup mask its index instead of checking it.
+                let len = scratch.table.len().next_power_of_two();
+                scratch.table.resize(len, 0);
                 PairRanks::Grouped(Grouped {
                     group,
                     table: &scratch.table,
                 })
             }
             Ranks::Spread { bounds, position } => {
-                let marks = &mut scratch.marks;
-                marks.clear();
-                marks.resize(self.count / 64 + 1, [0, 0]);
+                let (words, totals) = (&mut scratch.marked, &mut scratch.marked_before);
+                words.clear();
+                words.resize(self.count / 64 + 1, 0);
                 let mut any = false;
                 lacking(&mut |row| {
                     let p = position[row] as usize;
-                    marks[p / 64][0] |= 1 << (p % 64);
+                    words[p / 64] |= 1 << (p % 64);
                     any = true;
                 });
                 let mut total = 0u64;
-                for mark in marks.iter_mut() {
-                    mark[1] = total;
-                    total += u64::from(mark[0].count_ones());
-                }
+                totals.clear();
+                totals.extend(words.iter().map(|w| {
+                    let before = total;
+                    total += u64::from(w.count_ones());
+                    before
+                }));
                 PairRanks::Spread(Spread {
                     bounds,
-                    marks: any.then_some(&scratch.marks[..]),
+                    marks: any.then_some(Marks {
+                        words: &scratch.marked,
+                        before: &scratch.marked_before,
+                    }),
                 })
             }
         }
@@ -205,23 +217,32 @@ impl RankColumn {
 struct Scratch {
     per_group: Vec<u64>,
     table: Vec<u64>,
-    marks: Vec<[u64; 2]>,
+    marked: Vec<u64>,
+    marked_before: Vec<u64>,
 }
 
-/// Twice the average rank, among a pair's rows, of one of them.
+/// Twice the average ranks, among a pair's rows, of one side's rows, a 64-row word at a time.
 trait DoubledRank {
-    fn doubled(&self, row: usize) -> u64;
+    /// The doubled ranks of the rows of word `word` (rows `64 word ..`); a row that is not
+    /// among the pair's rows gets any value.
+    fn block(&self, word: usize, out: &mut [u64; 64]);
 }
 
 struct Grouped<'a> {
     group: &'a [u16],
+    /// By group, padded to a power-of-two length.
     table: &'a [u64],
 }
 
 impl DoubledRank for Grouped<'_> {
-    #[inline]
-    fn doubled(&self, row: usize) -> u64 {
-        self.table[usize::from(self.group[row])]
+    #[inline(always)]
+    fn block(&self, word: usize, out: &mut [u64; 64]) {
+        let groups = &self.group[word * 64..][..64];
+        let mask = self.table.len() - 1;
+        let table = &self.table[..=mask];
+        for (o, &g) in out.iter_mut().zip(groups) {
+            *o = table[usize::from(g) & mask];
+        }
     }
 }
 
@@ -229,28 +250,54 @@ struct Spread<'a> {
     bounds: &'a [[u32; 2]],
     /// By 64 sorted positions: which the other column lacks, and how many it lacks before
     /// them; `None` when it lacks none.
-    marks: Option<&'a [[u64; 2]]>,
+    marks: Option<Marks<'a>>,
+}
+
+/// The sorted positions of one side that the other lacks, by 64 positions, as two arrays
+/// (not pairs), so that the lookups vectorise as gathers.
+#[derive(Clone, Copy)]
+struct Marks<'a> {
+    /// Which of the 64 positions are marked.
+    words: &'a [u64],
+    /// How many positions before them are marked.
+    before: &'a [u64],
 }
 
 impl Spread<'_> {
-    /// Marked positions before position `q`.
-    #[inline]
-    fn before(marks: &[[u64; 2]], q: u32) -> u64 {
-        let [word, total] = marks[q as usize / 64];
-        total + u64::from((word & ((1u64 << (q % 64)) - 1)).count_ones())
+    /// Marked positions before position `q` (`q / 64` is at most `last`, the index of the
+    /// final entry: saying so spares a bounds check per lookup).
+    #[inline(always)]
+    fn before(marks: Marks<'_>, last: usize, q: u32) -> u64 {
+        let w = (q as usize / 64).min(last);
+        marks.before[w] + u64::from((marks.words[w] & ((1u64 << (q % 64)) - 1)).count_ones())
     }
 }
 
 impl DoubledRank for Spread<'_> {
-    #[inline]
-    fn doubled(&self, row: usize) -> u64 {
-        let [gs, ge] = self.bounds[row];
-        let full = u64::from(gs) + u64::from(ge) + 1;
+    #[inline(always)]
+    fn block(&self, word: usize, out: &mut [u64; 64]) {
+        let bounds = &self.bounds[word * 64..][..64];
         match self.marks {
-            None => full,
-            // A group of one: the row itself is not marked, so as many lie before its end.
-            Some(marks) if ge == gs + 1 => full - 2 * Self::before(marks, gs),
-            Some(marks) => full - Self::before(marks, gs) - Self::before(marks, ge),
+            None => {
+                for (o, &[gs, ge]) in out.iter_mut().zip(bounds) {
+                    *o = u64::from(gs) + u64::from(ge) + 1;
+                }
+            }
+            // A row's own position is never marked (it is among the pair's rows), so the
+            // marks before its group's end count the ones in its group too: half of those
+            // come off its doubled rank, as all of the ones before its group's start do.
+            Some(marks) => {
+                let last = marks.words.len() - 1;
+                let marks = Marks {
+                    words: &marks.words[..=last],
+                    before: &marks.before[..=last],
+                };
+                for (o, &[gs, ge]) in out.iter_mut().zip(bounds) {
+                    *o = u64::from(gs) + u64::from(ge) + 1
+                        - Self::before(marks, last, gs)
+                        - Self::before(marks, last, ge);
+                }
+            }
         }
     }
 }
@@ -261,9 +308,14 @@ enum PairRanks<'a> {
 }
 
 /// Row count and the sums of squares and products of the doubled ranks over the rows set in
-/// both bitsets. Compiled for CPUs with a popcount instruction too: a spread column's rank
-/// correction is a popcount per row.
-#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+popcnt+lzcnt", "x86_64+popcnt"))]
+/// both bitsets. A word's 64 rows are ranked whole and the absent ones masked out, with no
+/// branch per row, so the loops vectorise; compiled for AVX-512 (gathers and a vector
+/// popcount) and AVX2 too, chosen at run time.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512vpopcntdq+avx2+bmi1+bmi2+popcnt+lzcnt",
+    "x86_64+avx2+bmi1+bmi2+popcnt+lzcnt",
+    "x86_64+popcnt"
+))]
 fn sums(
     fa: &[u64],
     fb: &[u64],
@@ -272,30 +324,37 @@ fn sums(
     narrow: bool,
 ) -> (u64, u128, u128, u128) {
     let (mut n, mut sxx, mut syy, mut sxy) = (0u64, 0u128, 0u128, 0u128);
+    let (mut xs, mut ys) = ([0u64; 64], [0u64; 64]);
     for (w, (&x, &y)) in fa.iter().zip(fb).enumerate() {
-        let mut both = x & y;
+        let both = x & y;
         if both == 0 {
             continue;
         }
         n += u64::from(both.count_ones());
-        let (mut wxx, mut wyy, mut wxy) = (0u64, 0u64, 0u64);
-        while both != 0 {
-            let r = w * 64 + both.trailing_zeros() as usize;
-            both &= both - 1;
-            let (x, y) = (a.doubled(r), b.doubled(r));
-            if narrow {
+        a.block(w, &mut xs);
+        b.block(w, &mut ys);
+        if narrow {
+            // Doubled ranks below 2^27: 64 squares fit in a u64.
+            let (mut wxx, mut wyy, mut wxy) = (0u64, 0u64, 0u64);
+            for (k, (&x, &y)) in xs.iter().zip(&ys).enumerate() {
+                let keep = 0u64.wrapping_sub((both >> k) & 1);
+                let (x, y) = (x & keep, y & keep);
                 wxx += x * x;
                 wyy += y * y;
                 wxy += x * y;
-            } else {
-                sxx += u128::from(x) * u128::from(x);
-                syy += u128::from(y) * u128::from(y);
-                sxy += u128::from(x) * u128::from(y);
+            }
+            sxx += u128::from(wxx);
+            syy += u128::from(wyy);
+            sxy += u128::from(wxy);
+        } else {
+            for (k, (&x, &y)) in xs.iter().zip(&ys).enumerate() {
+                if (both >> k) & 1 == 1 {
+                    sxx += u128::from(x) * u128::from(x);
+                    syy += u128::from(y) * u128::from(y);
+                    sxy += u128::from(x) * u128::from(y);
+                }
             }
         }
-        sxx += u128::from(wxx);
-        syy += u128::from(wyy);
-        sxy += u128::from(wxy);
     }
     (n, sxx, syy, sxy)
 }
