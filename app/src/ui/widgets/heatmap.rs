@@ -81,7 +81,9 @@ pub fn heatmap_ui(
     }
     if let Some((i, j)) = hovered {
         let value = matrix.matrix[i][j].map_or("undefined".to_owned(), |v| format!("{v:.4}"));
-        response.clone().on_hover_text(format!(
+        // The response is the whole heatmap: a plain hover text sits at its corner, over the
+        // tabs and far from the cell, so it follows the pointer instead.
+        response.clone().on_hover_text_at_pointer(format!(
             "{} × {}: {value}\nclick for the scatter plot",
             matrix.columns[i], matrix.columns[j]
         ));
