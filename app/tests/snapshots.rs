@@ -351,6 +351,27 @@ fn explore_correlations() {
 }
 
 #[test]
+fn a_heatmap_cell_shows_its_pair_and_value_beside_the_pointer() {
+    let home = Home::empty();
+    let mut harness = penguins_on(&home, Some("correlations"));
+    // Below and right of the Pearson/Spearman switch lies the matrix.
+    let switch = harness.get_by_label("Spearman").rect();
+    let pointer = egui::pos2(switch.center().x + 220.0, switch.center().y + 90.0);
+    harness.event(egui::Event::PointerMoved(pointer));
+    harness.run_steps(30);
+    let tip = harness.get_by(|node| {
+        node.label()
+            .is_some_and(|l| l.contains("click for the scatter plot"))
+    });
+    let near = tip.rect().expand(40.0);
+    assert!(
+        near.contains(pointer),
+        "the hover text is at {:?}, the pointer at {pointer:?}",
+        tip.rect()
+    );
+}
+
+#[test]
 fn explore_scatter() {
     let home = Home::empty();
     let mut harness = penguins_on(&home, Some("scatter"));
