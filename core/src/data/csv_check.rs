@@ -33,20 +33,46 @@ pub struct CsvLayout {
     pub na_values: Option<Vec<&'static str>>,
 }
 
-/// Where the text starts (after a UTF-8 byte-order mark) and its separator, as [`check_csv`]
-/// finds them, from the first lines only: enough to start parsing while the check goes on.
-pub fn sniff(path: &Path, bytes: &[u8]) -> (usize, u8) {
+/// What both the check and a parse need before either reads the text through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sniffed {
+    /// Where the text starts (after a UTF-8 byte-order mark).
+    pub text_start: usize,
+    /// The separator, guessed from the first lines.
+    pub separator: u8,
+    /// Whether a `"` occurs anywhere in the text. Without one no field is quoted, so every
+    /// line is a record and the check and a parse can run at the same time.
+    pub has_quote: bool,
+}
+
+/// Sniffs delimited text `bytes` read from `path`: enough to start parsing while
+/// [`check_sniffed`] goes on.
+pub fn sniff(path: &Path, bytes: &[u8]) -> Sniffed {
     let text_start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
     } else {
         0
     };
-    (text_start, sniff_separator(path, &bytes[text_start..]))
+    let body = &bytes[text_start..];
+    Sniffed {
+        text_start,
+        separator: sniff_separator(path, body),
+        has_quote: memchr::memchr(b'"', body).is_some(),
+    }
 }
 
 /// Checks delimited text `bytes` read from `path`.
 pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
-    let (text_start, separator) = sniff(path, bytes);
+    check_sniffed(path, bytes, sniff(path, bytes))
+}
+
+/// [`check_csv`] of text already sniffed by [`sniff`].
+pub fn check_sniffed(path: &Path, bytes: &[u8], sniffed: Sniffed) -> DataResult<CsvLayout> {
+    let Sniffed {
+        text_start,
+        separator,
+        has_quote,
+    } = sniffed;
     let body = &bytes[text_start..];
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DataError::malformed(path, "the file is empty"));
@@ -66,10 +92,10 @@ pub fn check_csv(path: &Path, bytes: &[u8]) -> DataResult<CsvLayout> {
             "the text is not valid UTF-8 (perhaps Latin-1 or Windows-1252); re-save the file as UTF-8",
         ));
     }
-    let scan = if memchr::memchr(b'"', body).is_none() {
-        scan_unquoted(path, body, separator)?
-    } else {
+    let scan = if has_quote {
         scan_records(path, body, separator)?
+    } else {
+        scan_unquoted(path, body, separator)?
     };
     let mut warnings = Vec::new();
     let columns = header_names(path, &scan.header, &mut warnings)?;
@@ -103,9 +129,7 @@ pub fn leading_na_values(body: &[u8], separator: u8, lines: usize) -> bool {
     let end = memchr::memchr_iter(b'\n', body)
         .nth(lines)
         .unwrap_or(body.len());
-    body[..end]
-        .split(|&b| b == separator || b == b'\n')
-        .any(|field| na_value(field.strip_suffix(b"\r").unwrap_or(field)).is_some())
+    unquoted_na_values(&body[..end], separator).contains(&true)
 }
 
 /// The index in [`PANDAS_NA_VALUES`] of a field that is one of them.
@@ -229,8 +253,7 @@ impl Records<'_> {
 
     fn end_header_field(&mut self) {
         if self.in_header() {
-            let field = String::from_utf8_lossy(&self.current).trim().to_owned();
-            self.header_fields.push(field);
+            self.header_fields.push(header_field(&self.current));
             self.current.clear();
         }
     }
@@ -248,6 +271,11 @@ impl Records<'_> {
         self.data_rows += 1;
         Ok(())
     }
+}
+
+/// A header field's bytes as a column name, without surrounding white space.
+fn header_field(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_owned()
 }
 
 /// The error of a record with `fields` fields where the header has `expected`.
@@ -290,7 +318,7 @@ fn scan_unquoted(path: &Path, body: &[u8], separator: u8) -> DataResult<Scan> {
                     .map(|field| {
                         let field: Vec<u8> =
                             field.iter().copied().filter(|&b| b != b'\r').collect();
-                        String::from_utf8_lossy(&field).trim().to_owned()
+                        header_field(&field)
                     })
                     .collect();
                 header = Some((names, fields));

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::csv_check::{check_csv, leading_na_values, sniff};
+use super::csv_check::{Sniffed, check_sniffed, leading_na_values, sniff};
 use super::error::{DataError, DataResult};
 use super::format::{FileFormat, detect_format};
 
@@ -189,8 +189,13 @@ fn read_csv(
         })
     };
     let checking = std::time::Instant::now();
-    let (text_start, separator) = sniff(path, &bytes);
-    let (layout, first_parse) = if memchr::memchr(b'"', &bytes[text_start..]).is_none() {
+    let sniffed = sniff(path, &bytes);
+    let Sniffed {
+        text_start,
+        separator,
+        ..
+    } = sniffed;
+    let (layout, first_parse) = if !sniffed.has_quote {
         // No quote character anywhere, so no quoted field: the parse needs nothing more from
         // the check, and both run at the same time (the check on a thread of its own). The
         // parse looks only for empty fields as missing; the check finds which of pandas'
@@ -206,13 +211,13 @@ fn read_csv(
         std::thread::scope(|scope| {
             let check = std::thread::Builder::new()
                 .name("kiln-csv-check".into())
-                .spawn_scoped(scope, || check_csv(path, &bytes));
+                .spawn_scoped(scope, || check_sniffed(path, &bytes, sniffed));
             let parsed = parse(Some(INFER_ROWS), separator, text_start, None, nulls);
             let layout = match check {
                 Ok(handle) => handle.join().unwrap_or_else(|_| {
                     Err(DataError::malformed(path, "the CSV pre-check failed"))
                 }),
-                Err(_) => check_csv(path, &bytes),
+                Err(_) => check_sniffed(path, &bytes, sniffed),
             };
             let parsed = match &layout {
                 Ok(layout)
@@ -226,7 +231,7 @@ fn read_csv(
             (layout, parsed)
         })
     } else {
-        (check_csv(path, &bytes), None)
+        (check_sniffed(path, &bytes, sniffed), None)
     };
     let layout = layout?;
     tracing::debug!(
