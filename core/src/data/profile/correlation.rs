@@ -48,6 +48,19 @@ pub(super) fn bit(bits: &[u64], p: usize) -> bool {
     bits[p / 64] & (1 << (p % 64)) != 0
 }
 
+/// The tie groups of the sorted positions `range`: where each starts, counted from
+/// `range.start`, then the range's length, so group `g` is `bounds[g]..bounds[g + 1]`.
+/// `starts` is the [`group_starts`] of the sorted values the range is part of.
+pub(super) fn group_bounds(starts: &[u64], range: std::ops::Range<usize>) -> Vec<usize> {
+    let first = range.start;
+    range
+        .clone()
+        .filter(|&p| p == first || bit(starts, p))
+        .map(|p| p - first)
+        .chain([range.len()])
+        .collect()
+}
+
 pub(super) fn pairs(n: usize) -> Vec<(usize, usize)> {
     (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
 }
@@ -179,10 +192,9 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
 
 /// Pearson over the rows where both columns are finite, given `dot`, the [`pair_dots`] of
 /// their centred values. The centred products are 0 on every other row, so `Σ x y` is one
-/// dense dot product; a pair's `Σ x` and `Σ x²` are the
-/// column's totals less its rows that the other column lacks (a few, read from the
-/// bitsets). Centring each column on its own mean first keeps the final subtraction of the
-/// pair's means well conditioned.
+/// dense dot product; a pair's `Σ x` and `Σ x²` are the column's totals less its rows that
+/// the other column lacks (a few, read from the bitsets). Centring each column on its own
+/// mean first keeps the final subtraction of the pair's means well conditioned.
 fn pearson_bits(a: &PearsonColumn<'_>, b: &PearsonColumn<'_>, dot: f64) -> Option<f64> {
     let n: u64 = a
         .finite
@@ -313,10 +325,8 @@ mod tests {
         assert!((s.unwrap_or_default() + 1.0).abs() < 1e-12);
     }
 
-    /// Ties, missing values, infinities, constants and long runs of zeros, over more than
-    /// 64 rows.
-    /// Columns of `rows` rows with missing values, infinities, ties, zero-heavy and constant
-    /// columns.
+    /// Columns of `rows` rows with ties, missing values, infinities, long runs of zeros,
+    /// constants and no value at all.
     fn awkward_columns(rows: usize) -> Vec<Vec<f64>> {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move || {

@@ -472,11 +472,7 @@ fn numeric_column(
     profile.distinct = group_starts.iter().map(|w| w.count_ones() as usize).sum();
     if profile.distinct <= NUMERIC_TOP_LIMIT {
         let is_integer = dtype.is_integer();
-        let starts: Vec<usize> = (0..count)
-            .filter(|&p| correlation::bit(&group_starts, p))
-            .chain([count])
-            .collect();
-        let counts = starts
+        let counts = correlation::group_bounds(&group_starts, 0..count)
             .windows(2)
             .map(|w| {
                 (
@@ -485,9 +481,7 @@ fn numeric_column(
                 )
             })
             .collect();
-        let distinct = profile.distinct;
         finish_top(&mut profile, counts);
-        profile.distinct = distinct;
     }
     let moments = stats::moments(&sorted);
     profile.mean = moments.mean;

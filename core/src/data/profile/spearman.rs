@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use super::correlation::{bit, finite_bits, group_starts, pairs, symmetric};
+use super::correlation::{finite_bits, group_bounds, group_starts, pairs, symmetric};
 
 /// Columns with at most this many distinct finite values are ranked by tie group.
 pub const MAX_GROUPS: usize = 1 << 16;
@@ -82,11 +82,10 @@ impl RankColumn {
     ) -> Self {
         let (lo, hi) = (finite_positions.start, finite_positions.end);
         let finite_order = &order[lo..hi];
-        let mut starts: Vec<u32> = (lo..hi)
-            .filter(|&p| p == lo || bit(group_starts, p))
-            .map(|p| (p - lo) as u32)
+        let starts: Vec<u32> = group_bounds(group_starts, lo..hi)
+            .into_iter()
+            .map(|p| p as u32)
             .collect();
-        starts.push(finite_order.len() as u32);
         let groups = starts.windows(2).map(|w| (w[0] as usize, w[1] as usize));
         // Per-row arrays are padded to whole 64-row words, so a word's block is read whole.
         let padded = rows.next_multiple_of(64);
