@@ -174,9 +174,11 @@ impl RankColumn {
                     scratch.table.push(2 * start + size + 1);
                     removed += lost;
                 }
-                // A power-of-two length lets a lookup mask its index instead of checking it.
-                let len = scratch.table.len().next_power_of_two();
-                scratch.table.resize(len, 0);
+                // A column without finite values has no group, and its rows are never counted;
+                // a lookup still needs an entry.
+                if scratch.table.is_empty() {
+                    scratch.table.push(0);
+                }
                 PairRanks::Grouped(Grouped {
                     group,
                     table: &scratch.table,
@@ -229,7 +231,7 @@ trait DoubledRank {
 
 struct Grouped<'a> {
     group: &'a [u16],
-    /// By group, padded to a power-of-two length.
+    /// By group (at least one entry).
     table: &'a [u64],
 }
 
@@ -237,10 +239,12 @@ impl DoubledRank for Grouped<'_> {
     #[inline(always)]
     fn block(&self, word: usize, out: &mut [u64; 64]) {
         let groups = &self.group[word * 64..][..64];
-        let mask = self.table.len() - 1;
-        let table = &self.table[..=mask];
+        // Every group is below the table's length: saying so, as Spread does, spares a
+        // bounds check per row.
+        let last = self.table.len() - 1;
+        let table = &self.table[..=last];
         for (o, &g) in out.iter_mut().zip(groups) {
-            *o = table[usize::from(g) & mask];
+            *o = table[usize::from(g).min(last)];
         }
     }
 }
